@@ -1,0 +1,1 @@
+"""The HTTP API: `create_app(services)` builds it; nothing happens on import."""

@@ -1,0 +1,35 @@
+"""/v1/events: the operator's notification feed, oldest first."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from forvalg.api import cursors
+from forvalg.api.deps import CurrentOperator, Svc
+from forvalg.api.routes.orders import ERRORS
+from forvalg.api.schemas import EventList
+
+router = APIRouter(prefix="/v1/events", tags=["events"])
+
+
+@router.get("", summary="Own notification feed", response_model=EventList, responses=ERRORS)
+def events(
+    svc: Svc,
+    operator: CurrentOperator,
+    after: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> EventList:
+    """State changes of the operator's own orders (`ORDER_STATE`) and loss notices
+    (`LOSS`: line and effective date, never the gaining operator; `LOSS_CANCELLED`).
+    Pass `next_cursor` back as `after` to continue."""
+    page = svc.feed.page(operator, after=cursors.decode("e", after, "after"), limit=limit)
+    items: list[dict[str, Any]] = [
+        {"cursor": cursors.encode("e", e.seq), "type": e.type, "number": e.number} | e.payload
+        for e in page.items
+    ]
+    return EventList(
+        items=items,
+        next_cursor=None if page.next_cursor is None else cursors.encode("e", page.next_cursor),
+    )

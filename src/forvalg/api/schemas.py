@@ -1,0 +1,147 @@
+"""The operator API's published shapes (INTERFACES.md §2), apart from tables and domain."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from forvalg.domain.orders import CancelReason, Option, Order, OrderState, OrderType
+
+Number = Annotated[
+    str,
+    Field(pattern=r"^[0-9]{8}$", description="8-digit national number", examples=["22334455"]),
+]
+Postcode = Annotated[str, Field(pattern=r"^[0-9]{4}$", examples=["0150"])]
+
+
+class Strict(BaseModel):
+    """Unknown fields are errors. (Pydantic never turns a JSON number into a string.)"""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AuthorisationIn(Strict):
+    reference: Annotated[str, Field(min_length=1, max_length=100)]
+    signed_at: date
+    channel: Annotated[str, Field(min_length=1, max_length=32)]
+
+
+class _LineOrder(Strict):
+    number: Number
+    postcode: Postcode | None = None
+    requested_date: date | None = None
+
+
+class ProvideCreate(_LineOrder):
+    type: Literal[OrderType.PROVIDE]
+    postcode: Postcode
+    option: Option
+    authorisation: AuthorisationIn | None = None
+
+
+class TransferCreate(_LineOrder):
+    type: Literal[OrderType.TRANSFER]
+    postcode: Postcode
+    option: Option
+    authorisation: AuthorisationIn | None = None
+
+
+class ModifyCreate(_LineOrder):
+    type: Literal[OrderType.MODIFY]
+    option: Option
+    authorisation: AuthorisationIn | None = None
+
+
+class CeaseCreate(_LineOrder):
+    type: Literal[OrderType.CEASE]
+    authorisation: AuthorisationIn | None = None
+
+
+class CancelOtherCreate(Strict):
+    type: Literal[OrderType.CANCEL_OTHER]
+    number: Number
+    target_order: Annotated[str, Field(min_length=1, max_length=32)]
+    reason: CancelReason
+
+
+OrderCreate = Annotated[
+    ProvideCreate | TransferCreate | ModifyCreate | CeaseCreate | CancelOtherCreate,
+    Field(discriminator="type"),
+]
+
+
+class HistoryItem(BaseModel):
+    state: OrderState
+    at: datetime
+    reason_code: str | None
+
+
+class OrderPublic(BaseModel):
+    id: str
+    type: OrderType
+    number: str
+    operator: str
+    option: Option | None
+    state: OrderState
+    reason_code: str | None
+    due_date: date | None
+    created_at: datetime
+    updated_at: datetime
+    history: list[HistoryItem]
+
+    @classmethod
+    def of(cls, order: Order) -> OrderPublic:
+        return cls(
+            id=order.id,
+            type=order.type,
+            number=order.number,
+            operator=order.operator_id,
+            option=order.option,
+            state=order.state,
+            reason_code=None if order.reason_code is None else order.reason_code.value,
+            due_date=order.due_date,
+            created_at=order.created_at,
+            updated_at=order.updated_at or order.created_at,
+            history=[
+                HistoryItem(
+                    state=h.state,
+                    at=h.at,
+                    reason_code=None if h.reason_code is None else h.reason_code.value,
+                )
+                for h in order.history
+            ],
+        )
+
+
+class OrderList(BaseModel):
+    items: list[OrderPublic]
+    next_cursor: str | None
+
+
+class Eligibility(BaseModel):
+    eligible: bool
+    reason_code: str | None
+
+
+class EventList(BaseModel):
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+class ProblemError(BaseModel):
+    pointer: str | None = None
+    parameter: str | None = None
+    reason: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details with forvalg's reason `code`."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str | None = None
+    errors: list[ProblemError] | None = None

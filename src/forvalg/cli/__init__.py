@@ -1,0 +1,1 @@
+"""The `forvalg` command line (Typer + Rich): `create_cli()` builds it."""

@@ -1,0 +1,55 @@
+"""What every command shares: settings, bootstrapping, errors as one line on stderr."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+
+from forvalg.bootstrap import NotInitialised, Services, bootstrap
+from forvalg.domain.operators import InvalidOperator
+from forvalg.settings import Settings
+from forvalg.wholesale.inventory import BadInput
+from forvalg.wholesale.operators import OperatorExists, UnknownOperator
+
+console = Console()
+errors = Console(stderr=True)
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    errors.print(f"forvalg: {message}", markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+@contextmanager
+def services() -> Iterator[Services]:
+    """Bootstrapped services from the environment; known errors become one stderr line."""
+    try:
+        svc = bootstrap(Settings.from_env())
+    except NotInitialised as exc:
+        raise fail(str(exc)) from None
+    try:
+        yield svc
+    except BadInput as exc:
+        raise fail(str(exc)) from None
+    except InvalidOperator as exc:
+        raise fail(f"--{exc.field}: {exc}") from None
+    except (OperatorExists, UnknownOperator) as exc:
+        raise fail(str(exc) if isinstance(exc, OperatorExists) else f"no operator {exc}") from None
+    finally:
+        svc.close()
+
+
+def parse_instant(text: str, option: str) -> datetime:
+    """ISO 8601; without an offset the time is Oslo local time."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        example = "e.g. 2026-12-01T12:00:00Z"
+        raise fail(f"{option} {text!r}: not an ISO 8601 timestamp ({example})") from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=OSLO)

@@ -1,0 +1,97 @@
+"""`forvalg demo`: the story so far on a synthetic world, through the real services."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from forvalg.bootstrap import bootstrap, initialise
+from forvalg.cli.common import console
+from forvalg.domain.clock import FixedClock
+from forvalg.settings import Settings
+from forvalg.sim.world import WorldSpec, seeded_ids, simulate
+from forvalg.wholesale.summary import summarise
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("demo")
+    def demo(
+        out: Annotated[Path, typer.Option(help="Output directory")] = Path("forvalg-out"),
+        lines: Annotated[int, typer.Option(min=100)] = 20_000,
+        operators: Annotated[int, typer.Option(min=2, max=5)] = 4,
+        days: Annotated[int, typer.Option(min=1)] = 30,
+        orders_per_day: Annotated[int, typer.Option(min=1)] = 120,
+        seed: Annotated[int, typer.Option()] = 2026,
+    ) -> None:
+        """Build a synthetic world in a fresh SQLite database under OUT, run weeks of
+        orders through the order desk, and summarise what happened."""
+        spec = WorldSpec(lines, operators, days, orders_per_day, seed=seed)
+        summary = run_demo(spec, out)
+        _show(summary, out)
+
+
+def run_demo(spec: WorldSpec, out: Path) -> dict[str, object]:
+    out.mkdir(parents=True, exist_ok=True)
+    database = out / "forvalg.db"
+    for stale in (database, out / "forvalg.db-wal", out / "forvalg.db-shm"):
+        stale.unlink(missing_ok=True)
+    settings = Settings(database_url=f"sqlite:///{database}", key_dir=out / "keys")
+    initialise(settings)
+    clock = FixedClock(datetime.combine(spec.start, datetime.min.time(), UTC))
+    svc = bootstrap(settings, clock=clock, ids=seeded_ids(random.Random(spec.seed + 1)))  # noqa: S311
+    started = time.perf_counter()
+    try:
+        with console.status("simulating") as status:
+
+            def step(day: int, days: int) -> None:
+                status.update(f"simulating day {day} of {days}")
+
+            world = simulate(svc, clock, spec, out, progress=step)
+        desk = summarise(svc.wall)
+    finally:
+        svc.close()
+    summary: dict[str, object] = {
+        "world": {k: str(v) for k, v in asdict(spec).items()},
+        "orders_submitted": world.tally.submitted,
+        "transitions": world.tally.transitions,
+        "own_cancels": {
+            "asked": world.tally.cancels_asked,
+            "refused_too_late": world.tally.cancels_too_late,
+        },
+        "cancel_other_sent": world.tally.cancel_other_sent,
+        **asdict(desk),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    return summary
+
+
+def _show(summary: dict[str, object], out: Path) -> None:
+    table = Table(title="forvalg demo: the order desk")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for key in (
+        "orders_by_state",
+        "preselections_by_operator",
+        "events_by_type",
+        "access_decisions",
+    ):
+        counts = summary[key]
+        assert isinstance(counts, dict)
+        for name, count in sorted(counts.items()):
+            table.add_row(f"{key.replace('_', ' ')}: {name}", str(count))
+    table.add_row("customer letters", str(summary["customer_letters"]))
+    table.add_row("orders submitted", str(summary["orders_submitted"]))
+    console.print(table)
+    console.print(
+        f"Output: {out.resolve()} (forvalg.db, lines.csv, summary.json); {summary['seconds']} s",
+        highlight=False,
+    )

@@ -1,0 +1,52 @@
+"""The port between the wall and the ledger.
+
+The wall hands every decision, allow or deny, to an `AccessLog` before any data leaves.
+The line is drawn here so that the wall does not care whether the log is an append-only
+table or a Merkle tree, and so that tests can use `MemoryAccessLog` without patching.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class AccessEvent:
+    """One access decision. Subjects appear only as keyed pseudonyms or their digest."""
+
+    at: datetime
+    principal: str
+    organisation: str
+    roles: tuple[str, ...]
+    purpose: str
+    work_item: str | None
+    action: str
+    resource: str
+    decision: str  # "allow" or "deny"
+    reason: str | None
+    policy_version: str
+    subject_count: int
+    subjects_digest: str | None
+
+    def as_entry(self) -> dict[str, Any]:
+        entry = asdict(self)
+        entry["at"] = self.at.isoformat()
+        entry["roles"] = list(self.roles)
+        return entry
+
+
+class AccessLog(Protocol):
+    def append(self, event: AccessEvent) -> None:
+        """Record the event; it must be durable when the surrounding transaction commits."""
+
+
+class MemoryAccessLog:
+    """An in-memory `AccessLog` for tests."""
+
+    def __init__(self) -> None:
+        self.events: list[AccessEvent] = []
+
+    def append(self, event: AccessEvent) -> None:
+        self.events.append(event)

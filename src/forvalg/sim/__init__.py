@@ -1,0 +1,1 @@
+"""The synthetic world: lines, operators and weeks of orders, seeded and reproducible."""

@@ -1,0 +1,24 @@
+"""Alembic environment: uses the engine handed over by `forvalg.store.migrate`."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Engine, create_engine
+
+from forvalg.store.tables import metadata
+
+config = context.config
+engine = config.attributes.get("engine")
+if not isinstance(engine, Engine):
+    engine = create_engine(config.get_main_option("sqlalchemy.url") or "sqlite://")
+
+with engine.connect() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+    connection.commit()

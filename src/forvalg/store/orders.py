@@ -1,0 +1,189 @@
+"""Orders and their history."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from forvalg.domain.orders import HOLDING_STATES, LINE_ORDERS, Order, OrderState, StateChange
+from forvalg.store.mapping import change_from_row, order_from_row, order_values
+from forvalg.store.tables import order_history, orders
+
+
+def insert_order(
+    session: Session,
+    *,
+    order: Order,
+    next_due_at: datetime | None,
+    idempotency_key: str,
+    request_hash: str,
+    recorded_at: datetime,
+) -> None:
+    values = order_values(order) | {
+        "next_due_at": next_due_at,
+        "idempotency_key": idempotency_key,
+        "request_hash": request_hash,
+    }
+    session.execute(insert(orders).values(values))
+    insert_history(session, changes=[(order.id, c) for c in order.history], recorded_at=recorded_at)
+
+
+def insert_history(
+    session: Session, *, changes: Sequence[tuple[str, StateChange]], recorded_at: datetime
+) -> None:
+    if not changes:
+        return
+    session.execute(
+        insert(order_history),
+        [
+            {
+                "order_id": order_id,
+                "state": c.state.value,
+                "at": c.at,
+                "reason_code": None if c.reason_code is None else c.reason_code.value,
+                "recorded_at": recorded_at,
+            }
+            for order_id, c in changes
+        ],
+    )
+
+
+def update_orders(session: Session, *, rows: Sequence[tuple[Order, datetime | None]]) -> None:
+    """Write each order's state, reason, due date and next due instant (bulk, by id)."""
+    if not rows:
+        return
+    session.connection().execute(
+        update(orders).where(orders.c.id == bindparam("b_id")),
+        [
+            {
+                "b_id": order.id,
+                "state": order.state.value,
+                "reason_code": None if order.reason_code is None else order.reason_code.value,
+                "due_date": order.due_date,
+                "next_due_at": due,
+                "updated_at": order.updated_at,
+            }
+            for order, due in rows
+        ],
+    )
+
+
+def by_idempotency_key(session: Session, *, operator_id: str, key: str) -> tuple[Order, str] | None:
+    row = (
+        session.execute(
+            select(orders).where(
+                orders.c.operator_id == operator_id, orders.c.idempotency_key == key
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    return with_history(session, [order_from_row(row)])[0], row["request_hash"]
+
+
+def by_ids(
+    session: Session, *, ids: Iterable[str], history: bool = True, lock: bool = False
+) -> dict[str, Order]:
+    id_list = list(ids)
+    if not id_list:
+        return {}
+    query = select(orders).where(orders.c.id.in_(id_list))
+    if lock and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    rows = session.execute(query).mappings().all()
+    found = [order_from_row(r) for r in rows]
+    if history:
+        found = with_history(session, found)
+    return {o.id: o for o in found}
+
+
+def page(
+    session: Session,
+    *,
+    operator_id: str,
+    state: OrderState | None,
+    number: str | None,
+    before_seq: int | None,
+    limit: int,
+) -> tuple[list[Order], int | None]:
+    """Newest first; returns the page and the seq to continue before, if there is more."""
+    query = select(orders).where(orders.c.operator_id == operator_id)
+    if state is not None:
+        query = query.where(orders.c.state == state.value)
+    if number is not None:
+        query = query.where(orders.c.number == number)
+    if before_seq is not None:
+        query = query.where(orders.c.seq < before_seq)
+    rows = session.execute(query.order_by(orders.c.seq.desc()).limit(limit + 1)).mappings().all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = with_history(session, [order_from_row(r) for r in rows])
+    return items, (rows[-1]["seq"] if more else None)
+
+
+def lock_due(session: Session, *, as_of: datetime, limit: int) -> list[Order]:
+    """The earliest-due orders, locked; on PostgreSQL other workers skip them."""
+    query = (
+        select(orders)
+        .where(orders.c.next_due_at.is_not(None), orders.c.next_due_at <= as_of)
+        .order_by(orders.c.next_due_at, orders.c.seq)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return [order_from_row(r) for r in session.execute(query).mappings().all()]
+
+
+def holding(session: Session, *, numbers: Iterable[str]) -> dict[str, str]:
+    """number -> id of the order holding the line, for the given numbers."""
+    nums = list(numbers)
+    if not nums:
+        return {}
+    rows = session.execute(
+        select(orders.c.number, orders.c.id).where(
+            orders.c.number.in_(nums),
+            orders.c.state.in_([s.value for s in HOLDING_STATES]),
+            orders.c.type.in_([t.value for t in LINE_ORDERS]),
+        )
+    ).all()
+    return {r.number: r.id for r in rows}
+
+
+def with_history(session: Session, found: list[Order]) -> list[Order]:
+    if not found:
+        return found
+    rows = (
+        session.execute(
+            select(order_history)
+            .where(order_history.c.order_id.in_([o.id for o in found]))
+            .order_by(order_history.c.seq)
+        )
+        .mappings()
+        .all()
+    )
+    grouped: dict[str, list[StateChange]] = defaultdict(list)
+    for r in rows:
+        grouped[r["order_id"]].append(change_from_row(r))
+    for o in found:
+        o.history = grouped[o.id]
+    return found
+
+
+def count_rejections(session: Session) -> dict[str, int]:
+    rows = session.execute(
+        select(orders.c.reason_code, func.count())
+        .where(orders.c.state == OrderState.REJECTED.value)
+        .group_by(orders.c.reason_code)
+    ).all()
+    return {r[0]: r[1] for r in rows}
+
+
+def count_by_state(session: Session) -> dict[str, int]:
+    rows = session.execute(select(orders.c.state, func.count()).group_by(orders.c.state)).all()
+    return {r[0]: r[1] for r in rows}

@@ -1,0 +1,71 @@
+"""The notification outbox: operators' event feeds and customer letters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from forvalg.domain.notifications import CustomerLetter, FeedItem, OperatorNotice
+from forvalg.store.tables import customer_letters, operator_events
+
+
+def add_notices(
+    session: Session, *, notices: Sequence[OperatorNotice], recorded_at: datetime
+) -> None:
+    if notices:
+        session.execute(
+            insert(operator_events),
+            [
+                {
+                    "operator_id": n.operator_id,
+                    "type": n.type.value,
+                    "number": n.number,
+                    "at": n.at,
+                    "payload": n.payload,
+                    "recorded_at": recorded_at,
+                }
+                for n in notices
+            ],
+        )
+
+
+def add_letters(session: Session, *, letters: Sequence[CustomerLetter]) -> None:
+    if letters:
+        session.execute(
+            insert(customer_letters),
+            [
+                {
+                    "number": letter.number,
+                    "order_id": letter.order_id,
+                    "template": letter.template.value,
+                    "fields": letter.fields,
+                    "at": letter.at,
+                }
+                for letter in letters
+            ],
+        )
+
+
+def events_page(
+    session: Session, *, operator_id: str, after: int | None, limit: int
+) -> list[FeedItem]:
+    e = operator_events.c
+    query = select(operator_events).where(e.operator_id == operator_id)
+    if after is not None:
+        query = query.where(e.seq > after)
+    rows = session.execute(query.order_by(e.seq).limit(limit)).mappings().all()
+    return [FeedItem(r["seq"], r["type"], r["number"], r["at"], r["payload"]) for r in rows]
+
+
+def count_letters(session: Session) -> int:
+    return int(session.execute(select(func.count()).select_from(customer_letters)).scalar_one())
+
+
+def count_events(session: Session) -> dict[str, int]:
+    rows = session.execute(
+        select(operator_events.c.type, func.count()).group_by(operator_events.c.type)
+    ).all()
+    return {r[0]: r[1] for r in rows}

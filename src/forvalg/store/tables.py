@@ -1,0 +1,185 @@
+"""The tables. Every protected column is listed in docs/DATA-CATALOG.md (checked by a test)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    text,
+)
+
+from forvalg.store.types import UtcDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite needs INTEGER (not BIGINT) for an auto-incrementing rowid primary key.
+Serial = BigInteger().with_variant(Integer(), "sqlite")
+
+operators = Table(
+    "operators",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("csc", String(4), nullable=False, unique=True),
+    Column("agreement_active", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+operator_api_keys = Table(
+    "operator_api_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("operator_id", String(32), ForeignKey("operators.id"), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
+)
+
+lines = Table(
+    "lines",
+    metadata,
+    Column("number", String(8), primary_key=True),
+    Column("postcode", String(4), nullable=False),
+    Column("line_type", String(16), nullable=False),
+    Column("status", String(64), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+HOLDING = "state IN ('VALIDATED', 'COMMITTED') AND type <> 'CANCEL_OTHER'"
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("seq", Serial, primary_key=True, autoincrement=True),
+    Column("id", String(32), nullable=False, unique=True),
+    Column("type", String(16), nullable=False),
+    Column("number", String(8), nullable=False, index=True),
+    Column("operator_id", String(32), ForeignKey("operators.id"), nullable=False),
+    Column("option", String(16), nullable=True),
+    Column("postcode", String(4), nullable=True),
+    Column("auth_reference", String(100), nullable=True),
+    Column("auth_signed_at", Date, nullable=True),
+    Column("auth_channel", String(32), nullable=True),
+    Column("requested_date", Date, nullable=True),
+    Column("target_order", String(32), nullable=True),
+    Column("cancel_reason", String(32), nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("reason_code", String(40), nullable=True),
+    Column("due_date", Date, nullable=True),
+    Column("next_due_at", UtcDateTime, nullable=True, index=True),
+    Column("idempotency_key", String(200), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("operator_id", "idempotency_key", name="uq_orders_idempotency"),
+    # At most one order holds a line at a time: enforced here, not only in Python.
+    Index(
+        "uq_orders_one_holding_per_line",
+        "number",
+        unique=True,
+        sqlite_where=text(HOLDING),
+        postgresql_where=text(HOLDING),
+    ),
+    Index("ix_orders_operator_seq", "operator_id", "seq"),
+)
+
+order_history = Table(
+    "order_history",
+    metadata,
+    Column("seq", Serial, primary_key=True, autoincrement=True),
+    Column("order_id", String(32), ForeignKey("orders.id"), nullable=False, index=True),
+    Column("state", String(16), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("reason_code", String(40), nullable=True),
+    Column("recorded_at", UtcDateTime, nullable=False),
+)
+
+CURRENT = "valid_to IS NULL"
+
+# Bitemporal: valid_from/valid_to is when the preselection holds in the network;
+# recorded_at/closed_at is when forvalg learnt that it starts/ends. Rows are only ever
+# inserted, and closed once (valid_to, closed_at, closed_by_order set together).
+preselections = Table(
+    "preselections",
+    metadata,
+    Column("id", Serial, primary_key=True, autoincrement=True),
+    Column("number", String(8), nullable=False, index=True),
+    Column("operator_id", String(32), ForeignKey("operators.id"), nullable=False),
+    Column("option", String(16), nullable=False),
+    Column("valid_from", UtcDateTime, nullable=False),
+    Column("valid_to", UtcDateTime, nullable=True),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("closed_at", UtcDateTime, nullable=True),
+    Column("order_id", String(32), ForeignKey("orders.id"), nullable=False),
+    Column("closed_by_order", String(32), ForeignKey("orders.id"), nullable=True),
+    # At most one active preselection per line.
+    Index(
+        "uq_preselections_one_current_per_line",
+        "number",
+        unique=True,
+        sqlite_where=text(CURRENT),
+        postgresql_where=text(CURRENT),
+    ),
+)
+
+operator_events = Table(
+    "operator_events",
+    metadata,
+    Column("seq", Serial, primary_key=True, autoincrement=True),
+    Column("operator_id", String(32), ForeignKey("operators.id"), nullable=False),
+    Column("type", String(24), nullable=False),
+    Column("number", String(8), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Index("ix_operator_events_operator_seq", "operator_id", "seq"),
+)
+
+customer_letters = Table(
+    "customer_letters",
+    metadata,
+    Column("seq", Serial, primary_key=True, autoincrement=True),
+    Column("number", String(8), nullable=False),
+    Column("order_id", String(32), ForeignKey("orders.id"), nullable=False),
+    Column("template", String(40), nullable=False),
+    Column("fields", JSON, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime, nullable=True),
+)
+
+access_log = Table(
+    "access_log",
+    metadata,
+    Column("seq", Serial, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("principal", String(100), nullable=False),
+    Column("organisation", String(100), nullable=False),
+    Column("roles", String(200), nullable=False),
+    Column("purpose", String(40), nullable=False),
+    Column("work_item", String(100), nullable=True),
+    Column("action", String(16), nullable=False),
+    Column("resource", String(40), nullable=False),
+    Column("decision", String(8), nullable=False),
+    Column("reason", String(200), nullable=True),
+    Column("policy_version", String(40), nullable=False),
+    Column("subject_count", Integer, nullable=False),
+    Column("subjects_digest", String(64), nullable=True),
+)

@@ -1,0 +1,76 @@
+"""Operator API keys: random, shown once, stored only as a SHA-256 hash, revocable."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from forvalg.store import operators as operator_store
+from forvalg.wall.gateway import Wall
+from forvalg.wall.principals import ANONYMOUS, Principal, Purpose, operator_principal
+
+KEY_PREFIX = "fvg"
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    key_id: str
+    token: str  # shown once; never stored or logged
+
+    @property
+    def key_hash(self) -> str:
+        return hash_token(self.token)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_key() -> IssuedKey:
+    key_id = "k" + secrets.token_hex(6)
+    return IssuedKey(key_id, f"{KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}")
+
+
+class Authenticator:
+    """Turns a bearer token into a principal; every failure is a denial in the log."""
+
+    def __init__(self, *, wall: Wall, sessions: sessionmaker[Session]) -> None:
+        self._wall = wall
+        self._sessions = sessions
+
+    def operator(self, token: str | None) -> Principal | None:
+        found = None
+        if token:
+            with self._sessions() as session:
+                found = operator_store.operator_for_key(session, key_hash=hash_token(token))
+        if found is not None:
+            return operator_principal(found[0])
+        claimed = _key_id(token)
+        self._wall.record_now(
+            [
+                self._wall.event(
+                    ANONYMOUS,
+                    Purpose.ORDER_MANAGEMENT,
+                    None if claimed is None else f"api-key:{claimed}",
+                    "authenticate",
+                    "operator_api",
+                    allowed=False,
+                    reason="E_AUTH: "
+                    + ("no credential" if not token else "unknown or revoked key"),
+                )
+            ]
+        )
+        return None
+
+
+def _key_id(token: str | None) -> str | None:
+    """The key id a token claims (never the secret part), for the log."""
+    if not token:
+        return None
+    parts = token.split("_", 2)
+    if len(parts) == 3 and parts[0] == KEY_PREFIX and parts[1].isalnum() and len(parts[1]) <= 16:
+        return parts[1]
+    return "malformed"

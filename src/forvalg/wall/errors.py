@@ -1,0 +1,5 @@
+"""Errors the wall raises in the services' words (the store's exceptions stay below)."""
+
+
+class Conflict(Exception):
+    """A write broke a uniqueness rule the database enforces (a concurrent writer won)."""

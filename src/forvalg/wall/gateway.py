@@ -1,0 +1,166 @@
+"""The gateway: decision -> log entry -> data, inside one unit of work.
+
+`Wall.access(principal, purpose, work_item)` opens a transaction and yields a `Guard`.
+Every guarded call asks the policy, appends the decision to the access log in the same
+transaction, and only then reads or writes. The transaction commits when the use case
+ends without error, so the log entry is durable before the caller can pass data on.
+A denial is written in a transaction of its own, so it survives the rollback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from forvalg.domain.clock import Clock
+from forvalg.ledger.port import AccessEvent
+from forvalg.store.access_log import SqlAccessLog
+from forvalg.wall.errors import Conflict
+from forvalg.wall.guarded import (
+    GuardedAccessLog,
+    GuardedLines,
+    GuardedOperators,
+    GuardedOrders,
+    GuardedOutbox,
+)
+from forvalg.wall.policy import POLICY_VERSION, Action, Resource, Scope, decide
+from forvalg.wall.principals import Principal, Purpose
+from forvalg.wall.pseudonyms import Pseudonymiser
+
+
+class AccessDenied(Exception):
+    """The policy said no. The denial is in the access log."""
+
+    def __init__(self, event: AccessEvent) -> None:
+        super().__init__(
+            f"{event.principal} may not {event.action} {event.resource}: {event.reason}"
+        )
+        self.event = event
+
+
+class Wall:
+    def __init__(
+        self, *, sessions: sessionmaker[Session], pseudonymiser: Pseudonymiser, clock: Clock
+    ) -> None:
+        self._sessions = sessions
+        self.pseudonymiser = pseudonymiser
+        self.clock = clock
+
+    @contextmanager
+    def access(
+        self, principal: Principal, purpose: Purpose, work_item: str | None = None
+    ) -> Iterator[Guard]:
+        session = self._sessions()
+        guard = Guard(self, session, principal, purpose, work_item)
+        try:
+            yield guard
+            session.commit()
+        except IntegrityError as exc:
+            session.rollback()
+            raise Conflict(str(exc.orig)) from exc
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+            if guard.denials:
+                self.record_now(guard.denials)
+
+    def record_now(self, events: Iterable[AccessEvent]) -> None:
+        """Append events in a transaction of their own (denials, failed sign-ins)."""
+        with self._sessions() as session, session.begin():
+            log = SqlAccessLog(session)
+            for event in events:
+                log.append(event)
+
+    def event(
+        self,
+        principal: Principal,
+        purpose: Purpose | str,
+        work_item: str | None,
+        action: str,
+        resource: str,
+        *,
+        allowed: bool,
+        reason: str,
+        subjects: Iterable[str] = (),
+    ) -> AccessEvent:
+        count, digest = self.pseudonymiser.digest(subjects)
+        return AccessEvent(
+            at=self.clock.now(),
+            principal=principal.id,
+            organisation=principal.organisation,
+            roles=tuple(sorted(principal.roles)),
+            purpose=str(purpose),
+            work_item=work_item,
+            action=action,
+            resource=resource,
+            decision="allow" if allowed else "deny",
+            reason=reason,
+            policy_version=POLICY_VERSION,
+            subject_count=count,
+            subjects_digest=digest,
+        )
+
+
+@dataclass
+class Guard:
+    """One principal's unit of work. Guarded stores hang off it: `guard.orders`, ..."""
+
+    wall: Wall
+    session: Session
+    principal: Principal
+    purpose: Purpose
+    work_item: str | None
+    denials: list[AccessEvent] = field(default_factory=list)
+
+    def authorize(self, action: Action, resource: Resource, subjects: Iterable[str] = ()) -> Scope:
+        """Decide, log the decision, and return the scope; raise `AccessDenied` on deny."""
+        decision = decide(self.principal, action, resource, self.purpose)
+        event = self.wall.event(
+            self.principal,
+            self.purpose,
+            self.work_item,
+            action.value,
+            resource.value,
+            allowed=decision.allowed,
+            reason=decision.reason,
+            subjects=subjects,
+        )
+        if not decision.allowed:
+            self.denials.append(event)
+            raise AccessDenied(event)
+        SqlAccessLog(self.session).append(event)
+        assert decision.scope is not None
+        return decision.scope
+
+    def delegate(self, principal: Principal, purpose: Purpose) -> Guard:
+        """A system job acting in the same transaction, named in the log as itself and
+        with this guard's principal as the work item that caused it."""
+        return Guard(
+            self.wall, self.session, principal, purpose, f"on-behalf-of:{self.principal.id}"
+        )
+
+    @property
+    def orders(self) -> GuardedOrders:
+        return GuardedOrders(self)
+
+    @property
+    def lines(self) -> GuardedLines:
+        return GuardedLines(self)
+
+    @property
+    def outbox(self) -> GuardedOutbox:
+        return GuardedOutbox(self)
+
+    @property
+    def access_log(self) -> GuardedAccessLog:
+        return GuardedAccessLog(self)
+
+    @property
+    def operators(self) -> GuardedOperators:
+        return GuardedOperators(self)

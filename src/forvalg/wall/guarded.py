@@ -1,0 +1,232 @@
+"""Guarded stores: the only way above the wall to reach orders, lines and preselections.
+
+Each method authorises (which logs) before it touches the store, and applies the row
+filter the decision carries: with scope OWN an operator sees only its own rows, and
+another operator's order is simply not there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from forvalg.domain.lifecycle import Effects
+from forvalg.domain.lines import Line, eligibility
+from forvalg.domain.notifications import FeedItem
+from forvalg.domain.operators import Operator
+from forvalg.domain.orders import Order, OrderState
+from forvalg.domain.preselection import Preselection
+from forvalg.domain.reasons import ReasonCode
+from forvalg.domain.validation import LineFacts
+from forvalg.store import access_log as access_store
+from forvalg.store import lines as line_store
+from forvalg.store import operators as operator_store
+from forvalg.store import orders as order_store
+from forvalg.store import outbox as outbox_store
+from forvalg.store import preselections as preselection_store
+from forvalg.wall.policy import Action, Resource, Scope
+
+if TYPE_CHECKING:
+    from forvalg.wall.gateway import Guard
+
+
+class GuardedOrders:
+    def __init__(self, guard: Guard) -> None:
+        self._g = guard
+
+    def _own(self, scope: Scope, order: Order | None) -> Order | None:
+        if order is None or (
+            scope is Scope.OWN and order.operator_id != self._g.principal.organisation
+        ):
+            return None
+        return order
+
+    def add(
+        self,
+        order: Order,
+        *,
+        next_due_at: datetime | None,
+        idempotency_key: str,
+        request_hash: str,
+    ) -> None:
+        scope = self._g.authorize(Action.WRITE, Resource.ORDER, [order.number])
+        if scope is Scope.OWN and order.operator_id != self._g.principal.organisation:
+            raise PermissionError("an operator can only place its own orders")
+        order_store.insert_order(
+            self._g.session,
+            order=order,
+            next_due_at=next_due_at,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+            recorded_at=self._g.wall.clock.now(),
+        )
+
+    def by_idempotency_key(self, operator_id: str, key: str) -> tuple[Order, str] | None:
+        scope = self._g.authorize(Action.READ, Resource.ORDER)
+        found = order_store.by_idempotency_key(self._g.session, operator_id=operator_id, key=key)
+        if found is None or self._own(scope, found[0]) is None:
+            return None
+        return found
+
+    def get(self, order_id: str, *, lock: bool = False) -> Order | None:
+        """One order (locked for update when asked), or None if the caller may not see it."""
+        scope = self._g.authorize(Action.READ, Resource.ORDER)
+        found = order_store.by_ids(self._g.session, ids=[order_id], lock=lock).get(order_id)
+        return self._own(scope, found)
+
+    def by_ids(self, ids: Iterable[str], *, lock: bool = False) -> dict[str, Order]:
+        scope = self._g.authorize(Action.READ, Resource.ORDER)
+        found = order_store.by_ids(self._g.session, ids=ids, history=False, lock=lock)
+        return {k: o for k, o in found.items() if self._own(scope, o) is not None}
+
+    def page(
+        self,
+        *,
+        state: OrderState | None,
+        number: str | None,
+        before_seq: int | None,
+        limit: int,
+    ) -> tuple[list[Order], int | None]:
+        self._g.authorize(Action.READ, Resource.ORDER, [number] if number else [])
+        return order_store.page(
+            self._g.session,
+            operator_id=self._g.principal.organisation,
+            state=state,
+            number=number,
+            before_seq=before_seq,
+            limit=limit,
+        )
+
+    def lock_due(self, as_of: datetime, limit: int) -> list[Order]:
+        """Due orders, locked for this transaction (one decision for the whole batch)."""
+        scope = self._g.authorize(Action.READ, Resource.ORDER)
+        if scope is not Scope.ALL:
+            raise PermissionError("only the order processor takes due orders")
+        return order_store.lock_due(self._g.session, as_of=as_of, limit=limit)
+
+    def save(self, effects: Effects, due: dict[str, datetime | None]) -> None:
+        """Persist the orders' new states, history, notices, letters and line changes."""
+        g = self._g
+        now = g.wall.clock.now()
+        if effects.orders:
+            g.authorize(Action.WRITE, Resource.ORDER, [o.number for o in effects.orders])
+            order_store.update_orders(g.session, rows=[(o, due.get(o.id)) for o in effects.orders])
+            order_store.insert_history(g.session, changes=effects.history, recorded_at=now)
+        if effects.closed or effects.opened:
+            numbers = [c.number for c in effects.closed] + [
+                o.preselection.number for o in effects.opened
+            ]
+            g.authorize(Action.WRITE, Resource.ROUTING, numbers)
+            preselection_store.apply_changes(
+                g.session, closed=effects.closed, opened=effects.opened, recorded_at=now
+            )
+        if effects.notices:
+            g.authorize(Action.WRITE, Resource.EVENT, [n.number for n in effects.notices])
+            outbox_store.add_notices(g.session, notices=effects.notices, recorded_at=now)
+        if effects.letters:
+            g.authorize(Action.WRITE, Resource.LETTER, [le.number for le in effects.letters])
+            outbox_store.add_letters(g.session, letters=effects.letters)
+
+    def counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """(orders by state, rejections by reason code)."""
+        self._g.authorize(Action.READ, Resource.ORDER)
+        session = self._g.session
+        return order_store.count_by_state(session), order_store.count_rejections(session)
+
+
+class GuardedLines:
+    def __init__(self, guard: Guard) -> None:
+        self._g = guard
+
+    def eligibility(self, number: str) -> ReasonCode | None:
+        """Whether the line can take preselection; never who serves it."""
+        self._g.authorize(Action.READ, Resource.ELIGIBILITY, [number])
+        return eligibility(line_store.get_lines(self._g.session, numbers=[number]).get(number))
+
+    def facts(self, numbers: Iterable[str]) -> dict[str, LineFacts]:
+        """Inventory, current preselection and holding order for each number."""
+        nums = sorted(set(numbers))
+        g = self._g
+        g.authorize(Action.READ, Resource.LINE, nums)
+        g.authorize(Action.READ, Resource.ROUTING, nums)
+        found = line_store.get_lines(g.session, numbers=nums)
+        current = preselection_store.current(g.session, numbers=nums)
+        holding = order_store.holding(g.session, numbers=nums)
+        return {n: LineFacts(found.get(n), current.get(n), holding.get(n)) for n in nums}
+
+    def import_lines(self, items: Sequence[Line]) -> None:
+        self._g.authorize(Action.WRITE, Resource.LINE, [li.number for li in items])
+        line_store.upsert_lines(self._g.session, items=items, recorded_at=self._g.wall.clock.now())
+
+    def preselection_at(
+        self, number: str, at: datetime, known_at: datetime | None = None
+    ) -> Preselection | None:
+        self._g.authorize(Action.READ, Resource.ROUTING, [number])
+        return preselection_store.valid_at(self._g.session, number=number, at=at, known_at=known_at)
+
+    def count_preselections(self) -> dict[str, int]:
+        self._g.authorize(Action.READ, Resource.ROUTING)
+        return preselection_store.count_current(self._g.session)
+
+
+class GuardedOutbox:
+    def __init__(self, guard: Guard) -> None:
+        self._g = guard
+
+    def events(self, *, after: int | None, limit: int) -> list[FeedItem]:
+        self._g.authorize(Action.READ, Resource.EVENT)
+        return outbox_store.events_page(
+            self._g.session, operator_id=self._g.principal.organisation, after=after, limit=limit
+        )
+
+    def summary(self) -> tuple[dict[str, int], int]:
+        """(events by type, letters) over all operators: for administration only."""
+        self._g.authorize(Action.READ, Resource.EVENT)
+        return outbox_store.count_events(self._g.session), outbox_store.count_letters(
+            self._g.session
+        )
+
+
+class GuardedAccessLog:
+    def __init__(self, guard: Guard) -> None:
+        self._g = guard
+
+    def decisions(self) -> dict[str, int]:
+        self._g.authorize(Action.READ, Resource.ACCESS_LOG)
+        return access_store.count_decisions(self._g.session)
+
+
+class GuardedOperators:
+    def __init__(self, guard: Guard) -> None:
+        self._g = guard
+
+    def standing(self, ids: Iterable[str] | None = None) -> dict[str, Operator]:
+        self._g.authorize(Action.READ, Resource.OPERATOR)
+        return operator_store.get_operators(self._g.session, ids=ids)
+
+    def add(self, operator: Operator) -> None:
+        self._g.authorize(Action.WRITE, Resource.OPERATOR)
+        operator_store.add_operator(
+            self._g.session, operator=operator, recorded_at=self._g.wall.clock.now()
+        )
+
+    def add_key(self, *, key_id: str, operator_id: str, key_hash: str) -> None:
+        self._g.authorize(Action.WRITE, Resource.OPERATOR)
+        operator_store.add_key(
+            self._g.session,
+            key_id=key_id,
+            operator_id=operator_id,
+            key_hash=key_hash,
+            recorded_at=self._g.wall.clock.now(),
+        )
+
+    def revoke_key(self, *, key_id: str, operator_id: str) -> bool:
+        self._g.authorize(Action.WRITE, Resource.OPERATOR)
+        return operator_store.revoke_key(
+            self._g.session, key_id=key_id, operator_id=operator_id, at=self._g.wall.clock.now()
+        )
+
+    def set_agreement(self, operator_id: str, active: bool) -> bool:
+        self._g.authorize(Action.WRITE, Resource.OPERATOR)
+        return operator_store.set_agreement(self._g.session, operator_id=operator_id, active=active)

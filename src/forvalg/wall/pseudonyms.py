@@ -1,0 +1,24 @@
+"""Subscribers appear in the log only as keyed pseudonyms (HMAC-SHA256)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable
+
+
+class Pseudonymiser:
+    def __init__(self, key: bytes) -> None:
+        if len(key) < 32:
+            raise ValueError("the pseudonym key must be at least 32 bytes")
+        self._key = key
+
+    def pseudonym(self, subject: str) -> str:
+        return hmac.new(self._key, subject.encode(), hashlib.sha256).hexdigest()
+
+    def digest(self, subjects: Iterable[str]) -> tuple[int, str | None]:
+        """(count, SHA-256 over the sorted pseudonyms) for a set of subjects."""
+        names = sorted({self.pseudonym(s) for s in subjects})
+        if not names:
+            return 0, None
+        return len(names), hashlib.sha256("\n".join(names).encode()).hexdigest()

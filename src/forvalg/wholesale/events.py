@@ -1,0 +1,24 @@
+"""An operator's notification feed, oldest first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from forvalg.domain.notifications import FeedItem
+from forvalg.wall import Principal, Purpose, Wall
+
+
+@dataclass(frozen=True, slots=True)
+class EventPage:
+    items: list[FeedItem]
+    next_cursor: int | None
+
+
+class EventFeed:
+    def __init__(self, wall: Wall) -> None:
+        self._wall = wall
+
+    def page(self, principal: Principal, *, after: int | None, limit: int) -> EventPage:
+        with self._wall.access(principal, Purpose.ORDER_MANAGEMENT) as guard:
+            items = guard.outbox.events(after=after, limit=limit)
+        return EventPage(items, items[-1].seq if items else after)

@@ -1,0 +1,181 @@
+"""The order desk: what a CPS operator can do with its orders."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+
+from forvalg.domain.clock import Clock
+from forvalg.domain.lifecycle import NotCancellable, TooLate, cancel_own, next_due_at
+from forvalg.domain.orders import (
+    Authorisation,
+    CancelReason,
+    Option,
+    Order,
+    OrderState,
+    OrderType,
+    new_order,
+)
+from forvalg.domain.reasons import ReasonCode
+from forvalg.domain.validation import OrderRules
+from forvalg.wall import Conflict, Principal, Purpose, Wall
+from forvalg.wall.principals import system_job
+from forvalg.wholesale.ids import new_order_id
+
+# The desk's own system job: sends the notices a cancel causes to other operators.
+ORDER_DESK = system_job("order-desk", "order_processor")
+
+
+class OrderNotFound(Exception):
+    """No such order, or not one of the caller's (the two are indistinguishable)."""
+
+
+class IdempotencyConflict(Exception):
+    """The Idempotency-Key was used before with another request body."""
+
+
+class CancelRefused(Exception):
+    def __init__(self, code: ReasonCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """A well-formed order as the operator sent it (the API has checked its shape)."""
+
+    type: OrderType
+    number: str
+    option: Option | None = None
+    postcode: str | None = None
+    authorisation: Authorisation | None = None
+    requested_date: date | None = None
+    target_order: str | None = None
+    reason: CancelReason | None = None
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(
+            json.dumps(asdict(self), sort_keys=True, default=str).encode()
+        ).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    order: Order
+    replayed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPage:
+    items: list[Order]
+    next_cursor: int | None
+
+
+class OrderDesk:
+    def __init__(
+        self,
+        *,
+        wall: Wall,
+        rules: OrderRules,
+        clock: Clock,
+        ids: Callable[[datetime], str] = new_order_id,
+    ) -> None:
+        self._wall = wall
+        self._rules = rules
+        self._clock = clock
+        self._ids = ids
+
+    def submit(
+        self, principal: Principal, request: OrderRequest, *, idempotency_key: str
+    ) -> Submitted:
+        """Accept a well-formed order as RECEIVED; business rules are checked in processing."""
+        fingerprint = request.fingerprint()
+        try:
+            with self._wall.access(principal, Purpose.ORDER_MANAGEMENT) as guard:
+                prior = guard.orders.by_idempotency_key(principal.organisation, idempotency_key)
+                if prior is None:
+                    now = self._clock.now()
+                    order = new_order(
+                        order_id=self._ids(now),
+                        order_type=request.type,
+                        number=request.number,
+                        operator_id=principal.organisation,
+                        received_at=now,
+                        option=request.option,
+                        postcode=request.postcode,
+                        authorisation=request.authorisation,
+                        requested_date=request.requested_date,
+                        target_order=request.target_order,
+                        cancel_reason=request.reason,
+                    )
+                    guard.orders.add(
+                        order,
+                        next_due_at=next_due_at(order, self._rules.calendar),
+                        idempotency_key=idempotency_key,
+                        request_hash=fingerprint,
+                    )
+                    return Submitted(order, replayed=False)
+        except Conflict:
+            # A concurrent request with the same key won the race; answer as its replay.
+            with self._wall.access(principal, Purpose.ORDER_MANAGEMENT) as guard:
+                prior = guard.orders.by_idempotency_key(principal.organisation, idempotency_key)
+            if prior is None:
+                raise
+        if prior[1] != fingerprint:
+            raise IdempotencyConflict(
+                f"Idempotency-Key {idempotency_key!r} was used for order {prior[0].id} "
+                "with a different body"
+            )
+        return Submitted(prior[0], replayed=True)
+
+    def get(self, principal: Principal, order_id: str) -> Order:
+        with self._wall.access(principal, Purpose.ORDER_MANAGEMENT, f"order:{order_id}") as guard:
+            order = guard.orders.get(order_id)
+        if order is None:
+            raise OrderNotFound(order_id)
+        return order
+
+    def list(
+        self,
+        principal: Principal,
+        *,
+        state: OrderState | None = None,
+        number: str | None = None,
+        cursor: int | None = None,
+        limit: int = 50,
+    ) -> OrderPage:
+        with self._wall.access(principal, Purpose.ORDER_MANAGEMENT) as guard:
+            items, more = guard.orders.page(
+                state=state, number=number, before_seq=cursor, limit=limit
+            )
+        return OrderPage(items, more)
+
+    def cancel(self, principal: Principal, order_id: str) -> Order:
+        """Cancel an own open order; after the cut-off the answer is `E_TOO_LATE`."""
+        refused: CancelRefused | None = None
+        with self._wall.access(principal, Purpose.ORDER_MANAGEMENT, f"order:{order_id}") as guard:
+            order = guard.orders.get(order_id, lock=True)
+            if order is not None:
+                desk = guard.delegate(ORDER_DESK, Purpose.PROVISIONING)
+                facts = desk.lines.facts([order.number])[order.number]
+                try:
+                    effects = cancel_own(order, self._clock.now(), facts, self._rules.calendar)
+                except TooLate as exc:
+                    refused = CancelRefused(ReasonCode.E_TOO_LATE, str(exc))
+                except NotCancellable as exc:
+                    refused = CancelRefused(ReasonCode.E_CONFLICT, str(exc))
+                else:
+                    desk.orders.save(effects, due={order.id: None})
+        # Raised only after the commit, so the read's log entry stays.
+        if order is None:
+            raise OrderNotFound(order_id)
+        if refused is not None:
+            raise refused
+        return order
+
+    def eligibility(self, principal: Principal, number: str) -> ReasonCode | None:
+        with self._wall.access(principal, Purpose.ORDER_MANAGEMENT, f"line:{number}") as guard:
+            return guard.lines.eligibility(number)
