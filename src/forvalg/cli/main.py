@@ -37,6 +37,7 @@ def create_cli() -> typer.Typer:
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
+        rich_markup_mode="markdown",
     )
     lines = typer.Typer(help="The incumbent's line inventory.", no_args_is_help=True)
     operators = typer.Typer(help="CPS operators and their API keys.", no_args_is_help=True)

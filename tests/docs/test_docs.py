@@ -1,0 +1,54 @@
+"""Docs that tests keep true: the CLI page, the reason codes, the operator API page."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import typer.main
+
+from forvalg.api.app import create_app
+from forvalg.cli.main import create_cli
+from forvalg.domain.reasons import DESCRIPTIONS, ReasonCode
+
+DOCS = Path(__file__).parents[2] / "docs"
+
+
+def _commands(command: Any, path: list[str]) -> Iterator[tuple[str, Any]]:
+    if hasattr(command, "commands"):
+        for name, sub in command.commands.items():
+            yield from _commands(sub, [*path, name])
+    else:
+        yield " ".join(["forvalg", *path]), command
+
+
+def test_every_command_is_documented_and_every_documented_command_exists() -> None:
+    commands = dict(_commands(typer.main.get_command(create_cli()), []))
+    documented = set(re.findall(r"^### (forvalg[a-z -]*)$", (DOCS / "cli.md").read_text(), re.M))
+    assert documented == set(commands)
+    for name, command in commands.items():
+        assert (command.help or "").strip(), f"{name} has no help text"
+
+
+def test_every_reason_code_is_documented_with_its_description() -> None:
+    text = (DOCS / "REASON-CODES.md").read_text()
+    rows = dict(re.findall(r"^\| `([A-Z_]+)` \| (.+) \|$", text, re.M))
+    assert set(rows) == {c.value for c in ReasonCode}
+    for code in ReasonCode:
+        assert rows[code.value] == DESCRIPTIONS[code]
+
+
+def test_every_route_has_a_summary_and_is_in_the_operator_api_page(services: Any) -> None:
+    schema = create_app(services).openapi()
+    text = (DOCS / "OPERATOR-API.md").read_text()
+    operations = [
+        (method.upper(), path, operation)
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+    ]
+    assert len(operations) >= 6
+    for method, path, operation in operations:
+        assert operation.get("summary"), f"{method} {path} has no summary"
+        assert f"`{method} {path}`" in text, f"{method} {path} is not on OPERATOR-API.md"
