@@ -2,4 +2,5 @@
 
 
 class Conflict(Exception):
-    """A write broke a uniqueness rule the database enforces (a concurrent writer won)."""
+    """A write broke a uniqueness rule the database enforces, or lost a deadlock: a
+    concurrent writer won. The transaction was rolled back; the caller may retry."""

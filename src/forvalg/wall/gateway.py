@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from forvalg.domain.clock import Clock
@@ -59,9 +59,11 @@ class Wall:
         try:
             yield guard
             session.commit()
-        except IntegrityError as exc:
+        except (IntegrityError, OperationalError) as exc:
             session.rollback()
-            raise Conflict(str(exc.orig)) from exc
+            if isinstance(exc, IntegrityError) or _lost_race(exc):
+                raise Conflict(str(exc.orig)) from exc
+            raise
         except BaseException:
             session.rollback()
             raise
@@ -164,3 +166,11 @@ class Guard:
     @property
     def operators(self) -> GuardedOperators:
         return GuardedOperators(self)
+
+
+# PostgreSQL's deadlock_detected and serialization_failure: a concurrent writer won.
+_RACE_STATES = frozenset({"40P01", "40001"})
+
+
+def _lost_race(exc: OperationalError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) in _RACE_STATES

@@ -21,6 +21,9 @@ from forvalg.domain.validation import LineFacts, OperatorStanding, OrderRules
 from forvalg.wall import Conflict, Guard, Purpose, Wall
 from forvalg.wall.principals import ORDER_PROCESSOR
 
+# A conflict that repeats this often one order at a time is not a race but a fault.
+MAX_CONSECUTIVE_CONFLICTS = 20
+
 
 @dataclass
 class ProcessReport:
@@ -59,7 +62,8 @@ class OrderProcessor:
         """Advance everything due at or before `as_of`; returns what was done."""
         report = ProcessReport(as_of)
         started = time.perf_counter()
-        single_steps = 0
+        single_steps = 0  # after a lost race, go one order at a time for a while
+        consecutive = 0
         work_item = f"process-run:{as_of.isoformat()}"
         while True:
             limit = 1 if single_steps else batch_size
@@ -75,8 +79,12 @@ class OrderProcessor:
                     )
             except Conflict:
                 report.retried_batches += 1
+                consecutive += 1
+                if consecutive > MAX_CONSECUTIVE_CONFLICTS:
+                    raise
                 single_steps = batch_size
                 continue
+            consecutive = 0
             single_steps = max(0, single_steps - 1)
             report.batches += 1
             report.add(effects)
