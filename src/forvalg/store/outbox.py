@@ -5,17 +5,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from forvalg.domain.notifications import CustomerLetter, FeedItem, OperatorNotice
 from forvalg.store.tables import customer_letters, operator_events
+
+# Feed positions must appear in commit order, or a reader paging with `after` could step
+# over an event that commits later with a smaller seq. On PostgreSQL, transactions that
+# write notices take this advisory lock (held to commit), so they insert one at a time;
+# SQLite transactions are serial anyway.
+FEED_LOCK = 0x466F7276  # "Forv"
 
 
 def add_notices(
     session: Session, *, notices: Sequence[OperatorNotice], recorded_at: datetime
 ) -> None:
     if notices:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FEED_LOCK})
         session.execute(
             insert(operator_events),
             [
