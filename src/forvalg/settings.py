@@ -1,16 +1,42 @@
-"""Run-time settings, read once from the environment by `Settings.from_env()`."""
+"""Run-time settings, read once from the environment by `Settings.from_env()`.
+
+| variable | default | meaning |
+|---|---|---|
+| FORVALG_DATABASE_URL | sqlite:///forvalg.db | SQLite file or postgresql+psycopg://... |
+| FORVALG_KEY_DIR | .forvalg | where `forvalg init` keeps the pseudonym key |
+| FORVALG_LEAD_WORKING_DAYS | 10 | due date = receipt + this many working days |
+| FORVALG_CUTOFF_TIME | 12:00 | cancel cut-off, Oslo time, on the working day before due |
+| FORVALG_SWITCH_TIME | 00:00 | when a change takes effect on the due date, Oslo time |
+| FORVALG_COOLING_OFF_DAYS | 14 | the customer's withdrawal window, in the letter |
+| FORVALG_OFFERED_OPTIONS | ALL,NATIONAL,INTERNATIONAL | preselection options offered |
+| FORVALG_RATE_LIMIT_PER_S | 2000 | API requests per second per operator and process |
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
+from typing import TypeVar
 
 from forvalg.domain.calendar import CalendarRules, WorkingCalendar
 from forvalg.domain.orders import Option
 from forvalg.domain.validation import OrderRules
 
 DEFAULT_DATABASE_URL = "sqlite:///forvalg.db"
+
+
+T = TypeVar("T")
+
+
+class InvalidSetting(ValueError):
+    """An environment variable with a value forvalg cannot use; names the variable."""
+
+
+def _options(text: str) -> frozenset[Option]:
+    return frozenset(Option(part.strip()) for part in text.split(","))
 
 
 @dataclass(frozen=True)
@@ -27,23 +53,30 @@ class Settings:
     rate_limit_burst: int = 4000
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
-        env = dict(os.environ if environ is None else environ)
-        calendar = CalendarRules(
-            lead_working_days=int(env.get("FORVALG_LEAD_WORKING_DAYS", "10")),
-            cooling_off_days=int(env.get("FORVALG_COOLING_OFF_DAYS", "14")),
-        )
-        options = env.get("FORVALG_OFFERED_OPTIONS")
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+
+        def read(name: str, parse: Callable[[str], T], default: T) -> T:
+            text = env.get(name)
+            if text is None:
+                return default
+            try:
+                return parse(text)
+            except ValueError as exc:
+                raise InvalidSetting(f"{name}={text!r}: {exc}") from None
+
+        base, rules = cls(), CalendarRules()
         return cls(
-            database_url=env.get("FORVALG_DATABASE_URL", DEFAULT_DATABASE_URL),
-            key_dir=Path(env.get("FORVALG_KEY_DIR", ".forvalg")),
-            calendar=calendar,
-            offered_options=(
-                frozenset(Option(o.strip()) for o in options.split(","))
-                if options
-                else frozenset(Option)
+            database_url=read("FORVALG_DATABASE_URL", str, base.database_url),
+            key_dir=read("FORVALG_KEY_DIR", Path, base.key_dir),
+            calendar=CalendarRules(
+                lead_working_days=read("FORVALG_LEAD_WORKING_DAYS", int, rules.lead_working_days),
+                cutoff_time=read("FORVALG_CUTOFF_TIME", time.fromisoformat, rules.cutoff_time),
+                switch_time=read("FORVALG_SWITCH_TIME", time.fromisoformat, rules.switch_time),
+                cooling_off_days=read("FORVALG_COOLING_OFF_DAYS", int, rules.cooling_off_days),
             ),
-            rate_limit_per_s=float(env.get("FORVALG_RATE_LIMIT_PER_S", "2000")),
+            offered_options=read("FORVALG_OFFERED_OPTIONS", _options, base.offered_options),
+            rate_limit_per_s=read("FORVALG_RATE_LIMIT_PER_S", float, base.rate_limit_per_s),
         )
 
     @property

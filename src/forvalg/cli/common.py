@@ -12,7 +12,7 @@ from rich.console import Console
 
 from forvalg.bootstrap import NotInitialised, Services, bootstrap
 from forvalg.domain.operators import InvalidOperator
-from forvalg.settings import Settings
+from forvalg.settings import InvalidSetting, Settings
 from forvalg.wholesale.inventory import BadInput
 from forvalg.wholesale.operators import OperatorExists, UnknownOperator
 
@@ -26,11 +26,18 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except InvalidSetting as exc:
+        raise fail(str(exc)) from None
+
+
 @contextmanager
 def services() -> Iterator[Services]:
     """Bootstrapped services from the environment; known errors become one stderr line."""
     try:
-        svc = bootstrap(Settings.from_env())
+        svc = bootstrap(settings())
     except NotInitialised as exc:
         raise fail(str(exc)) from None
     try:

@@ -12,9 +12,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from forvalg.bootstrap import initialise
 from forvalg.cli import demo
-from forvalg.cli.common import console, fail, parse_instant, services
+from forvalg.cli.common import console, fail, parse_instant, services, settings
 from forvalg.domain.clock import SystemClock
-from forvalg.settings import Settings
 from forvalg.wholesale.inventory import import_lines
 from forvalg.wholesale.processing import ProcessReport
 
@@ -50,7 +49,7 @@ def create_cli() -> typer.Typer:
     def init() -> None:
         """Create or upgrade the database (FORVALG_DATABASE_URL, default ./forvalg.db) and
         create the key files that are missing (FORVALG_KEY_DIR, default ./.forvalg)."""
-        for line in initialise(Settings.from_env()):
+        for line in initialise(settings()):
             console.print(line, highlight=False)
 
     @lines.command("import")
