@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from forvalg.domain.clock import Clock, SystemClock
 from forvalg.domain.validation import OrderRules
@@ -35,6 +36,10 @@ class NotInitialised(Exception):
     pass
 
 
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or is not initialised; the message says which."""
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -51,6 +56,10 @@ class Services:
     def close(self) -> None:
         self.engine.dispose()
 
+    def check(self) -> None:
+        """Fail early, with one clear message, if the database is unusable."""
+        _check(self.engine)
+
 
 def initialise(settings: Settings) -> list[str]:
     """Create or upgrade the database and create missing key files; says what it did."""
@@ -58,6 +67,9 @@ def initialise(settings: Settings) -> list[str]:
     engine = make_engine(settings.database_url)
     try:
         upgrade(engine)
+    except SQLAlchemyError as exc:
+        where = _safe_url(settings.database_url)
+        raise DatabaseUnavailable(f"{where}: {_one_line(exc)}") from None
     finally:
         engine.dispose()
     done.append(f"database ready: {_safe_url(settings.database_url)}")
@@ -109,9 +121,20 @@ def bootstrap(
 
 
 def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
     return make_url(url).render_as_string(hide_password=True)
 
 
-__all__ = ["Services", "bootstrap", "initialise"]
+def _one_line(exc: SQLAlchemyError) -> str:
+    return " ".join(str(getattr(exc, "orig", None) or exc).split())
+
+
+def _check(engine: Engine) -> None:
+    where = engine.url.render_as_string(hide_password=True)
+    try:
+        with engine.connect() as connection:
+            version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except SQLAlchemyError as exc:
+        hint = "(run `forvalg init` first?)"
+        raise DatabaseUnavailable(f"{where}: {_one_line(exc)} {hint}") from None
+    if version is None:
+        raise DatabaseUnavailable(f"{where}: not initialised; run `forvalg init`")

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.console import Console
 
-from forvalg.bootstrap import NotInitialised, Services, bootstrap
+from forvalg.bootstrap import DatabaseUnavailable, NotInitialised, Services, bootstrap
 from forvalg.domain.operators import InvalidOperator
 from forvalg.settings import InvalidSetting, Settings
 from forvalg.wholesale.inventory import BadInput
@@ -38,7 +38,8 @@ def services() -> Iterator[Services]:
     """Bootstrapped services from the environment; known errors become one stderr line."""
     try:
         svc = bootstrap(settings())
-    except NotInitialised as exc:
+        svc.check()
+    except (NotInitialised, DatabaseUnavailable) as exc:
         raise fail(str(exc)) from None
     try:
         yield svc

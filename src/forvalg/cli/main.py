@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from forvalg.bootstrap import initialise
+from forvalg.bootstrap import DatabaseUnavailable, initialise
 from forvalg.cli import demo
 from forvalg.cli.common import console, fail, parse_instant, services, settings
 from forvalg.domain.clock import SystemClock
@@ -49,7 +49,11 @@ def create_cli() -> typer.Typer:
     def init() -> None:
         """Create or upgrade the database (FORVALG_DATABASE_URL, default ./forvalg.db) and
         create the key files that are missing (FORVALG_KEY_DIR, default ./.forvalg)."""
-        for line in initialise(settings()):
+        try:
+            done = initialise(settings())
+        except DatabaseUnavailable as exc:
+            raise fail(str(exc)) from None
+        for line in done:
             console.print(line, highlight=False)
 
     @lines.command("import")
