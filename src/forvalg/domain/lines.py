@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -19,6 +20,7 @@ class LineType(StrEnum):
 ELIGIBLE_LINE_TYPES = frozenset({LineType.PSTN, LineType.ISDN_BRA})
 
 WLR_PREFIX = "WLR:"
+_POSTCODE = re.compile(r"[0-9]{4}")
 
 
 class InvalidLine(ValueError):
@@ -51,7 +53,7 @@ def parse_line(number: str, postcode: str, line_type: str, status: str) -> Line:
         national_number(number)
     except ValueError as exc:
         raise InvalidLine("number", str(exc)) from None
-    if not (len(postcode) == 4 and postcode.isdigit()):
+    if not _POSTCODE.fullmatch(postcode):
         raise InvalidLine("postcode", f"{postcode!r} is not a 4-digit postcode")
     try:
         kind = LineType(line_type)

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 _NATIONAL = re.compile(r"[0-9]{8}")
+_CSC = re.compile(r"[0-9]{4}")
 CSC_FIRST = 1500
 CSC_LAST = 1549
 
@@ -36,9 +37,7 @@ class CarrierSelectionCode:
     code: str
 
     def __post_init__(self) -> None:
-        if not (
-            len(self.code) == 4 and self.code.isdigit() and CSC_FIRST <= int(self.code) <= CSC_LAST
-        ):
+        if not (_CSC.fullmatch(self.code) and CSC_FIRST <= int(self.code) <= CSC_LAST):
             raise InvalidCarrierCode(
                 f"{self.code!r} is not a carrier selection code ({CSC_FIRST}-{CSC_LAST})"
             )

@@ -30,10 +30,11 @@ def new_operator(operator_id: str, name: str, csc: str) -> Operator:
         raise InvalidOperator(
             "id", f"{operator_id!r} must be 2-32 lowercase letters, digits or '-', not reserved"
         )
-    if not name.strip() or len(name) > 200:
+    name = name.strip()
+    if not name or len(name) > 200:
         raise InvalidOperator("name", "the name must be 1-200 characters")
     try:
         CarrierSelectionCode(csc)
     except ValueError as exc:
         raise InvalidOperator("csc", str(exc)) from None
-    return Operator(operator_id, name.strip(), csc)
+    return Operator(operator_id, name, csc)

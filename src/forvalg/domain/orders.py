@@ -149,6 +149,8 @@ class Order:
     def apply(
         self, event: OrderEvent, at: datetime, reason: ReasonCode | None = None
     ) -> StateChange:
+        if at.tzinfo is None:
+            raise ValueError(f"{at!r} has no timezone")
         self.state = next_state(self.type, self.state, event)
         if event in (OrderEvent.REJECT, OrderEvent.CANCEL):
             self.reason_code = reason
