@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import Engine, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -130,6 +131,9 @@ def _one_line(exc: SQLAlchemyError) -> str:
 
 def _check(engine: Engine) -> None:
     where = engine.url.render_as_string(hide_password=True)
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and not Path(database).exists():
+        raise DatabaseUnavailable(f"{where}: no such database; run `forvalg init`")
     try:
         with engine.connect() as connection:
             version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()

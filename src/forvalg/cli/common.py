@@ -16,8 +16,8 @@ from forvalg.settings import InvalidSetting, Settings
 from forvalg.wholesale.inventory import BadInput
 from forvalg.wholesale.operators import OperatorExists, UnknownOperator
 
-console = Console()
-errors = Console(stderr=True)
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
 OSLO = ZoneInfo("Europe/Oslo")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,40 +17,52 @@ COLUMNS = ("number", "postcode", "line_type", "status")
 class BadInput(Exception):
     """Bad input in a file: names the file, the row (1 = header) and the field."""
 
-    def __init__(self, path: Path, row: int, field: str, message: str) -> None:
-        super().__init__(f"{path}: row {row}, field {field}: {message}")
+    def __init__(self, path: Path, row: int | None, field: str | None, message: str) -> None:
+        where = [str(path)]
+        if row is not None:
+            where.append(f": row {row}")
+        if field is not None:
+            where.append(f", field {field}")
+        super().__init__(f"{''.join(where)}: {message}")
         self.path, self.row, self.field = path, row, field
+
+
+def read_text(path: Path) -> str:
+    """The file as text: UTF-8, with or without a byte-order mark."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BadInput(path, None, None, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        row = data[: exc.start].count(b"\n") + 1
+        raise BadInput(path, row, None, f"not UTF-8 text (byte {data[exc.start]:#04x})") from None
 
 
 def read_lines(path: Path) -> list[Line]:
     """Parse the whole file first; the first bad row raises `BadInput`."""
-    try:
-        handle = path.open(newline="", encoding="utf-8")
-    except OSError as exc:
-        raise BadInput(path, 0, "-", exc.strerror or str(exc)) from None
-    with handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None or tuple(h.strip() for h in header) != COLUMNS:
-            raise BadInput(path, 1, "header", f"expected columns {','.join(COLUMNS)}, got {header}")
-        seen: dict[str, int] = {}
-        found: list[Line] = []
-        for row_no, row in enumerate(reader, start=2):
-            if len(row) != len(COLUMNS):
-                raise BadInput(path, row_no, "-", f"expected {len(COLUMNS)} fields, got {len(row)}")
-            try:
-                line = parse_line(*(cell.strip() for cell in row))
-            except InvalidLine as exc:
-                raise BadInput(path, row_no, exc.field, str(exc)) from None
-            if line.number in seen:
-                raise BadInput(
-                    path,
-                    row_no,
-                    "number",
-                    f"{line.number} already given on row {seen[line.number]}",
-                )
-            seen[line.number] = row_no
-            found.append(line)
+    reader = csv.reader(io.StringIO(read_text(path), newline=""))
+    header = next(reader, None)
+    if header is None or tuple(h.strip() for h in header) != COLUMNS:
+        raise BadInput(path, 1, "header", f"expected columns {','.join(COLUMNS)}, got {header}")
+    seen: dict[str, int] = {}
+    found: list[Line] = []
+    for row in reader:
+        row_no = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue  # blank lines carry nothing
+        if len(row) != len(COLUMNS):
+            raise BadInput(path, row_no, None, f"expected {len(COLUMNS)} fields, got {len(row)}")
+        try:
+            line = parse_line(*(cell.strip() for cell in row))
+        except InvalidLine as exc:
+            raise BadInput(path, row_no, exc.field, str(exc)) from None
+        if line.number in seen:
+            message = f"{line.number} already given on row {seen[line.number]}"
+            raise BadInput(path, row_no, "number", message)
+        seen[line.number] = row_no
+        found.append(line)
     return found
 
 

@@ -1,0 +1,84 @@
+"""`forvalg demo`: the story on a synthetic world, end to end, reproducibly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .helpers import Cli, query
+
+SMALL = ("--lines", "2000", "--days", "8", "--orders-per-day", "40")
+# 2026-10-05 (the default start) is a Monday: 8 days hold 6 working days (5 + the next Monday).
+WORKING_DAYS = 6
+FINAL_STATES = {"COMPLETED", "REJECTED", "CANCELLED"}
+
+
+@pytest.fixture(scope="module")
+def demo_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Any]]:
+    """The same small demo run twice, with the same (default) seed, into two directories."""
+    cwd = tmp_path_factory.mktemp("demo")
+    cli = Cli(cwd)
+    results = [cli.run("demo", "--out", out, *SMALL, timeout=300) for out in ("one", "two")]
+    return cwd, results
+
+
+def summary(directory: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((directory / "summary.json").read_text())
+    return loaded
+
+
+def test_demo_exits_zero_and_names_its_output(demo_runs: tuple[Path, list[Any]]) -> None:
+    cwd, results = demo_runs
+    for name, result in zip(("one", "two"), results, strict=True):
+        assert result.returncode == 0, str(result)
+        out = cwd / name
+        assert "Output:" in result.stdout
+        assert str(out.resolve()) in " ".join(result.stdout.split()), str(result)
+        assert (out / "summary.json").is_file()
+        assert (out / "forvalg.db").is_file()
+        assert (out / "lines.csv").is_file()
+    # the demo works in its own directory: the caller's directory gets no database or keys
+    assert sorted(p.name for p in cwd.iterdir()) == ["one", "two"]
+
+
+def test_demo_summary_tells_the_story(demo_runs: tuple[Path, list[Any]]) -> None:
+    cwd, _ = demo_runs
+    found = summary(cwd / "one")
+    by_state: dict[str, int] = found["orders_by_state"]
+    assert by_state.get("COMPLETED", 0) > 0
+    assert by_state.get("REJECTED", 0) > 0
+    # the world runs 30 days past its last day: every order has reached a final state
+    assert set(by_state) <= FINAL_STATES, by_state
+    assert found["orders_submitted"] == WORKING_DAYS * 40
+    assert sum(by_state.values()) == found["orders_submitted"] + found["cancel_other_sent"]
+    assert sum(found["rejections"].values()) == by_state["REJECTED"]
+    assert found["events_by_type"]["ORDER_STATE"] == found["transitions"]
+    assert found["world"]["lines"] == "2000"
+    assert found["world"]["days"] == "8"
+    assert found["world"]["orders_per_day"] == "40"
+    assert sum(found["preselections_by_operator"].values()) > 0
+    assert set(found["preselections_by_operator"]) <= {"telia", "ice", "phonero", "nextgentel"}
+    assert isinstance(found["seconds"], int | float)
+
+    # the summary agrees with the database the demo leaves behind
+    database = cwd / "one" / "forvalg.db"
+    rows = query(database, "SELECT state, count(*) FROM orders GROUP BY state")
+    assert dict(rows) == by_state
+    assert query(database, "SELECT count(*) FROM lines") == [(2000,)]
+    assert len((cwd / "one" / "lines.csv").read_text().splitlines()) == 2001
+
+
+def test_demo_is_reproducible(demo_runs: tuple[Path, list[Any]]) -> None:
+    cwd, _ = demo_runs
+    one, two = summary(cwd / "one"), summary(cwd / "two")
+    one.pop("seconds")
+    two.pop("seconds")
+    assert one == two
+    assert (cwd / "one" / "lines.csv").read_bytes() == (cwd / "two" / "lines.csv").read_bytes()
+    order_ids = "SELECT id, state, reason_code, due_date FROM orders ORDER BY id"
+    assert query(cwd / "one" / "forvalg.db", order_ids) == query(
+        cwd / "two" / "forvalg.db", order_ids
+    )

@@ -1,0 +1,102 @@
+"""`forvalg serve`: the operator API over HTTP, from the real executable."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from forvalg.bootstrap import bootstrap
+from forvalg.settings import Settings
+
+from .helpers import FORVALG, Cli
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def get(port: int, path: str, token: str | None = None) -> tuple[int, str, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.getheader("content-type", ""), response.read()
+    finally:
+        connection.close()
+
+
+def register_operator(cli: Cli) -> str:
+    settings = Settings(
+        database_url=f"sqlite:///{cli.cwd / 'forvalg.db'}", key_dir=cli.cwd / ".forvalg"
+    )
+    svc = bootstrap(settings)
+    try:
+        return svc.operators.add("telia", "Telia Norge", "1505").key.token
+    finally:
+        svc.close()
+
+
+def test_serve_answers_openapi_and_authenticates_operators(
+    initialised: Cli, tmp_path: Path
+) -> None:
+    token = register_operator(initialised)
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with (
+        log.open("w") as output,
+        subprocess.Popen(
+            [str(FORVALG), "serve", "--port", str(port)],
+            cwd=initialised.cwd,
+            env=initialised.env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        ) as server,
+    ):
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                assert server.poll() is None, f"serve exited early:\n{log.read_text()}"
+                assert time.monotonic() < deadline, f"serve never answered:\n{log.read_text()}"
+                try:
+                    status, kind, body = get(port, "/openapi.json")
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            assert status == 200
+            assert kind.startswith("application/json")
+            spec = json.loads(body)
+            assert "/v1/orders" in spec["paths"]
+
+            status, kind, body = get(port, "/v1/orders", token)
+            assert status == 200, body
+            assert json.loads(body)["items"] == []
+
+            status, kind, body = get(port, "/v1/orders")
+            assert status == 401
+            assert kind.startswith("application/problem+json")
+            assert json.loads(body)["code"] == "E_AUTH"
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+    # Uvicorn shuts down gracefully, then re-raises the SIGTERM it caught (the Unix convention).
+    assert server.returncode in (0, -signal.SIGTERM), log.read_text()
+    assert "Finished server process" in log.read_text()
+    assert "Traceback" not in log.read_text()
+
+
+def test_serve_in_an_uninitialised_directory_fails_with_one_line(cli: Cli) -> None:
+    result = cli.fails("serve", "--port", str(free_port()), timeout=60)
+    assert "forvalg init" in result.error_line
