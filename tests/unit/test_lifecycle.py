@@ -167,7 +167,7 @@ def test_intake_provide_notifies_the_ordering_operator_of_each_state() -> None:
         "order_id": "ord-1",
         "order_type": "PROVIDE",
         "state": "COMMITTED",
-        "at": T0.isoformat(),
+        "at": "2026-11-23T09:00:00Z",
         "reason_code": None,
         "due_date": "2026-12-07",
     }

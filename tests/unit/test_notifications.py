@@ -104,7 +104,7 @@ def test_state_notice_goes_to_the_orders_own_operator() -> None:
             "order_id": "ord-1",
             "order_type": "PROVIDE",
             "state": "REJECTED",
-            "at": "2026-11-23T09:00:00+00:00",
+            "at": "2026-11-23T09:00:00Z",
             "reason_code": "E_OPEN_ORDER",
             "due_date": "2026-12-07",
         },

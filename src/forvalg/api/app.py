@@ -8,6 +8,7 @@ from forvalg import __version__
 from forvalg.api import problems
 from forvalg.api.limits import BodySizeLimit, RateLimiter
 from forvalg.api.routes import events, lines, orders
+from forvalg.api.signin import OperatorSignIn
 from forvalg.bootstrap import Services
 
 
@@ -25,9 +26,11 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     settings = services.settings
-    app.state.limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
     problems.install(app)
     for module in (orders, lines, events):
         app.include_router(module.router)
+    # The last added runs first: size limit, then sign-in, then the routes.
+    limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
+    app.add_middleware(OperatorSignIn, authenticator=services.authenticator, limiter=limiter)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

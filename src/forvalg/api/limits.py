@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from starlette.exceptions import HTTPException
+
+from forvalg.api.problems import send_problem
 from forvalg.domain.reasons import ReasonCode
 
 Scope = MutableMapping[str, Any]
@@ -15,10 +17,6 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 class BodySizeLimit:
@@ -33,7 +31,7 @@ class BodySizeLimit:
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await _too_large(send, self.max_bytes)
+            await send_problem(send, 413, ReasonCode.E_PAYLOAD_TOO_LARGE, self.detail)
             return
         seen = 0
 
@@ -43,36 +41,15 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise BodyTooLarge
+                    # An HTTPException passes through FastAPI's body reading as itself.
+                    raise HTTPException(413, self.detail)
             return message
 
-        try:
-            await self.app(scope, counted, send)
-        except BodyTooLarge:
-            await _too_large(send, self.max_bytes)
+        await self.app(scope, counted, send)
 
-
-async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps(
-        {
-            "type": f"urn:forvalg:problem:{ReasonCode.E_PAYLOAD_TOO_LARGE.value}",
-            "title": "Request Entity Too Large",
-            "status": 413,
-            "code": ReasonCode.E_PAYLOAD_TOO_LARGE.value,
-            "detail": f"the request body exceeds {limit} bytes",
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    @property
+    def detail(self) -> str:
+        return f"the request body exceeds {self.max_bytes} bytes"
 
 
 class RateLimiter:

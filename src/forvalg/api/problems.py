@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -22,7 +23,7 @@ STATUS_CODES = {
     401: ReasonCode.E_AUTH,
     403: ReasonCode.E_FORBIDDEN,
     404: ReasonCode.E_NOT_FOUND,
-    405: ReasonCode.E_NOT_FOUND,
+    405: ReasonCode.E_METHOD_NOT_ALLOWED,
     409: ReasonCode.E_CONFLICT,
     413: ReasonCode.E_PAYLOAD_TOO_LARGE,
     422: ReasonCode.E_VALIDATION,
@@ -45,14 +46,7 @@ class ApiProblem(Exception):
         self.errors, self.headers = errors, headers
 
 
-def problem(
-    status: int,
-    code: ReasonCode,
-    detail: str | None = None,
-    *,
-    errors: Sequence[dict[str, str]] | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> JSONResponse:
+def problem_body(status: int, code: ReasonCode, detail: str | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": f"urn:forvalg:problem:{code.value}",
         "title": HTTPStatus(status).phrase,
@@ -61,6 +55,33 @@ def problem(
     }
     if detail:
         body["detail"] = detail
+    return body
+
+
+async def send_problem(
+    send: Callable[[dict[str, Any]], Awaitable[None]],
+    status: int,
+    code: ReasonCode,
+    detail: str,
+    headers: Mapping[str, str] | None = None,
+) -> None:
+    """Answer with a problem from ASGI middleware, before any route runs."""
+    body = json.dumps(problem_body(status, code, detail)).encode()
+    raw = [(b"content-type", MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
+    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+def problem(
+    status: int,
+    code: ReasonCode,
+    detail: str | None = None,
+    *,
+    errors: Sequence[dict[str, str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body = problem_body(status, code, detail)
     if errors:
         body["errors"] = list(errors)
     return JSONResponse(

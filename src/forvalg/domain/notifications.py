@@ -8,7 +8,7 @@ beyond the operator they chose themselves.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from string import Template
 from typing import Any
@@ -54,11 +54,16 @@ def state_notice(order: Order, change: StateChange) -> OperatorNotice:
             "order_id": order.id,
             "order_type": order.type.value,
             "state": change.state.value,
-            "at": change.at.isoformat(),
+            "at": _instant(change.at),
             "reason_code": None if change.reason_code is None else change.reason_code.value,
             "due_date": None if order.due_date is None else order.due_date.isoformat(),
         },
     )
+
+
+def _instant(at: datetime) -> str:
+    """UTC in ISO 8601 with `Z`, as the API writes every other instant."""
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def loss_notice(

@@ -31,6 +31,7 @@ class ReasonCode(StrEnum):
     E_AUTH = "E_AUTH"
     E_VALIDATION = "E_VALIDATION"
     E_NOT_FOUND = "E_NOT_FOUND"
+    E_METHOD_NOT_ALLOWED = "E_METHOD_NOT_ALLOWED"
     E_TOO_LATE = "E_TOO_LATE"
     E_CONFLICT = "E_CONFLICT"
     E_RATE_LIMITED = "E_RATE_LIMITED"
@@ -71,6 +72,7 @@ DESCRIPTIONS: dict[ReasonCode, str] = {
     ReasonCode.E_AUTH: "Missing, unknown or revoked credential (HTTP 401).",
     ReasonCode.E_VALIDATION: "Malformed request: the `errors` member points at each field (422).",
     ReasonCode.E_NOT_FOUND: "No such resource visible to the caller (404).",
+    ReasonCode.E_METHOD_NOT_ALLOWED: "The resource exists but not with this HTTP method (405).",
     ReasonCode.E_TOO_LATE: "The cancel cut-off has passed (409).",
     ReasonCode.E_CONFLICT: (
         "The request conflicts with the current state, or an Idempotency-Key is reused "

@@ -177,5 +177,6 @@ class OrderDesk:
         return order
 
     def eligibility(self, principal: Principal, number: str) -> ReasonCode | None:
-        with self._wall.access(principal, Purpose.ORDER_MANAGEMENT, f"line:{number}") as guard:
+        # The number is the subject (logged as a pseudonym), never part of the work item.
+        with self._wall.access(principal, Purpose.ORDER_MANAGEMENT, "eligibility-check") as guard:
             return guard.lines.eligibility(number)

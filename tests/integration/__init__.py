@@ -1,0 +1,1 @@
+"""Integration tests: the operator API over HTTP, on SQLite and on PostgreSQL."""
