@@ -43,6 +43,12 @@ class Effects:
     opened: list[Opened] = field(default_factory=list)
     closed: list[Closed] = field(default_factory=list)
     history: list[tuple[str, StateChange]] = field(default_factory=list)
+    _ids: set[str] = field(default_factory=set, repr=False, compare=False)
+
+    def _touch(self, order: Order) -> None:
+        if order.id not in self._ids:
+            self._ids.add(order.id)
+            self.orders.append(order)
 
     @property
     def transitions(self) -> int:
@@ -52,15 +58,13 @@ class Effects:
         self, order: Order, event: OrderEvent, at: datetime, reason: ReasonCode | None = None
     ) -> None:
         change = order.apply(event, at, reason)
-        if order not in self.orders:
-            self.orders.append(order)
+        self._touch(order)
         self.history.append((order.id, change))
         self.notices.append(state_notice(order, change))
 
     def merge(self, other: Effects) -> None:
         for order in other.orders:
-            if order not in self.orders:
-                self.orders.append(order)
+            self._touch(order)
         self.notices += other.notices
         self.letters += other.letters
         self.opened += other.opened

@@ -117,9 +117,11 @@ class StateChange:
     reason_code: ReasonCode | None = None
 
 
-@dataclass
+@dataclass(eq=False)
 class Order:
-    """An order and its dated history. Only `apply` changes the state."""
+    """An order and its dated history. Only `apply` changes the state.
+
+    An entity: two `Order` objects are the same order only if they are the same object."""
 
     id: str
     type: OrderType

@@ -7,7 +7,7 @@ table or a Merkle tree, and so that tests can use `MemoryAccessLog` without patc
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -31,7 +31,7 @@ class AccessEvent:
     subjects_digest: str | None
 
     def as_entry(self) -> dict[str, Any]:
-        entry = asdict(self)
+        entry = {f.name: getattr(self, f.name) for f in fields(self)}
         entry["at"] = self.at.isoformat()
         entry["roles"] = list(self.roles)
         return entry

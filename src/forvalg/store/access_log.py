@@ -20,7 +20,7 @@ class SqlAccessLog:
         entry = event.as_entry()
         entry["at"] = event.at
         entry["roles"] = ",".join(event.roles)
-        self._session.execute(insert(access_log).values(entry))
+        self._session.execute(insert(access_log), entry)
 
 
 def count_decisions(session: Session) -> dict[str, int]:

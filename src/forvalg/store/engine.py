@@ -18,7 +18,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # No pre-ping (a round trip per checkout); connections are recycled hourly instead,
+    # and one that died is invalidated by SQLAlchemy on its first error.
+    kwargs.setdefault("pool_recycle", 3600)
+    return create_engine(url, **kwargs)
 
 
 def _sqlite_pragmas(engine: Engine) -> None:

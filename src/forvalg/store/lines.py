@@ -11,6 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from forvalg.domain.lines import Line
+from forvalg.store.bulk import among
 from forvalg.store.mapping import line_from_row
 from forvalg.store.tables import lines
 
@@ -52,5 +53,6 @@ def get_lines(session: Session, *, numbers: Iterable[str]) -> dict[str, Line]:
     nums = list(numbers)
     if not nums:
         return {}
-    rows = session.execute(select(lines).where(lines.c.number.in_(nums))).mappings().all()
+    query = select(lines).where(among(session, lines.c.number, nums))
+    rows = session.execute(query).mappings().all()
     return {r["number"]: line_from_row(r) for r in rows}

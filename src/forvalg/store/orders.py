@@ -6,10 +6,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from forvalg.domain.orders import HOLDING_STATES, LINE_ORDERS, Order, OrderState, StateChange
+from forvalg.store.bulk import among, insert_rows
 from forvalg.store.mapping import change_from_row, order_from_row, order_values
 from forvalg.store.tables import order_history, orders
 
@@ -22,14 +25,24 @@ def insert_order(
     idempotency_key: str,
     request_hash: str,
     recorded_at: datetime,
-) -> None:
+) -> bool:
+    """Insert the order and its history unless the operator already used the
+    Idempotency-Key; says whether it inserted."""
     values = order_values(order) | {
         "next_due_at": next_due_at,
         "idempotency_key": idempotency_key,
         "request_hash": request_hash,
     }
-    session.execute(insert(orders).values(values))
+    make = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        make(orders)
+        .on_conflict_do_nothing(index_elements=[orders.c.operator_id, orders.c.idempotency_key])
+        .returning(orders.c.seq)
+    )
+    if session.execute(statement, values).first() is None:
+        return False
     insert_history(session, changes=[(order.id, c) for c in order.history], recorded_at=recorded_at)
+    return True
 
 
 def insert_history(
@@ -37,8 +50,9 @@ def insert_history(
 ) -> None:
     if not changes:
         return
-    session.execute(
-        insert(order_history),
+    insert_rows(
+        session,
+        order_history,
         [
             {
                 "order_id": order_id,
@@ -56,20 +70,38 @@ def update_orders(session: Session, *, rows: Sequence[tuple[Order, datetime | No
     """Write each order's state, reason, due date and next due instant (bulk, by id)."""
     if not rows:
         return
-    session.connection().execute(
-        update(orders).where(orders.c.id == bindparam("b_id")),
-        [
-            {
-                "b_id": order.id,
-                "state": order.state.value,
-                "reason_code": None if order.reason_code is None else order.reason_code.value,
-                "due_date": order.due_date,
-                "next_due_at": due,
-                "updated_at": order.updated_at,
-            }
-            for order, due in rows
-        ],
-    )
+    values = [
+        {
+            "b_id": order.id,
+            "state": order.state.value,
+            "reason_code": None if order.reason_code is None else order.reason_code.value,
+            "due_date": order.due_date,
+            "next_due_at": due,
+            "updated_at": order.updated_at,
+        }
+        for order, due in rows
+    ]
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement for the batch instead of one UPDATE per row.
+        columns = {k: [v[k] for v in values] for k in values[0]}
+        session.execute(_UPDATE_FROM_ARRAYS, columns)
+    else:
+        session.connection().execute(update(orders).where(orders.c.id == bindparam("b_id")), values)
+
+
+_UPDATE_FROM_ARRAYS = text(
+    """
+    UPDATE orders AS o
+    SET state = v.state, reason_code = v.reason_code, due_date = v.due_date,
+        next_due_at = v.next_due_at, updated_at = v.updated_at
+    FROM unnest(
+        CAST(:b_id AS text[]), CAST(:state AS text[]), CAST(:reason_code AS text[]),
+        CAST(:due_date AS date[]), CAST(:next_due_at AS timestamptz[]),
+        CAST(:updated_at AS timestamptz[])
+    ) AS v(id, state, reason_code, due_date, next_due_at, updated_at)
+    WHERE o.id = v.id
+    """
+)
 
 
 def by_idempotency_key(session: Session, *, operator_id: str, key: str) -> tuple[Order, str] | None:
@@ -93,7 +125,7 @@ def by_ids(
     id_list = list(ids)
     if not id_list:
         return {}
-    query = select(orders).where(orders.c.id.in_(id_list))
+    query = select(orders).where(among(session, orders.c.id, id_list))
     if lock and session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     rows = session.execute(query).mappings().all()
@@ -147,7 +179,7 @@ def holding(session: Session, *, numbers: Iterable[str]) -> dict[str, str]:
         return {}
     rows = session.execute(
         select(orders.c.number, orders.c.id).where(
-            orders.c.number.in_(nums),
+            among(session, orders.c.number, nums),
             orders.c.state.in_([s.value for s in HOLDING_STATES]),
             orders.c.type.in_([t.value for t in LINE_ORDERS]),
         )
@@ -161,7 +193,7 @@ def with_history(session: Session, found: list[Order]) -> list[Order]:
     rows = (
         session.execute(
             select(order_history)
-            .where(order_history.c.order_id.in_([o.id for o in found]))
+            .where(among(session, order_history.c.order_id, [o.id for o in found]))
             .order_by(order_history.c.seq)
         )
         .mappings()

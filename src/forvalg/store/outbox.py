@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from forvalg.domain.notifications import CustomerLetter, FeedItem, OperatorNotice
+from forvalg.store.bulk import insert_rows
 from forvalg.store.tables import customer_letters, operator_events
 
 # Feed positions must appear in commit order, or a reader paging with `after` could step
@@ -24,8 +25,9 @@ def add_notices(
     if notices:
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FEED_LOCK})
-        session.execute(
-            insert(operator_events),
+        insert_rows(
+            session,
+            operator_events,
             [
                 {
                     "operator_id": n.operator_id,
@@ -42,8 +44,9 @@ def add_notices(
 
 def add_letters(session: Session, *, letters: Sequence[CustomerLetter]) -> None:
     if letters:
-        session.execute(
-            insert(customer_letters),
+        insert_rows(
+            session,
+            customer_letters,
             [
                 {
                     "number": letter.number,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from forvalg.domain.preselection import Closed, Opened, Preselection
+from forvalg.store.bulk import among, insert_rows
 from forvalg.store.mapping import preselection_from_row
 from forvalg.store.tables import preselections
 
@@ -20,7 +21,7 @@ def current(session: Session, *, numbers: Iterable[str]) -> dict[str, Preselecti
     rows = (
         session.execute(
             select(preselections).where(
-                preselections.c.number.in_(nums), preselections.c.valid_to.is_(None)
+                among(session, preselections.c.number, nums), preselections.c.valid_to.is_(None)
             )
         )
         .mappings()
@@ -73,8 +74,9 @@ def apply_changes(
             ],
         )
     if opened:
-        session.execute(
-            insert(preselections),
+        insert_rows(
+            session,
+            preselections,
             [
                 {
                     "number": o.preselection.number,

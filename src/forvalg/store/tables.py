@@ -64,6 +64,7 @@ lines = Table(
 )
 
 HOLDING = "state IN ('VALIDATED', 'COMMITTED') AND type <> 'CANCEL_OTHER'"
+PENDING = "next_due_at IS NOT NULL"
 
 orders = Table(
     "orders",
@@ -84,7 +85,7 @@ orders = Table(
     Column("state", String(16), nullable=False),
     Column("reason_code", String(40), nullable=True),
     Column("due_date", Date, nullable=True),
-    Column("next_due_at", UtcDateTime, nullable=True, index=True),
+    Column("next_due_at", UtcDateTime, nullable=True),
     Column("idempotency_key", String(200), nullable=False),
     Column("request_hash", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
@@ -99,6 +100,14 @@ orders = Table(
         postgresql_where=text(HOLDING),
     ),
     Index("ix_orders_operator_seq", "operator_id", "seq"),
+    # The processor's queue: due orders in due order; final orders are not in it.
+    Index(
+        "ix_orders_due",
+        "next_due_at",
+        "seq",
+        sqlite_where=text(PENDING),
+        postgresql_where=text(PENDING),
+    ),
 )
 
 order_history = Table(

@@ -49,11 +49,12 @@ class GuardedOrders:
         next_due_at: datetime | None,
         idempotency_key: str,
         request_hash: str,
-    ) -> None:
+    ) -> bool:
+        """Place the order unless its Idempotency-Key was used before; says which."""
         scope = self._g.authorize(Action.WRITE, Resource.ORDER, [order.number])
         if scope is Scope.OWN and order.operator_id != self._g.principal.organisation:
             raise PermissionError("an operator can only place its own orders")
-        order_store.insert_order(
+        return order_store.insert_order(
             self._g.session,
             order=order,
             next_due_at=next_due_at,

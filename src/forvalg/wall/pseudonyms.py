@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable
+from functools import lru_cache
 
 
 class Pseudonymiser:
@@ -12,8 +13,13 @@ class Pseudonymiser:
         if len(key) < 32:
             raise ValueError("the pseudonym key must be at least 32 bytes")
         self._key = key
+        # A batch names the same lines in several decisions; the key never changes.
+        self._cached = lru_cache(maxsize=1 << 16)(self._compute)
 
     def pseudonym(self, subject: str) -> str:
+        return self._cached(subject)
+
+    def _compute(self, subject: str) -> str:
         return hmac.new(self._key, subject.encode(), hashlib.sha256).hexdigest()
 
     def digest(self, subjects: Iterable[str]) -> tuple[int, str | None]:

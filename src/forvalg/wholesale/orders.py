@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 
 from forvalg.domain.clock import Clock
@@ -21,7 +21,7 @@ from forvalg.domain.orders import (
 )
 from forvalg.domain.reasons import ReasonCode
 from forvalg.domain.validation import OrderRules
-from forvalg.wall import Conflict, Principal, Purpose, Wall
+from forvalg.wall import Principal, Purpose, Wall
 from forvalg.wall.principals import system_job
 from forvalg.wholesale.ids import new_order_id
 
@@ -57,9 +57,8 @@ class OrderRequest:
     reason: CancelReason | None = None
 
     def fingerprint(self) -> str:
-        return hashlib.sha256(
-            json.dumps(asdict(self), sort_keys=True, default=str).encode()
-        ).hexdigest()
+        values = [getattr(self, f.name) for f in fields(self)]
+        return hashlib.sha256(json.dumps(values, default=str).encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,37 +92,33 @@ class OrderDesk:
     ) -> Submitted:
         """Accept a well-formed order as RECEIVED; business rules are checked in processing."""
         fingerprint = request.fingerprint()
-        try:
-            with self._wall.access(principal, Purpose.ORDER_MANAGEMENT) as guard:
-                prior = guard.orders.by_idempotency_key(principal.organisation, idempotency_key)
-                if prior is None:
-                    now = self._clock.now()
-                    order = new_order(
-                        order_id=self._ids(now),
-                        order_type=request.type,
-                        number=request.number,
-                        operator_id=principal.organisation,
-                        received_at=now,
-                        option=request.option,
-                        postcode=request.postcode,
-                        authorisation=request.authorisation,
-                        requested_date=request.requested_date,
-                        target_order=request.target_order,
-                        cancel_reason=request.reason,
-                    )
-                    guard.orders.add(
-                        order,
-                        next_due_at=next_due_at(order, self._rules.calendar),
-                        idempotency_key=idempotency_key,
-                        request_hash=fingerprint,
-                    )
-                    return Submitted(order, replayed=False)
-        except Conflict:
-            # A concurrent request with the same key won the race; answer as its replay.
-            with self._wall.access(principal, Purpose.ORDER_MANAGEMENT) as guard:
-                prior = guard.orders.by_idempotency_key(principal.organisation, idempotency_key)
-            if prior is None:
-                raise
+        now = self._clock.now()
+        order = new_order(
+            order_id=self._ids(now),
+            order_type=request.type,
+            number=request.number,
+            operator_id=principal.organisation,
+            received_at=now,
+            option=request.option,
+            postcode=request.postcode,
+            authorisation=request.authorisation,
+            requested_date=request.requested_date,
+            target_order=request.target_order,
+            cancel_reason=request.reason,
+        )
+        with self._wall.access(principal, Purpose.ORDER_MANAGEMENT) as guard:
+            placed = guard.orders.add(
+                order,
+                next_due_at=next_due_at(order, self._rules.calendar),
+                idempotency_key=idempotency_key,
+                request_hash=fingerprint,
+            )
+            if placed:
+                return Submitted(order, replayed=False)
+            # A replay: the key was used before (perhaps by a request still in flight,
+            # whose commit the insert waited for).
+            prior = guard.orders.by_idempotency_key(principal.organisation, idempotency_key)
+        assert prior is not None, "ON CONFLICT found the key, so its order exists"
         if prior[1] != fingerprint:
             raise IdempotencyConflict(
                 f"Idempotency-Key {idempotency_key!r} was used for order {prior[0].id} "
