@@ -80,6 +80,7 @@ def _show(summary: dict[str, object], out: Path) -> None:
     table.add_column("count", justify="right")
     for key in (
         "orders_by_state",
+        "rejections",
         "preselections_by_operator",
         "events_by_type",
         "access_decisions",
