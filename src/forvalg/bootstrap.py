@@ -23,6 +23,7 @@ from forvalg.store.engine import make_engine, make_sessions
 from forvalg.store.migrate import upgrade
 from forvalg.wall import Wall
 from forvalg.wall.credentials import Authenticator
+from forvalg.wall.cursors import Cursors
 from forvalg.wall.pseudonyms import Pseudonymiser
 from forvalg.wholesale.events import EventFeed
 from forvalg.wholesale.ids import new_order_id
@@ -53,6 +54,7 @@ class Services:
     processor: OrderProcessor
     feed: EventFeed
     operators: OperatorAdmin
+    cursors: Cursors
 
     def close(self) -> None:
         self.engine.dispose()
@@ -118,6 +120,7 @@ def bootstrap(
         processor=OrderProcessor(wall=wall, rules=rules),
         feed=EventFeed(wall),
         operators=OperatorAdmin(wall),
+        cursors=Cursors(key),
     )
 
 

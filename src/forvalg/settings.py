@@ -46,9 +46,6 @@ class Settings:
     calendar: CalendarRules = field(default_factory=CalendarRules)
     offered_options: frozenset[Option] = frozenset(Option)
     max_body_bytes: int = 16 * 1024
-    page_limit_max: int = 500
-    process_batch_size: int = 500
-    worker_interval_s: float = 5.0
     rate_limit_per_s: float = 2000.0
     rate_limit_burst: int = 4000
 

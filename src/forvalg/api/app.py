@@ -29,8 +29,9 @@ def create_app(services: Services) -> FastAPI:
     problems.install(app)
     for module in (orders, lines, events):
         app.include_router(module.router)
-    # The last added runs first: size limit, then sign-in, then the routes.
+    # The last added runs first: sign-in (which never reads the body), then the size
+    # limit, then the routes.
     limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
-    app.add_middleware(OperatorSignIn, authenticator=services.authenticator, limiter=limiter)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(OperatorSignIn, authenticator=services.authenticator, limiter=limiter)
     return app

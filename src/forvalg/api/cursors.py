@@ -1,31 +1,28 @@
-"""Opaque pagination cursors."""
+"""Opaque pagination cursors in the API: sealed by the wall, bound to the operator."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 from forvalg.api.problems import ApiProblem
 from forvalg.domain.reasons import ReasonCode
+from forvalg.wall import Principal
+from forvalg.wall.cursors import Cursors
 
 
-def encode(kind: str, position: int) -> str:
-    return base64.urlsafe_b64encode(f"{kind}:{position}".encode()).decode().rstrip("=")
+def encode(cursors: Cursors, kind: str, principal: Principal, position: int | None) -> str | None:
+    return None if position is None else cursors.seal(kind, principal.organisation, position)
 
 
-def decode(kind: str, cursor: str | None, parameter: str) -> int | None:
-    if cursor is None or cursor == "":
+def decode(
+    cursors: Cursors, kind: str, principal: Principal, cursor: str | None, parameter: str
+) -> int | None:
+    if not cursor:
         return None
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        found_kind, _, position = text.partition(":")
-        if found_kind == kind and position.isdigit():
-            return int(position)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        pass
-    raise ApiProblem(
-        422,
-        ReasonCode.E_VALIDATION,
-        "the request is malformed",
-        errors=[{"parameter": parameter, "reason": "not a cursor this API returned"}],
-    )
+    position = cursors.open(kind, principal.organisation, cursor)
+    if position is None:
+        raise ApiProblem(
+            422,
+            ReasonCode.E_VALIDATION,
+            "the request is malformed",
+            errors=[{"parameter": parameter, "reason": "not a cursor this API gave you"}],
+        )
+    return position

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from forvalg.domain.orders import CancelReason, Option, Order, OrderState, OrderType
 
@@ -16,6 +16,16 @@ Number = Annotated[
 Postcode = Annotated[str, Field(pattern=r"^[0-9]{4}$", examples=["0150"])]
 
 
+def _iso_date(value: object) -> object:
+    """Dates come as ISO 8601 strings; a JSON number is a type error, not a timestamp."""
+    if not isinstance(value, str | date):
+        raise ValueError("must be a date string like 2026-11-20")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+
+
 class Strict(BaseModel):
     """Unknown fields are errors. (Pydantic never turns a JSON number into a string.)"""
 
@@ -24,14 +34,14 @@ class Strict(BaseModel):
 
 class AuthorisationIn(Strict):
     reference: Annotated[str, Field(min_length=1, max_length=100)]
-    signed_at: date
+    signed_at: IsoDate
     channel: Annotated[str, Field(min_length=1, max_length=32)]
 
 
 class _LineOrder(Strict):
     number: Number
     postcode: Postcode | None = None
-    requested_date: date | None = None
+    requested_date: IsoDate | None = None
 
 
 class ProvideCreate(_LineOrder):

@@ -75,7 +75,7 @@ def seeded_ids(rng: random.Random) -> Callable[[datetime], str]:
 
 
 def write_lines(spec: WorldSpec, rng: random.Random, path: Path) -> list[tuple[str, str, str]]:
-    """The inventory CSV; returns (number, postcode, line_type) for active lines."""
+    """The inventory CSV; returns (number, postcode, line_type) for every line written."""
     numbers: set[str] = set()
     active = []
     with path.open("w", newline="") as handle:

@@ -144,7 +144,12 @@ class Guard:
         """A system job acting in the same transaction, named in the log as itself and
         with this guard's principal as the work item that caused it."""
         return Guard(
-            self.wall, self.session, principal, purpose, f"on-behalf-of:{self.principal.id}"
+            self.wall,
+            self.session,
+            principal,
+            purpose,
+            f"on-behalf-of:{self.principal.id}",
+            self.denials,  # one list, so the unit of work records the delegate's denials too
         )
 
     @property

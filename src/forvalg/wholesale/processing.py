@@ -123,8 +123,8 @@ class OrderProcessor:
                 )
             elif order.state is OrderState.COMMITTED:
                 step = complete(order, line, rules.calendar)
-            else:  # not reachable: intake never leaves an order VALIDATED
-                continue
+            else:  # intake never leaves an order VALIDATED: a fault, not something to spin on
+                raise RuntimeError(f"order {order.id} is due but {order.state}")
             facts[order.number] = _after(line, step, order)
             effects.merge(step)
         return effects

@@ -24,12 +24,18 @@ def events(
     """State changes of the operator's own orders (`ORDER_STATE`) and loss notices
     (`LOSS`: line and effective date, never the gaining operator; `LOSS_CANCELLED`).
     Pass `next_cursor` back as `after` to continue."""
-    page = svc.feed.page(operator, after=cursors.decode("e", after, "after"), limit=limit)
+    position = cursors.decode(svc.cursors, "e", operator, after, "after")
+    page = svc.feed.page(operator, after=position, limit=limit)
     items: list[dict[str, Any]] = [
-        {"cursor": cursors.encode("e", e.seq), "type": e.type, "number": e.number} | e.payload
+        {
+            "cursor": cursors.encode(svc.cursors, "e", operator, e.seq),
+            "type": e.type,
+            "number": e.number,
+        }
+        | e.payload
         for e in page.items
     ]
     return EventList(
         items=items,
-        next_cursor=None if page.next_cursor is None else cursors.encode("e", page.next_cursor),
+        next_cursor=cursors.encode(svc.cursors, "e", operator, page.next_cursor),
     )

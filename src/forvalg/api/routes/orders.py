@@ -103,12 +103,12 @@ def list_orders(
         operator,
         state=state,
         number=number,
-        cursor=cursors.decode("o", cursor, "cursor"),
+        cursor=cursors.decode(svc.cursors, "o", operator, cursor, "cursor"),
         limit=limit,
     )
     return OrderList(
         items=[OrderPublic.of(o) for o in page.items],
-        next_cursor=None if page.next_cursor is None else cursors.encode("o", page.next_cursor),
+        next_cursor=cursors.encode(svc.cursors, "o", operator, page.next_cursor),
     )
 
 

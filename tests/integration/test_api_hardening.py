@@ -1,0 +1,44 @@
+"""Edges found in review: strict dates, sign-in before the size limit, delegated denials."""
+
+from __future__ import annotations
+
+import pytest
+
+from forvalg.wall import AccessDenied, Purpose
+from forvalg.wall.policy import Action, Resource
+from forvalg.wall.principals import Principal, PrincipalKind, operator_principal
+
+from .world import Operator, World, problem, provide
+
+
+def test_a_date_given_as_a_json_number_is_a_type_error(alpha: Operator) -> None:
+    body = provide("22334455")
+    body["authorisation"]["signed_at"] = 1763596800
+
+    errors = problem(alpha.place(body), 422, "E_VALIDATION")["errors"]
+
+    assert {"pointer": "/authorisation/signed_at"}.items() <= errors[0].items()
+
+
+def test_an_oversized_request_without_a_key_is_refused_as_unauthenticated(world: World) -> None:
+    before = world.last_log_seq()
+    response = world.client().post(
+        "/v1/orders", content=b"x" * 100_000, headers={"content-type": "application/json"}
+    )
+
+    problem(response, 401, "E_AUTH")
+    assert [e["decision"] for e in world.access_log(before)] == ["deny"]
+
+
+def test_a_delegates_denial_is_recorded_with_the_unit_of_work(world: World) -> None:
+    nobody = Principal("system:nobody", PrincipalKind.SYSTEM, "incumbent:test", frozenset())
+    before = world.last_log_seq()
+
+    with (
+        pytest.raises(AccessDenied),
+        world.services.wall.access(operator_principal("alfatel"), Purpose.ORDER_MANAGEMENT) as g,
+    ):
+        g.delegate(nobody, Purpose.PROVISIONING).authorize(Action.READ, Resource.ROUTING)
+
+    denials = [e for e in world.access_log(before) if e["decision"] == "deny"]
+    assert [(e["principal"], e["resource"]) for e in denials] == [("system:nobody", "cps.routing")]
