@@ -13,7 +13,7 @@ from .world import Operator, World, problem, provide
 
 def test_a_date_given_as_a_json_number_is_a_type_error(alpha: Operator) -> None:
     body = provide("22334455")
-    body["authorisation"]["signed_at"] = 1763596800
+    body["authorisation"] = body["authorisation"] | {"signed_at": 1763596800}  # not shared
 
     errors = problem(alpha.place(body), 422, "E_VALIDATION")["errors"]
 
@@ -42,3 +42,20 @@ def test_a_delegates_denial_is_recorded_with_the_unit_of_work(world: World) -> N
 
     denials = [e for e in world.access_log(before) if e["decision"] == "deny"]
     assert [(e["principal"], e["resource"]) for e in denials] == [("system:nobody", "cps.routing")]
+
+
+def test_reads_are_logged_with_the_subjects_actually_read(world: World, alpha: Operator) -> None:
+    first = alpha.order(provide("22334455"))
+    alpha.order(provide("22334466"))
+    world.process()
+
+    before = world.last_log_seq()
+    alpha.get(first["id"])
+    alpha.events()
+    rows = world.access_log(before)
+
+    assert [(r["resource"], r["subject_count"]) for r in rows] == [
+        ("cps.order", 1),
+        ("cps.event", 2),
+    ]
+    assert all(r["subjects_digest"] for r in rows)

@@ -121,24 +121,47 @@ class Guard:
     denials: list[AccessEvent] = field(default_factory=list)
 
     def authorize(self, action: Action, resource: Resource, subjects: Iterable[str] = ()) -> Scope:
-        """Decide, log the decision, and return the scope; raise `AccessDenied` on deny."""
+        """Decide, log the decision, and return the scope; raise `AccessDenied` on deny.
+        For writes, whose subjects are known before the data is touched."""
+        scope = self.permit(action, resource)
+        self.record(action, resource, subjects)
+        return scope
+
+    def permit(self, action: Action, resource: Resource) -> Scope:
+        """Decide; a denial is recorded and raised. An allow must be `record`ed, with the
+        subjects actually read, before the unit of work ends."""
         decision = decide(self.principal, action, resource, self.purpose)
-        event = self.wall.event(
+        if not decision.allowed:
+            event = self._event(action, resource, False, decision.reason, ())
+            self.denials.append(event)
+            raise AccessDenied(event)
+        assert decision.scope is not None
+        return decision.scope
+
+    def record(self, action: Action, resource: Resource, subjects: Iterable[str]) -> None:
+        """Log an allowed access with its subjects, in this unit of work's transaction."""
+        decision = decide(self.principal, action, resource, self.purpose)
+        event = self._event(action, resource, True, decision.reason, subjects)
+        SqlAccessLog(self.session).append(event)
+
+    def _event(
+        self,
+        action: Action,
+        resource: Resource,
+        allowed: bool,
+        reason: str,
+        subjects: Iterable[str],
+    ) -> AccessEvent:
+        return self.wall.event(
             self.principal,
             self.purpose,
             self.work_item,
             action.value,
             resource.value,
-            allowed=decision.allowed,
-            reason=decision.reason,
+            allowed=allowed,
+            reason=reason,
             subjects=subjects,
         )
-        if not decision.allowed:
-            self.denials.append(event)
-            raise AccessDenied(event)
-        SqlAccessLog(self.session).append(event)
-        assert decision.scope is not None
-        return decision.scope
 
     def delegate(self, principal: Principal, purpose: Purpose) -> Guard:
         """A system job acting in the same transaction, named in the log as itself and

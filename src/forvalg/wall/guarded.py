@@ -63,23 +63,31 @@ class GuardedOrders:
             recorded_at=self._g.wall.clock.now(),
         )
 
+    def _read(self, found: Iterable[Order]) -> None:
+        self._g.record(Action.READ, Resource.ORDER, [o.number for o in found])
+
     def by_idempotency_key(self, operator_id: str, key: str) -> tuple[Order, str] | None:
-        scope = self._g.authorize(Action.READ, Resource.ORDER)
+        scope = self._g.permit(Action.READ, Resource.ORDER)
         found = order_store.by_idempotency_key(self._g.session, operator_id=operator_id, key=key)
         if found is None or self._own(scope, found[0]) is None:
-            return None
+            found = None
+        self._read([] if found is None else [found[0]])
         return found
 
     def get(self, order_id: str, *, lock: bool = False) -> Order | None:
         """One order (locked for update when asked), or None if the caller may not see it."""
-        scope = self._g.authorize(Action.READ, Resource.ORDER)
+        scope = self._g.permit(Action.READ, Resource.ORDER)
         found = order_store.by_ids(self._g.session, ids=[order_id], lock=lock).get(order_id)
-        return self._own(scope, found)
+        visible = self._own(scope, found)
+        self._read([] if visible is None else [visible])
+        return visible
 
     def by_ids(self, ids: Iterable[str], *, lock: bool = False) -> dict[str, Order]:
-        scope = self._g.authorize(Action.READ, Resource.ORDER)
+        scope = self._g.permit(Action.READ, Resource.ORDER)
         found = order_store.by_ids(self._g.session, ids=ids, history=False, lock=lock)
-        return {k: o for k, o in found.items() if self._own(scope, o) is not None}
+        visible = {k: o for k, o in found.items() if self._own(scope, o) is not None}
+        self._read(visible.values())
+        return visible
 
     def page(
         self,
@@ -89,8 +97,8 @@ class GuardedOrders:
         before_seq: int | None,
         limit: int,
     ) -> tuple[list[Order], int | None]:
-        self._g.authorize(Action.READ, Resource.ORDER, [number] if number else [])
-        return order_store.page(
+        self._g.permit(Action.READ, Resource.ORDER)
+        items, more = order_store.page(
             self._g.session,
             operator_id=self._g.principal.organisation,
             state=state,
@@ -98,13 +106,19 @@ class GuardedOrders:
             before_seq=before_seq,
             limit=limit,
         )
+        # The number asked about is a subject even when no order of the caller's has it.
+        asked = [number] if number else []
+        self._g.record(Action.READ, Resource.ORDER, asked + [o.number for o in items])
+        return items, more
 
     def lock_due(self, as_of: datetime, limit: int) -> list[Order]:
         """Due orders, locked for this transaction (one decision for the whole batch)."""
-        scope = self._g.authorize(Action.READ, Resource.ORDER)
+        scope = self._g.permit(Action.READ, Resource.ORDER)
         if scope is not Scope.ALL:
             raise PermissionError("only the order processor takes due orders")
-        return order_store.lock_due(self._g.session, as_of=as_of, limit=limit)
+        due = order_store.lock_due(self._g.session, as_of=as_of, limit=limit)
+        self._read(due)
+        return due
 
     def save(self, effects: Effects, due: dict[str, datetime | None]) -> None:
         """Persist the orders' new states, history, notices, letters and line changes."""
@@ -176,14 +190,17 @@ class GuardedOutbox:
         self._g = guard
 
     def events(self, *, after: int | None, limit: int) -> list[FeedItem]:
-        self._g.authorize(Action.READ, Resource.EVENT)
-        return outbox_store.events_page(
+        self._g.permit(Action.READ, Resource.EVENT)
+        items = outbox_store.events_page(
             self._g.session, operator_id=self._g.principal.organisation, after=after, limit=limit
         )
+        self._g.record(Action.READ, Resource.EVENT, [e.number for e in items])
+        return items
 
     def summary(self) -> tuple[dict[str, int], int]:
-        """(events by type, letters) over all operators: for administration only."""
+        """(events by type, letters) over all operators: counts, for reports only."""
         self._g.authorize(Action.READ, Resource.EVENT)
+        self._g.authorize(Action.READ, Resource.LETTER)
         return outbox_store.count_events(self._g.session), outbox_store.count_letters(
             self._g.session
         )

@@ -68,6 +68,7 @@ RULES: dict[str, dict[tuple[Action, Resource], Grant]] = {
         (_A.READ, _R.ORDER): _grant(Scope.ALL, _P.COMPLIANCE_AUDIT),
         (_A.READ, _R.ROUTING): _grant(Scope.ALL, _P.COMPLIANCE_AUDIT),
         (_A.READ, _R.EVENT): _grant(Scope.ALL, _P.COMPLIANCE_AUDIT),
+        (_A.READ, _R.LETTER): _grant(Scope.ALL, _P.COMPLIANCE_AUDIT),
         (_A.READ, _R.ACCESS_LOG): _grant(Scope.ALL, _P.COMPLIANCE_AUDIT),
     },
     "wholesale_admin": {
