@@ -172,6 +172,28 @@ def lock_due(session: Session, *, as_of: datetime, limit: int) -> list[Order]:
     return [order_from_row(r) for r in session.execute(query).mappings().all()]
 
 
+def due_on_lines(
+    session: Session, *, numbers: Iterable[str], as_of: datetime
+) -> dict[str, list[str]]:
+    """For each number, the ids of its orders due by `as_of`, in processing order."""
+    nums = list(numbers)
+    if not nums:
+        return {}
+    rows = session.execute(
+        select(orders.c.number, orders.c.id)
+        .where(
+            among(session, orders.c.number, nums),
+            orders.c.next_due_at.is_not(None),
+            orders.c.next_due_at <= as_of,
+        )
+        .order_by(orders.c.next_due_at, orders.c.seq)
+    ).all()
+    queues: dict[str, list[str]] = defaultdict(list)
+    for number, order_id in rows:
+        queues[number].append(order_id)
+    return queues
+
+
 def holding(session: Session, *, numbers: Iterable[str]) -> dict[str, str]:
     """number -> id of the order holding the line, for the given numbers."""
     nums = list(numbers)

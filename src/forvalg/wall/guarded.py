@@ -120,6 +120,12 @@ class GuardedOrders:
         self._read(due)
         return due
 
+    def queues(self, numbers: Iterable[str], as_of: datetime) -> dict[str, list[str]]:
+        """Per line, the ids of the orders due by `as_of`, in processing order."""
+        nums = sorted(set(numbers))
+        self._g.authorize(Action.READ, Resource.ORDER, nums)
+        return order_store.due_on_lines(self._g.session, numbers=nums, as_of=as_of)
+
     def save(self, effects: Effects, due: dict[str, datetime | None]) -> None:
         """Persist the orders' new states, history, notices, letters and line changes."""
         g = self._g

@@ -4,7 +4,9 @@ One pass takes the earliest-due orders in batches (locked; other workers skip th
 PostgreSQL), decides each step in the pure domain, and writes the batch in one
 transaction with one access decision per batch. A batch that loses a race against
 another worker (the database's one-holding-order-per-line index says no) is retried
-one order at a time, so the loser is rejected with E_OPEN_ORDER, never lost.
+one order at a time, so the loser is rejected with E_OPEN_ORDER, never lost. An order
+waits while an earlier due order on its line is held by another worker, so with several
+workers the earlier order still wins the line.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from forvalg.wall.principals import ORDER_PROCESSOR
 
 # A conflict that repeats this often one order at a time is not a race but a fault.
 MAX_CONSECUTIVE_CONFLICTS = 20
+# How long a worker waits for another to finish the earlier orders on its lines.
+MAX_WAIT_S = 30.0
 
 
 @dataclass
@@ -64,6 +68,7 @@ class OrderProcessor:
         started = time.perf_counter()
         single_steps = 0  # after a lost race, go one order at a time for a while
         consecutive = 0
+        waiting_since: float | None = None
         work_item = f"process-run:{as_of.isoformat()}"
         while True:
             limit = 1 if single_steps else batch_size
@@ -72,11 +77,20 @@ class OrderProcessor:
                     batch = guard.orders.lock_due(as_of, limit)
                     if not batch:
                         break
-                    effects = self._step(guard, batch)
+                    ready = _first_in_line(batch, guard.orders.queues(_numbers(batch), as_of))
+                    effects = self._step(guard, ready)
                     guard.orders.save(
                         effects,
                         {o.id: next_due_at(o, self._rules.calendar) for o in effects.orders},
                     )
+                if not ready:
+                    # Every order we took waits for an earlier one another worker holds.
+                    waiting_since = waiting_since or time.monotonic()
+                    if time.monotonic() - waiting_since > MAX_WAIT_S:
+                        raise RuntimeError(f"earlier orders held elsewhere for {MAX_WAIT_S} s")
+                    time.sleep(0.05)
+                    continue
+                waiting_since = None
             except Conflict:
                 report.retried_batches += 1
                 consecutive += 1
@@ -128,6 +142,24 @@ class OrderProcessor:
             facts[order.number] = _after(line, step, order)
             effects.merge(step)
         return effects
+
+
+def _numbers(batch: list[Order]) -> set[str]:
+    return {o.number for o in batch}
+
+
+def _first_in_line(batch: list[Order], queues: dict[str, list[str]]) -> list[Order]:
+    """The orders of the batch that are first in their line's queue, or follow only
+    orders of this batch. Another worker may hold an earlier order on a line (it took
+    its batch with SKIP LOCKED); ours on that line wait, so the earlier order wins."""
+    ours = {o.id for o in batch}
+    ready: set[str] = set()
+    for ids in queues.values():
+        for order_id in ids:
+            if order_id not in ours:
+                break
+            ready.add(order_id)
+    return [o for o in batch if o.id in ready]
 
 
 def _after(facts: LineFacts, step: Effects, order: Order) -> LineFacts:
