@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from forvalg.api.signin import FAILURE_BURST
 from forvalg.wall import AccessDenied, Purpose
 from forvalg.wall.policy import Action, Resource
 from forvalg.wall.principals import Principal, PrincipalKind, operator_principal
@@ -59,3 +60,19 @@ def test_reads_are_logged_with_the_subjects_actually_read(world: World, alpha: O
         ("cps.event", 2),
     ]
     assert all(r["subjects_digest"] for r in rows)
+
+
+def test_a_client_that_keeps_failing_sign_in_cannot_flood_the_log(world: World) -> None:
+    client = world.client()
+    before = world.last_log_seq()
+
+    statuses = [
+        client.get("/v1/orders", headers={"Authorization": "Bearer wrong"}).status_code
+        for _ in range(FAILURE_BURST + 30)
+    ]
+
+    assert statuses[:FAILURE_BURST] == [401] * FAILURE_BURST
+    assert 429 in statuses[FAILURE_BURST:]
+    # Each refused sign-in is logged once; a 429 is refused before any database work.
+    denials = [e for e in world.access_log(before) if e["decision"] == "deny"]
+    assert len(denials) == statuses.count(401) < len(statuses)

@@ -61,13 +61,20 @@ class RateLimiter:
         self._lock = threading.Lock()
 
     def take(self, who: str) -> float:
-        """0 if allowed, else the seconds to wait before retrying."""
+        """0 if allowed (and counted), else the seconds to wait before retrying."""
+        return self._spend(who, 1.0)
+
+    def wait(self, who: str) -> float:
+        """Like `take`, but counts nothing: the seconds until one more would be allowed."""
+        return self._spend(who, 0.0)
+
+    def _spend(self, who: str, cost: float) -> float:
         now = time.monotonic()
         with self._lock:
             tokens, last = self._buckets.get(who, (float(self.burst), now))
             tokens = min(float(self.burst), tokens + (now - last) * self.rate)
             if tokens >= 1:
-                self._buckets[who] = (tokens - 1, now)
+                self._buckets[who] = (tokens - cost, now)
                 return 0.0
             self._buckets[who] = (tokens, now)
             return (1 - tokens) / self.rate

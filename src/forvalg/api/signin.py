@@ -20,9 +20,16 @@ PROTECTED_PREFIX = "/v1/"
 PRINCIPAL = "principal"
 
 
+# Failed sign-ins per client address: each one is written to the access log, so a
+# client that keeps failing is refused (429) before it can flood the log.
+FAILURES_PER_S = 10.0
+FAILURE_BURST = 100
+
+
 class OperatorSignIn:
     def __init__(self, app: ASGIApp, authenticator: Authenticator, limiter: RateLimiter) -> None:
         self.app, self.authenticator, self.limiter = app, authenticator, limiter
+        self.failures = RateLimiter(FAILURES_PER_S, FAILURE_BURST)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not str(scope["path"]).startswith(PROTECTED_PREFIX):
@@ -31,8 +38,13 @@ class OperatorSignIn:
         header = dict(scope.get("headers", [])).get(b"authorization", b"").decode("latin-1")
         scheme, _, token = header.partition(" ")
         bearer = token.strip() if scheme.lower() == "bearer" else None
+        client = str((scope.get("client") or ("unknown", 0))[0])
+        if wait := self.failures.wait(client):
+            await _too_many(send, wait)
+            return
         principal = await to_thread.run_sync(self.authenticator.operator, bearer)
         if principal is None:
+            self.failures.take(client)
             await send_problem(
                 send,
                 401,
@@ -41,12 +53,15 @@ class OperatorSignIn:
                 {"WWW-Authenticate": 'Bearer realm="forvalg"'},
             )
             return
-        wait = self.limiter.take(principal.id)
-        if wait:
-            retry = str(max(1, math.ceil(wait)))
-            await send_problem(
-                send, 429, ReasonCode.E_RATE_LIMITED, "too many requests", {"Retry-After": retry}
-            )
+        if wait := self.limiter.take(principal.id):
+            await _too_many(send, wait)
             return
         scope.setdefault("state", {})[PRINCIPAL] = principal
         await self.app(scope, receive, send)
+
+
+async def _too_many(send: Send, wait: float) -> None:
+    retry = str(max(1, math.ceil(wait)))
+    await send_problem(
+        send, 429, ReasonCode.E_RATE_LIMITED, "too many requests", {"Retry-After": retry}
+    )
