@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import itertools
 import shutil
-import warnings
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,8 +37,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import select, text
-from starlette.exceptions import StarletteDeprecationWarning
+from sqlalchemy import select
 
 from forvalg.api.app import create_app
 from forvalg.bootstrap import Services, bootstrap
@@ -56,20 +54,10 @@ from forvalg.domain.orders import (
 )
 from forvalg.settings import Settings
 from forvalg.store import tables
-from forvalg.store.engine import make_engine
 from forvalg.wholesale.inventory import import_lines
 
-with warnings.catch_warnings():
-    # starlette.testclient warns on import that it wants httpx2; nothing else is silenced.
-    warnings.filterwarnings(
-        "ignore",
-        message=r"Using `httpx` with `starlette\.testclient` is deprecated",
-        category=StarletteDeprecationWarning,
-    )
-    from fastapi.testclient import TestClient
-
-PSEUDONYM_KEY = b"test-pseudonym-key-0123456789abcdef"
-T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday, 10:00 in Oslo
+from ..conftest import PSEUDONYM_KEY, T0, truncate
+from .world import TestClient
 
 
 @dataclass(frozen=True)
@@ -830,14 +818,6 @@ SETTINGS = settings(
 )
 
 
-def _truncate(url: str) -> None:
-    engine = make_engine(url)
-    names = ", ".join(f'"{t.name}"' for t in tables.metadata.sorted_tables)
-    with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    engine.dispose()
-
-
 def test_order_life_cycle_state_machine(
     database_url: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
@@ -859,7 +839,7 @@ def test_order_life_cycle_state_machine(
                     Path(f"{path}{suffix}").unlink(missing_ok=True)
 
             return OrderMachine(f"sqlite:///{path}", inventory, remove)
-        _truncate(database_url)
+        truncate(database_url)
         return OrderMachine(database_url, inventory, lambda: None)
 
     # A factory is allowed (and how fixtures reach the machine); the stub says a class.

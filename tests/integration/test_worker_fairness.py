@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,7 @@ from forvalg.wall.principals import operator_principal
 from forvalg.wholesale.inventory import import_lines
 from forvalg.wholesale.orders import OrderRequest
 
-T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # the shared `clock` fixture's start
+from ..conftest import T0
 
 
 def _provide(svc: Services, operator: str, key: str) -> str:

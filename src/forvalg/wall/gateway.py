@@ -109,6 +109,16 @@ class Wall:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Permit:
+    """An allow decision not yet logged: `Guard.record` logs it with its subjects."""
+
+    action: Action
+    resource: Resource
+    scope: Scope
+    reason: str
+
+
 @dataclass
 class Guard:
     """One principal's unit of work. Guarded stores hang off it: `guard.orders`, ..."""
@@ -123,25 +133,23 @@ class Guard:
     def authorize(self, action: Action, resource: Resource, subjects: Iterable[str] = ()) -> Scope:
         """Decide, log the decision, and return the scope; raise `AccessDenied` on deny.
         For writes, whose subjects are known before the data is touched."""
-        scope = self.permit(action, resource)
-        self.record(action, resource, subjects)
-        return scope
+        decision = self.permit(action, resource)
+        self.record(decision, subjects)
+        return decision.scope
 
-    def permit(self, action: Action, resource: Resource) -> Scope:
+    def permit(self, action: Action, resource: Resource) -> Permit:
         """Decide; a denial is recorded and raised. An allow must be `record`ed, with the
         subjects actually read, before the unit of work ends."""
         decision = decide(self.principal, action, resource, self.purpose)
-        if not decision.allowed:
+        if decision.scope is None:
             event = self._event(action, resource, False, decision.reason, ())
             self.denials.append(event)
             raise AccessDenied(event)
-        assert decision.scope is not None
-        return decision.scope
+        return Permit(action, resource, decision.scope, decision.reason)
 
-    def record(self, action: Action, resource: Resource, subjects: Iterable[str]) -> None:
+    def record(self, permit: Permit, subjects: Iterable[str]) -> None:
         """Log an allowed access with its subjects, in this unit of work's transaction."""
-        decision = decide(self.principal, action, resource, self.purpose)
-        event = self._event(action, resource, True, decision.reason, subjects)
+        event = self._event(permit.action, permit.resource, True, permit.reason, subjects)
         SqlAccessLog(self.session).append(event)
 
     def _event(

@@ -16,7 +16,6 @@ from forvalg.domain.lines import Line, eligibility
 from forvalg.domain.notifications import FeedItem
 from forvalg.domain.operators import Operator
 from forvalg.domain.orders import Order, OrderState
-from forvalg.domain.preselection import Preselection
 from forvalg.domain.reasons import ReasonCode
 from forvalg.domain.validation import LineFacts
 from forvalg.store import access_log as access_store
@@ -28,7 +27,7 @@ from forvalg.store import preselections as preselection_store
 from forvalg.wall.policy import Action, Resource, Scope
 
 if TYPE_CHECKING:
-    from forvalg.wall.gateway import Guard
+    from forvalg.wall.gateway import Guard, Permit
 
 
 class GuardedOrders:
@@ -63,30 +62,30 @@ class GuardedOrders:
             recorded_at=self._g.wall.clock.now(),
         )
 
-    def _read(self, found: Iterable[Order]) -> None:
-        self._g.record(Action.READ, Resource.ORDER, [o.number for o in found])
+    def _read(self, permit: Permit, found: Iterable[Order]) -> None:
+        self._g.record(permit, [o.number for o in found])
 
     def by_idempotency_key(self, operator_id: str, key: str) -> tuple[Order, str] | None:
-        scope = self._g.permit(Action.READ, Resource.ORDER)
+        permit = self._g.permit(Action.READ, Resource.ORDER)
         found = order_store.by_idempotency_key(self._g.session, operator_id=operator_id, key=key)
-        if found is None or self._own(scope, found[0]) is None:
+        if found is None or self._own(permit.scope, found[0]) is None:
             found = None
-        self._read([] if found is None else [found[0]])
+        self._read(permit, [] if found is None else [found[0]])
         return found
 
     def get(self, order_id: str, *, lock: bool = False) -> Order | None:
         """One order (locked for update when asked), or None if the caller may not see it."""
-        scope = self._g.permit(Action.READ, Resource.ORDER)
+        permit = self._g.permit(Action.READ, Resource.ORDER)
         found = order_store.by_ids(self._g.session, ids=[order_id], lock=lock).get(order_id)
-        visible = self._own(scope, found)
-        self._read([] if visible is None else [visible])
+        visible = self._own(permit.scope, found)
+        self._read(permit, [] if visible is None else [visible])
         return visible
 
     def by_ids(self, ids: Iterable[str], *, lock: bool = False) -> dict[str, Order]:
-        scope = self._g.permit(Action.READ, Resource.ORDER)
+        permit = self._g.permit(Action.READ, Resource.ORDER)
         found = order_store.by_ids(self._g.session, ids=ids, history=False, lock=lock)
-        visible = {k: o for k, o in found.items() if self._own(scope, o) is not None}
-        self._read(visible.values())
+        visible = {k: o for k, o in found.items() if self._own(permit.scope, o) is not None}
+        self._read(permit, visible.values())
         return visible
 
     def page(
@@ -97,7 +96,7 @@ class GuardedOrders:
         before_seq: int | None,
         limit: int,
     ) -> tuple[list[Order], int | None]:
-        self._g.permit(Action.READ, Resource.ORDER)
+        permit = self._g.permit(Action.READ, Resource.ORDER)
         items, more = order_store.page(
             self._g.session,
             operator_id=self._g.principal.organisation,
@@ -108,16 +107,16 @@ class GuardedOrders:
         )
         # The number asked about is a subject even when no order of the caller's has it.
         asked = [number] if number else []
-        self._g.record(Action.READ, Resource.ORDER, asked + [o.number for o in items])
+        self._g.record(permit, asked + [o.number for o in items])
         return items, more
 
     def lock_due(self, as_of: datetime, limit: int) -> list[Order]:
         """Due orders, locked for this transaction (one decision for the whole batch)."""
-        scope = self._g.permit(Action.READ, Resource.ORDER)
-        if scope is not Scope.ALL:
+        permit = self._g.permit(Action.READ, Resource.ORDER)
+        if permit.scope is not Scope.ALL:
             raise PermissionError("only the order processor takes due orders")
         due = order_store.lock_due(self._g.session, as_of=as_of, limit=limit)
-        self._read(due)
+        self._read(permit, due)
         return due
 
     def queues(self, numbers: Iterable[str], as_of: datetime) -> dict[str, list[str]]:
@@ -180,12 +179,6 @@ class GuardedLines:
         self._g.authorize(Action.WRITE, Resource.LINE, [li.number for li in items])
         line_store.upsert_lines(self._g.session, items=items, recorded_at=self._g.wall.clock.now())
 
-    def preselection_at(
-        self, number: str, at: datetime, known_at: datetime | None = None
-    ) -> Preselection | None:
-        self._g.authorize(Action.READ, Resource.ROUTING, [number])
-        return preselection_store.valid_at(self._g.session, number=number, at=at, known_at=known_at)
-
     def count_preselections(self) -> dict[str, int]:
         self._g.authorize(Action.READ, Resource.ROUTING)
         return preselection_store.count_current(self._g.session)
@@ -196,11 +189,11 @@ class GuardedOutbox:
         self._g = guard
 
     def events(self, *, after: int | None, limit: int) -> list[FeedItem]:
-        self._g.permit(Action.READ, Resource.EVENT)
+        permit = self._g.permit(Action.READ, Resource.EVENT)
         items = outbox_store.events_page(
             self._g.session, operator_id=self._g.principal.organisation, after=after, limit=limit
         )
-        self._g.record(Action.READ, Resource.EVENT, [e.number for e in items])
+        self._g.record(permit, [e.number for e in items])
         return items
 
     def summary(self) -> tuple[dict[str, int], int]:

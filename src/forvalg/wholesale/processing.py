@@ -46,10 +46,6 @@ class ProcessReport:
             if change.state is OrderState.REJECTED and change.reason_code is not None:
                 self.rejections[change.reason_code.value] += 1
 
-    @property
-    def per_second(self) -> float:
-        return self.transitions / self.seconds if self.seconds else 0.0
-
 
 class OrderProcessor:
     def __init__(self, *, wall: Wall, rules: OrderRules) -> None:
