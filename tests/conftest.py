@@ -18,10 +18,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, text
 
 from forvalg.bootstrap import Services, bootstrap
 from forvalg.domain.clock import FixedClock
+from forvalg.ledger.note import Signer
 from forvalg.settings import Settings
 from forvalg.store.engine import make_engine
 from forvalg.store.migrate import upgrade
@@ -29,6 +31,7 @@ from forvalg.store.tables import metadata
 
 LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PSEUDONYM_KEY = b"test-pseudonym-key-0123456789abcdef"
+LEDGER_SIGNER = Signer("forvalg.local/ledger", Ed25519PrivateKey.from_private_bytes(bytes(32)))
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday, 10:00 in Oslo
 
 
@@ -105,6 +108,8 @@ def truncate(url: str) -> None:
     engine = make_engine(url)
     names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     with engine.begin() as connection:
+        # The ledger's triggers refuse TRUNCATE; a test database may start over.
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
         connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     engine.dispose()
 
@@ -133,7 +138,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def services(settings: Settings, clock: FixedClock) -> Iterator[Services]:
-    svc = bootstrap(settings, clock=clock, pseudonym_key=PSEUDONYM_KEY)
+    svc = bootstrap(
+        settings, clock=clock, pseudonym_key=PSEUDONYM_KEY, ledger_signers=[LEDGER_SIGNER]
+    )
     yield svc
     svc.close()
 

@@ -16,14 +16,18 @@ from pathlib import Path
 from sqlalchemy import Engine, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from forvalg.compliance.transparency import TransparencyLog
+from forvalg.compliance.users import UserAdmin
 from forvalg.domain.clock import Clock, SystemClock
 from forvalg.domain.validation import OrderRules
+from forvalg.ledger.note import NoteError, Signer
 from forvalg.settings import Settings
 from forvalg.store.engine import make_engine, make_sessions
 from forvalg.store.migrate import upgrade
 from forvalg.wall import Wall
 from forvalg.wall.credentials import Authenticator
 from forvalg.wall.cursors import Cursors
+from forvalg.wall.ledger import LedgerKeeper
 from forvalg.wall.pseudonyms import Pseudonymiser
 from forvalg.wholesale.events import EventFeed
 from forvalg.wholesale.ids import new_order_id
@@ -55,6 +59,9 @@ class Services:
     feed: EventFeed
     operators: OperatorAdmin
     cursors: Cursors
+    keeper: LedgerKeeper
+    transparency: TransparencyLog
+    users: UserAdmin
 
     def close(self) -> None:
         self.engine.dispose()
@@ -76,16 +83,50 @@ def initialise(settings: Settings) -> list[str]:
     finally:
         engine.dispose()
     done.append(f"database ready: {_safe_url(settings.database_url)}")
-    key_path = settings.key_dir / PSEUDONYM_KEY_FILE
-    if key_path.exists():
-        done.append(f"pseudonym key kept: {key_path}")
+    pseudonym_key = settings.key_dir / PSEUDONYM_KEY_FILE
+    if _create_secret(pseudonym_key, lambda: secrets.token_hex(32)):
+        done.append(f"pseudonym key created: {pseudonym_key} (mode 0600)")
     else:
-        settings.key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32) + "\n")
-        done.append(f"pseudonym key created: {key_path} (mode 0600)")
+        done.append(f"pseudonym key kept: {pseudonym_key}")
+    ledger_key = settings.ledger_key_path
+    if _create_secret(ledger_key, lambda: Signer.generate(settings.ledger_origin).secret()):
+        done.append(f"ledger signing key created: {ledger_key} (mode 0600)")
+    else:
+        done.append(f"ledger signing key kept: {ledger_key}")
+    done.append(f"ledger verifier key: {read_ledger_signers(settings)[0].verifier}")
     return done
+
+
+def _create_secret(path: Path, make: Callable[[], str]) -> bool:
+    """Write a new secret file readable by its owner only, unless one exists."""
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(make() + "\n")
+    return True
+
+
+def read_ledger_signers(settings: Settings) -> list[Signer]:
+    """The ledger key, and during a rotation the previous one (`<key>.previous`), which
+    co-signs checkpoints until verifiers have the new key (docs/LEDGER.md)."""
+    path = settings.ledger_key_path
+    signers = []
+    for candidate in (path, path.with_name(path.name + ".previous")):
+        try:
+            text = candidate.read_text()
+        except FileNotFoundError:
+            if candidate == path:
+                raise NotInitialised(
+                    f"no ledger signing key at {path}: run `forvalg init` first"
+                ) from None
+            continue
+        try:
+            signers.append(Signer.parse(text))
+        except NoteError as exc:
+            raise NotInitialised(f"{candidate}: {exc}") from None
+    return signers
 
 
 def read_pseudonym_key(settings: Settings) -> bytes:
@@ -102,6 +143,7 @@ def bootstrap(
     clock: Clock | None = None,
     ids: Callable[[datetime], str] = new_order_id,
     pseudonym_key: bytes | None = None,
+    ledger_signers: list[Signer] | None = None,
 ) -> Services:
     engine = make_engine(settings.database_url)
     sessions = make_sessions(engine)
@@ -109,6 +151,12 @@ def bootstrap(
     rules = settings.order_rules
     key = pseudonym_key if pseudonym_key is not None else read_pseudonym_key(settings)
     wall = Wall(sessions=sessions, pseudonymiser=Pseudonymiser(key), clock=clock)
+    keeper = LedgerKeeper(
+        engine=engine,
+        signers=ledger_signers or read_ledger_signers(settings),
+        origin=settings.ledger_origin,
+        clock=clock,
+    )
     return Services(
         settings=settings,
         engine=engine,
@@ -121,6 +169,9 @@ def bootstrap(
         feed=EventFeed(wall),
         operators=OperatorAdmin(wall),
         cursors=Cursors(key),
+        keeper=keeper,
+        transparency=TransparencyLog(wall=wall, keeper=keeper),
+        users=UserAdmin(wall),
     )
 
 

@@ -3,7 +3,10 @@
 | variable | default | meaning |
 |---|---|---|
 | FORVALG_DATABASE_URL | sqlite:///forvalg.db | SQLite file or postgresql+psycopg://... |
-| FORVALG_KEY_DIR | .forvalg | where `forvalg init` keeps the pseudonym key |
+| FORVALG_KEY_DIR | .forvalg | where `forvalg init` keeps the pseudonym and ledger keys |
+| FORVALG_LEDGER_KEY | $FORVALG_KEY_DIR/ledger.key | the ledger's Ed25519 signing key (0600) |
+| FORVALG_LEDGER_ORIGIN | forvalg.local/ledger | the log's name, first line of each checkpoint |
+| FORVALG_CHECKPOINT_INTERVAL_S | 60 | `serve` and `worker` sign a checkpoint this often |
 | FORVALG_LEAD_WORKING_DAYS | 10 | due date = receipt + this many working days |
 | FORVALG_CUTOFF_TIME | 12:00 | cancel cut-off, Oslo time, on the working day before due |
 | FORVALG_SWITCH_TIME | 00:00 | when a change takes effect on the due date, Oslo time |
@@ -39,6 +42,19 @@ def _options(text: str) -> frozenset[Option]:
     return frozenset(Option(part.strip()) for part in text.split(","))
 
 
+def _origin(text: str) -> str:
+    if not text or "+" in text or any(c.isspace() for c in text):
+        raise ValueError("a log origin is non-empty, without '+' or spaces")
+    return text
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise ValueError("must be a positive number of seconds")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -48,6 +64,9 @@ class Settings:
     max_body_bytes: int = 16 * 1024
     rate_limit_per_s: float = 2000.0
     rate_limit_burst: int = 4000
+    ledger_key: Path | None = None  # None: key_dir / "ledger.key"
+    ledger_origin: str = "forvalg.local/ledger"
+    checkpoint_interval_s: float = 60.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -74,7 +93,16 @@ class Settings:
             ),
             offered_options=read("FORVALG_OFFERED_OPTIONS", _options, base.offered_options),
             rate_limit_per_s=read("FORVALG_RATE_LIMIT_PER_S", float, base.rate_limit_per_s),
+            ledger_key=read("FORVALG_LEDGER_KEY", Path, None),
+            ledger_origin=read("FORVALG_LEDGER_ORIGIN", _origin, base.ledger_origin),
+            checkpoint_interval_s=read(
+                "FORVALG_CHECKPOINT_INTERVAL_S", _positive, base.checkpoint_interval_s
+            ),
         )
+
+    @property
+    def ledger_key_path(self) -> Path:
+        return self.ledger_key or self.key_dir / "ledger.key"
 
     @property
     def order_rules(self) -> OrderRules:

@@ -11,11 +11,15 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
+from forvalg.ledger.note import Signer
 from forvalg.store.engine import make_engine
 
 from .helpers import Cli, query
 
-TABLES = {"operators", "operator_api_keys", "lines", "orders", "order_history", "access_log"}
+TABLES = {
+    *("operators", "operator_api_keys", "lines", "orders", "order_history", "staff_users"),
+    *("ledger_inbox", "ledger_entries", "ledger_nodes", "ledger_heads", "ledger_checkpoints"),
+}
 
 
 def mode(path: Path) -> int:
@@ -35,6 +39,28 @@ def test_init_in_an_empty_directory_creates_database_and_private_key(cli: Cli) -
     assert "database ready" in result.stdout
     assert "pseudonym key created" in result.stdout
     assert result.stderr == ""
+
+
+def test_init_creates_the_ledger_signing_key_and_prints_its_verifier_key(cli: Cli) -> None:
+    result = cli.ok("init")
+    key = cli.cwd / ".forvalg" / "ledger.key"
+    assert mode(key) == 0o600, oct(mode(key))
+    signer = Signer.parse(key.read_text())
+    assert signer.name == "forvalg.local/ledger"
+    assert f"ledger verifier key: {signer.verifier}" in result.stdout
+    assert signer.secret() not in result.stdout + result.stderr
+    again = cli.ok("init")
+    assert Signer.parse(key.read_text()).verifier == signer.verifier
+    assert "ledger signing key kept" in again.stdout
+
+
+def test_init_honours_the_ledger_key_path_and_origin(cli: Cli, tmp_path: Path) -> None:
+    key = tmp_path / "hsm-mount" / "signing.key"
+    env = {"FORVALG_LEDGER_KEY": str(key), "FORVALG_LEDGER_ORIGIN": "nkom.example/forvalg"}
+    cli.with_env(**env).ok("init")
+    assert mode(key) == 0o600
+    assert Signer.parse(key.read_text()).name == "nkom.example/forvalg"
+    assert not (cli.cwd / ".forvalg" / "ledger.key").exists()
 
 
 def test_init_twice_keeps_the_key_and_the_data(initialised: Cli) -> None:

@@ -83,14 +83,14 @@ def test_the_printed_key_authenticates_and_a_revoked_key_does_not(
         "operators", "revoke-key", "--id", "ice", "--key-id", key_id(telia)
     )
     assert key_id(telia) in elsewhere.error_line, "revoked through another operator"
-    principal = services.authenticator.operator(telia)
+    principal = services.authenticator.principal(telia)
     assert principal is not None
     assert principal.organisation == "telia"
 
     second = initialised.ok("operators", "new-key", "--id", "telia").last_line
     assert second.startswith("fvg_")
     assert second != telia
-    assert services.authenticator.operator(second) is not None
+    assert services.authenticator.principal(second) is not None
 
     result = initialised.ok("operators", "revoke-key", "--id", "telia", "--key-id", key_id(telia))
     assert key_id(telia) in result.stdout
@@ -99,8 +99,8 @@ def test_the_printed_key_authenticates_and_a_revoked_key_does_not(
     )
     assert dict(revoked)[key_id(telia)] is not None
     assert dict(revoked)[key_id(second)] is None
-    assert services.authenticator.operator(telia) is None, "a revoked key still authenticates"
-    assert services.authenticator.operator(second) is not None
+    assert services.authenticator.principal(telia) is None, "a revoked key still authenticates"
+    assert services.authenticator.principal(second) is not None
 
     again = initialised.fails("operators", "revoke-key", "--id", "telia", "--key-id", key_id(telia))
     assert key_id(telia) in again.error_line

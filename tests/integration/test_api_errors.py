@@ -278,7 +278,7 @@ def test_revoked_key_is_401_and_logged_without_secret(world: World, alpha: Opera
 
 def test_api_key_hashes_only_are_stored(world: World, alpha: Operator) -> None:
     secret = alpha.token.split("_", 2)[2]
-    for table in (tables.operator_api_keys, tables.access_log, tables.operators):
+    for table in (tables.operator_api_keys, tables.ledger_inbox, tables.operators):
         _assert_no_secret(world.rows(table), secret)
 
 

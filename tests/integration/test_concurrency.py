@@ -20,10 +20,9 @@ from forvalg.settings import Settings
 from forvalg.store import tables
 from forvalg.wholesale.processing import ProcessReport
 
+from ..conftest import LEDGER_SIGNER, PSEUDONYM_KEY
 from .world import SWITCH_T0, Operator, TestClient, World, provide
 
-# The same pseudonym key as the shared `services` fixture, so log digests agree.
-PSEUDONYM_KEY = b"test-pseudonym-key-0123456789abcdef"
 NUMBER = "22334455"
 ORDERS = 20
 
@@ -56,7 +55,9 @@ def operators(world: World, alpha: Operator, beta: Operator) -> list[Operator]:
 @pytest.fixture
 def second(settings: Settings, clock: FixedClock) -> Iterator[Services]:
     """A second set of services over the same database (its own engine and pool)."""
-    services = bootstrap(settings, clock=clock, pseudonym_key=PSEUDONYM_KEY)
+    services = bootstrap(
+        settings, clock=clock, pseudonym_key=PSEUDONYM_KEY, ledger_signers=[LEDGER_SIGNER]
+    )
     yield services
     services.close()
 

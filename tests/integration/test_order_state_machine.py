@@ -56,7 +56,7 @@ from forvalg.settings import Settings
 from forvalg.store import tables
 from forvalg.wholesale.inventory import import_lines
 
-from ..conftest import PSEUDONYM_KEY, T0, truncate
+from ..conftest import LEDGER_SIGNER, PSEUDONYM_KEY, T0, truncate
 from .world import TestClient
 
 
@@ -168,6 +168,7 @@ class OrderMachine(RuleBasedStateMachine):
             Settings(database_url=database_url, key_dir=inventory.parent / "keys"),
             clock=self.clock,
             pseudonym_key=PSEUDONYM_KEY,
+            ledger_signers=[LEDGER_SIGNER],
         )
         import_lines(self.services.wall, inventory)
         self.auth: dict[str, dict[str, str]] = {}

@@ -18,6 +18,7 @@ from starlette.exceptions import StarletteDeprecationWarning
 from forvalg.api.app import create_app
 from forvalg.bootstrap import Services
 from forvalg.domain.clock import FixedClock
+from forvalg.store import ledger as ledger_store
 from forvalg.store import tables
 from forvalg.wholesale.inventory import import_lines
 from forvalg.wholesale.processing import ProcessReport
@@ -233,16 +234,13 @@ class World:
             return int(connection.execute(query).scalar_one())
 
     def access_log(self, after_seq: int = 0) -> list[dict[str, Any]]:
-        log = tables.access_log
+        """The ledger's access events from position `after_seq` on."""
         with self.engine.connect() as connection:
-            query = select(log).where(log.c.seq > after_seq).order_by(log.c.seq)
-            return [dict(r) for r in connection.execute(query).mappings().all()]
+            return ledger_store.events(connection, after=after_seq)
 
     def last_log_seq(self) -> int:
-        log = tables.access_log
         with self.engine.connect() as connection:
-            found = connection.execute(select(func.max(log.c.seq))).scalar_one()
-        return int(found or 0)
+            return ledger_store.head(connection).size + ledger_store.pending(connection)
 
     def current_preselections(self, number: str) -> list[dict[str, Any]]:
         p = tables.preselections

@@ -42,7 +42,7 @@ class OperatorSignIn:
         if wait := self.failures.wait(client):
             await _too_many(send, wait)
             return
-        principal = await to_thread.run_sync(self.authenticator.operator, bearer)
+        principal = await to_thread.run_sync(self.authenticator.principal, bearer)
         if principal is None:
             self.failures.take(client)
             await send_problem(

@@ -1,6 +1,7 @@
-"""The ledger: the record of every access decision.
+"""The ledger: a Merkle log of every access decision, with signed checkpoints.
 
-This package needs only the standard library (and later `cryptography`); the regulator's
-verifier runs from it alone. Today it defines the port the wall writes to; the Merkle
-log with signed checkpoints replaces the append-only table behind the same port.
+RFC 6962 hashing and proofs (`merkle`), C2SP signed-note checkpoints (`note`), sealed
+entries (`entries`), the wall's port (`port`) and the regulator's verifier (`verify`).
+This package needs only the standard library and `cryptography`, so the regulator can
+run `forvalg-verify` from it alone.
 """

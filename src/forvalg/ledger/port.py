@@ -1,8 +1,9 @@
 """The port between the wall and the ledger.
 
 The wall hands every decision, allow or deny, to an `AccessLog` before any data leaves.
-The line is drawn here so that the wall does not care whether the log is an append-only
-table or a Merkle tree, and so that tests can use `MemoryAccessLog` without patching.
+The line is drawn here so that the wall does not care how the ledger stores and seals
+its entries (the store queues them for the Merkle tree), and so that tests can use
+`MemoryAccessLog` without patching.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any, Protocol
 
 @dataclass(frozen=True, slots=True)
 class AccessEvent:
-    """One access decision. Subjects appear only as keyed pseudonyms or their digest."""
+    """One access decision. Subjects appear only as keyed pseudonyms: each one when there
+    are few (`subjects`), and always their count and digest."""
 
     at: datetime
     principal: str
@@ -29,11 +31,13 @@ class AccessEvent:
     policy_version: str
     subject_count: int
     subjects_digest: str | None
+    subjects: tuple[str, ...] = ()
 
     def as_entry(self) -> dict[str, Any]:
         entry = {f.name: getattr(self, f.name) for f in fields(self)}
         entry["at"] = self.at.isoformat()
         entry["roles"] = list(self.roles)
+        entry["subjects"] = list(self.subjects)
         return entry
 
 

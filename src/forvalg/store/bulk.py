@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from sqlalchemy import JSON, ColumnElement, Table, any_, bindparam, insert
+from sqlalchemy import JSON, ColumnElement, Connection, Table, any_, bindparam, insert
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -21,12 +21,16 @@ from sqlalchemy.orm import Session
 COPY_THRESHOLD = 50
 
 
+def dialect_name(db: Session | Connection) -> str:
+    return (db.dialect if isinstance(db, Connection) else db.get_bind().dialect).name
+
+
 def among(
-    session: Session, column: ColumnElement[Any], values: Sequence[Any]
+    db: Session | Connection, column: ColumnElement[Any], values: Sequence[Any]
 ) -> ColumnElement[bool]:
     """`column IN values`; on PostgreSQL `= ANY(array)`, one parameter however many values
     (an IN list of 500 parameters costs psycopg more to convert than the query to run)."""
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect_name(db) == "postgresql":
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
     return column.in_(values)
 
@@ -48,3 +52,30 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     with dbapi.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row([json.dumps(row[c]) if c in as_json else row[c] for c in columns])
+
+
+def insert_values(
+    db: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Insert plain value tuples straight through the driver: COPY on PostgreSQL,
+    `executemany` on SQLite. For the ledger's batches, where SQLAlchemy's per-row
+    parameter processing cost more than the database did."""
+    if not rows:
+        return
+    dbapi = db.connection.dbapi_connection
+    names = sql.SQL(", ").join(map(sql.Identifier, columns))
+    if isinstance(dbapi, psycopg.Connection):
+        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table.name), names)
+        with dbapi.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" for _ in columns)
+    cursor = dbapi.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(
+            f'INSERT INTO "{table.name}" ({", ".join(columns)}) VALUES ({marks})',  # noqa: S608
+            rows,
+        )
+    finally:
+        cursor.close()

@@ -11,9 +11,11 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
     text,
 )
@@ -174,21 +176,59 @@ customer_letters = Table(
     Column("sent_at", UtcDateTime, nullable=True),
 )
 
-access_log = Table(
-    "access_log",
+staff_users = Table(
+    "staff_users",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(40), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
+)
+
+# The ledger (docs/LEDGER.md). Access events are queued in the inbox inside the
+# transaction that made the decision; the sequencer moves them into the Merkle tree in
+# batches. Nothing here is ever updated; only the sequencer deletes from the inbox.
+ledger_inbox = Table(
+    "ledger_inbox",
     metadata,
     Column("seq", Serial, primary_key=True, autoincrement=True),
-    Column("at", UtcDateTime, nullable=False),
-    Column("principal", String(100), nullable=False),
-    Column("organisation", String(100), nullable=False),
-    Column("roles", String(200), nullable=False),
-    Column("purpose", String(40), nullable=False),
-    Column("work_item", String(100), nullable=True),
-    Column("action", String(16), nullable=False),
-    Column("resource", String(40), nullable=False),
-    Column("decision", String(8), nullable=False),
-    Column("reason", String(200), nullable=True),
-    Column("policy_version", String(40), nullable=False),
-    Column("subject_count", Integer, nullable=False),
-    Column("subjects_digest", String(64), nullable=True),
+    Column("event", Text, nullable=False),  # canonical JSON (RFC 8785)
 )
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("idx", Serial, primary_key=True, autoincrement=False),
+    Column("entry", Text, nullable=False),  # the leaf data, canonical JSON
+    Column("leaf", LargeBinary(32), nullable=False),  # its leaf hash: the level-0 node
+)
+
+# Every complete subtree above the leaves: `NodeId.key` (level in the top bits) -> hash.
+ledger_nodes = Table(
+    "ledger_nodes",
+    metadata,
+    Column("id", Serial, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary(32), nullable=False),
+)
+
+# One row per integrated batch: the tree size and root after it.
+ledger_heads = Table(
+    "ledger_heads",
+    metadata,
+    Column("size", Serial, primary_key=True, autoincrement=False),
+    Column("root", LargeBinary(32), nullable=False),
+    Column("integrated_at", UtcDateTime, nullable=False),
+)
+
+ledger_checkpoints = Table(
+    "ledger_checkpoints",
+    metadata,
+    Column("seq", Serial, primary_key=True, autoincrement=True),
+    Column("size", BigInteger, nullable=False, index=True),
+    Column("signed_at", UtcDateTime, nullable=False),
+    Column("note", Text, nullable=False),
+)
+
+LEDGER_TABLES = ("ledger_entries", "ledger_nodes", "ledger_heads", "ledger_checkpoints")

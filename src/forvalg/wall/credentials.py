@@ -1,4 +1,5 @@
-"""Operator API keys: random, shown once, stored only as a SHA-256 hash, revocable."""
+"""Bearer tokens: operator API keys (`fvg_<key id>_<secret>`) and staff tokens
+(`fvu_<user id>_<secret>`). Random, shown once, stored only as a SHA-256 hash."""
 
 from __future__ import annotations
 
@@ -9,10 +10,19 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from forvalg.store import operators as operator_store
+from forvalg.store import users as user_store
 from forvalg.wall.gateway import Wall
-from forvalg.wall.principals import ANONYMOUS, Principal, Purpose, operator_principal
+from forvalg.wall.principals import (
+    ANONYMOUS,
+    Principal,
+    Purpose,
+    StaffRole,
+    operator_principal,
+    staff_principal,
+)
 
 KEY_PREFIX = "fvg"
+USER_PREFIX = "fvu"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +44,11 @@ def new_key() -> IssuedKey:
     return IssuedKey(key_id, f"{KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}")
 
 
+def new_user_token() -> IssuedKey:
+    user_id = "u" + secrets.token_hex(6)
+    return IssuedKey(user_id, f"{USER_PREFIX}_{user_id}_{secrets.token_urlsafe(32)}")
+
+
 class Authenticator:
     """Turns a bearer token into a principal; every failure is a denial in the log."""
 
@@ -41,13 +56,19 @@ class Authenticator:
         self._wall = wall
         self._sessions = sessions
 
-    def operator(self, token: str | None) -> Principal | None:
+    def principal(self, token: str | None) -> Principal | None:
+        """The operator or staff user holding `token`, or None (and a logged denial)."""
         found = None
         if token:
             with self._sessions() as session:
-                found = operator_store.operator_for_key(session, key_hash=hash_token(token))
-        if found is not None:
-            return operator_principal(found[0])
+                if token.startswith(USER_PREFIX + "_"):
+                    user = user_store.user_for_token(session, token_hash=hash_token(token))
+                    found = user and staff_principal(user[0], StaffRole(user[1]))
+                else:
+                    key = operator_store.operator_for_key(session, key_hash=hash_token(token))
+                    found = key and operator_principal(key[0])
+        if found:
+            return found
         claimed = _key_id(token)
         self._wall.record_now(
             [
@@ -56,7 +77,7 @@ class Authenticator:
                     Purpose.ORDER_MANAGEMENT,
                     None if claimed is None else f"api-key:{claimed}",
                     "authenticate",
-                    "operator_api",
+                    "api",
                     allowed=False,
                     reason="E_AUTH: "
                     + ("no credential" if not token else "unknown or revoked key"),
@@ -71,6 +92,7 @@ def _key_id(token: str | None) -> str | None:
     if not token:
         return None
     parts = token.split("_", 2)
-    if len(parts) == 3 and parts[0] == KEY_PREFIX and parts[1].isalnum() and len(parts[1]) <= 16:
+    known = (KEY_PREFIX, USER_PREFIX)
+    if len(parts) == 3 and parts[0] in known and parts[1].isalnum() and len(parts[1]) <= 16:
         return parts[1]
     return "malformed"

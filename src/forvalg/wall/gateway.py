@@ -18,14 +18,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from forvalg.domain.clock import Clock
 from forvalg.ledger.port import AccessEvent
-from forvalg.store.access_log import SqlAccessLog
+from forvalg.store.ledger import SqlAccessLog
 from forvalg.wall.errors import Conflict
 from forvalg.wall.guarded import (
-    GuardedAccessLog,
+    GuardedLedger,
     GuardedLines,
     GuardedOperators,
     GuardedOrders,
     GuardedOutbox,
+    GuardedUsers,
 )
 from forvalg.wall.policy import POLICY_VERSION, Action, Resource, Scope, decide
 from forvalg.wall.principals import Principal, Purpose
@@ -91,7 +92,7 @@ class Wall:
         reason: str,
         subjects: Iterable[str] = (),
     ) -> AccessEvent:
-        count, digest = self.pseudonymiser.digest(subjects)
+        count, digest, named = self.pseudonymiser.digest(subjects)
         return AccessEvent(
             at=self.clock.now(),
             principal=principal.id,
@@ -106,6 +107,7 @@ class Wall:
             policy_version=POLICY_VERSION,
             subject_count=count,
             subjects_digest=digest,
+            subjects=named,
         )
 
 
@@ -196,12 +198,16 @@ class Guard:
         return GuardedOutbox(self)
 
     @property
-    def access_log(self) -> GuardedAccessLog:
-        return GuardedAccessLog(self)
+    def ledger(self) -> GuardedLedger:
+        return GuardedLedger(self)
 
     @property
     def operators(self) -> GuardedOperators:
         return GuardedOperators(self)
+
+    @property
+    def users(self) -> GuardedUsers:
+        return GuardedUsers(self)
 
 
 # PostgreSQL's deadlock_detected and serialization_failure: a concurrent writer won.

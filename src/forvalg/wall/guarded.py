@@ -7,7 +7,7 @@ another operator's order is simply not there.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -18,12 +18,15 @@ from forvalg.domain.operators import Operator
 from forvalg.domain.orders import Order, OrderState
 from forvalg.domain.reasons import ReasonCode
 from forvalg.domain.validation import LineFacts
-from forvalg.store import access_log as access_store
+from forvalg.ledger import merkle
+from forvalg.store import ledger as ledger_store
 from forvalg.store import lines as line_store
 from forvalg.store import operators as operator_store
 from forvalg.store import orders as order_store
 from forvalg.store import outbox as outbox_store
 from forvalg.store import preselections as preselection_store
+from forvalg.store import users as user_store
+from forvalg.store.ledger import TreeHead
 from forvalg.wall.policy import Action, Resource, Scope
 
 if TYPE_CHECKING:
@@ -205,13 +208,59 @@ class GuardedOutbox:
         )
 
 
-class GuardedAccessLog:
+class GuardedLedger:
+    """The ledger, read by compliance and the regulator. Entries name subjects only by
+    pseudonym; reading them is itself an access decision, in the ledger."""
+
     def __init__(self, guard: Guard) -> None:
         self._g = guard
 
     def decisions(self) -> dict[str, int]:
         self._g.authorize(Action.READ, Resource.ACCESS_LOG)
-        return access_store.count_decisions(self._g.session)
+        return ledger_store.count_decisions(self._g.session)
+
+    def head(self) -> TreeHead:
+        self._g.authorize(Action.READ, Resource.ACCESS_LOG)
+        return ledger_store.head(self._g.session)
+
+    def entries(self, *, start: int, end: int) -> list[str]:
+        """Entries [start, end) of the tree; `ProofError` if that reaches past its end."""
+        self._g.authorize(Action.READ, Resource.ACCESS_LOG)
+        _within(ledger_store.head(self._g.session), end)
+        return ledger_store.entries(self._g.session, start=start, end=end)
+
+    def all_entries(self, *, end: int) -> Iterator[str]:
+        """Entries [0, end), streamed, for an export: one decision for the whole read."""
+        self._g.authorize(Action.READ, Resource.ACCESS_LOG)
+        _within(ledger_store.head(self._g.session), end)
+        return ledger_store.iter_entries(self._g.session, end=end)
+
+    def inclusion(self, *, index: int, size: int) -> tuple[bytes, list[bytes]]:
+        """(leaf hash of entry `index`, its audit path in the tree of `size`)."""
+        self._g.authorize(Action.READ, Resource.ACCESS_LOG)
+        _within(ledger_store.head(self._g.session), size)
+        nodes = ledger_store.StoredNodes(self._g.session)
+        path = merkle.inclusion_proof(nodes, index, size)
+        return nodes.nodes([merkle.NodeId(0, index)])[merkle.NodeId(0, index)], path
+
+    def consistency(self, *, old: int, new: int) -> list[bytes]:
+        self._g.authorize(Action.READ, Resource.ACCESS_LOG)
+        _within(ledger_store.head(self._g.session), new)
+        return merkle.consistency_proof(ledger_store.StoredNodes(self._g.session), old, new)
+
+    def checkpoints(self) -> list[tuple[int, str]]:
+        """Every checkpoint signed so far, oldest first: (size, signed note)."""
+        self._g.authorize(Action.READ, Resource.ACCESS_LOG)
+        return ledger_store.checkpoints(self._g.session)
+
+    def see_checkpoint(self) -> None:
+        """Reading the current checkpoint (tree size and root) is an access too."""
+        self._g.authorize(Action.READ, Resource.ACCESS_LOG)
+
+
+def _within(head: TreeHead, size: int) -> None:
+    if size > head.size:
+        raise merkle.ProofError(f"size {size} is beyond the tree, which has {head.size} entries")
 
 
 class GuardedOperators:
@@ -247,3 +296,19 @@ class GuardedOperators:
     def set_agreement(self, operator_id: str, active: bool) -> bool:
         self._g.authorize(Action.WRITE, Resource.OPERATOR)
         return operator_store.set_agreement(self._g.session, operator_id=operator_id, active=active)
+
+
+class GuardedUsers:
+    def __init__(self, guard: Guard) -> None:
+        self._g = guard
+
+    def add(self, *, user_id: str, name: str, role: str, token_hash: str) -> None:
+        self._g.authorize(Action.WRITE, Resource.STAFF_USER)
+        user_store.add_user(
+            self._g.session,
+            user_id=user_id,
+            name=name,
+            role=role,
+            token_hash=token_hash,
+            at=self._g.wall.clock.now(),
+        )

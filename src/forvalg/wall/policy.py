@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from forvalg.wall.principals import Principal, Purpose
 
-POLICY_VERSION = "2026-11-29.order-desk.1"
+POLICY_VERSION = "2026-11-29.ledger.1"
 
 
 class Action(StrEnum):
@@ -28,6 +28,7 @@ class Resource(StrEnum):
     ELIGIBILITY = "line.eligibility"
     OPERATOR = "operator"
     ACCESS_LOG = "ledger.access"
+    STAFF_USER = "staff.user"
 
 
 class Scope(StrEnum):
@@ -70,6 +71,19 @@ RULES: dict[str, dict[tuple[Action, Resource], Grant]] = {
         (_A.READ, _R.EVENT): _grant(Scope.ALL, _P.COMPLIANCE_AUDIT),
         (_A.READ, _R.LETTER): _grant(Scope.ALL, _P.COMPLIANCE_AUDIT),
         (_A.READ, _R.ACCESS_LOG): _grant(Scope.ALL, _P.COMPLIANCE_AUDIT),
+    },
+    # The ledger: entries name subscribers only by pseudonym.
+    "compliance_officer": {
+        (_A.READ, _R.ACCESS_LOG): _grant(Scope.ALL, _P.COMPLIANCE_AUDIT),
+    },
+    "regulator": {
+        (_A.READ, _R.ACCESS_LOG): _grant(Scope.ALL, _P.REGULATORY_INSPECTION),
+    },
+    "ledger_clerk": {
+        (_A.READ, _R.ACCESS_LOG): _grant(Scope.ALL, _P.COMPLIANCE_AUDIT),
+    },
+    "user_admin": {
+        (_A.WRITE, _R.STAFF_USER): _grant(Scope.ALL, _P.ADMINISTRATION),
     },
     "wholesale_admin": {
         (_A.READ, _R.OPERATOR): _grant(Scope.ALL, _P.ADMINISTRATION),

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 INCUMBENT_WHOLESALE = "incumbent:wholesale"
+INCUMBENT_COMPLIANCE = "incumbent:compliance"
+REGULATOR = "regulator"
 
 
 class PrincipalKind(StrEnum):
@@ -28,6 +30,24 @@ class Purpose(StrEnum):
     SALES = "sales"
 
 
+class StaffRole(StrEnum):
+    """Staff roles that exist so far; the wall issue adds the incumbent's other units."""
+
+    COMPLIANCE_OFFICER = "compliance_officer"
+    REGULATOR = "regulator"
+
+    @property
+    def organisation(self) -> str:
+        return REGULATOR if self is StaffRole.REGULATOR else INCUMBENT_COMPLIANCE
+
+    @property
+    def purpose(self) -> Purpose:
+        """What this role reads the ledger for."""
+        if self is StaffRole.REGULATOR:
+            return Purpose.REGULATORY_INSPECTION
+        return Purpose.COMPLIANCE_AUDIT
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
     id: str
@@ -42,6 +62,10 @@ def operator_principal(operator_id: str) -> Principal:
     )
 
 
+def staff_principal(user_id: str, role: StaffRole) -> Principal:
+    return Principal(f"user:{user_id}", PrincipalKind.STAFF, role.organisation, frozenset({role}))
+
+
 def system_job(name: str, role: str) -> Principal:
     return Principal(f"system:{name}", PrincipalKind.SYSTEM, INCUMBENT_WHOLESALE, frozenset({role}))
 
@@ -49,9 +73,14 @@ def system_job(name: str, role: str) -> Principal:
 ANONYMOUS = Principal("anonymous", PrincipalKind.ANONYMOUS, "unknown", frozenset())
 ORDER_PROCESSOR = system_job("order-processor", "order_processor")
 WHOLESALE_ADMIN = system_job("wholesale-admin", "wholesale_admin")
+USER_ADMIN = system_job("user-admin", "user_admin")
 REPORTER = Principal(
     "system:reporter",
     PrincipalKind.SYSTEM,
-    "incumbent:compliance",
+    INCUMBENT_COMPLIANCE,
     frozenset({"compliance_reporter"}),
+)
+# `forvalg ledger checkpoint | export | prove`, run by compliance on the server.
+LEDGER_CLERK = Principal(
+    "system:ledger-cli", PrincipalKind.SYSTEM, INCUMBENT_COMPLIANCE, frozenset({"ledger_clerk"})
 )

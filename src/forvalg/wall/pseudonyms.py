@@ -7,6 +7,10 @@ import hmac
 from collections.abc import Iterable
 from functools import lru_cache
 
+# A ledger entry names each subject's pseudonym when it touches at most this many, so a
+# subscriber's own accesses can be found; bulk decisions carry the count and digest.
+NAMED_SUBJECTS = 10
+
 
 class Pseudonymiser:
     def __init__(self, key: bytes) -> None:
@@ -22,9 +26,11 @@ class Pseudonymiser:
     def _compute(self, subject: str) -> str:
         return hmac.new(self._key, subject.encode(), hashlib.sha256).hexdigest()
 
-    def digest(self, subjects: Iterable[str]) -> tuple[int, str | None]:
-        """(count, SHA-256 over the sorted pseudonyms) for a set of subjects."""
+    def digest(self, subjects: Iterable[str]) -> tuple[int, str | None, tuple[str, ...]]:
+        """(count, SHA-256 over the sorted pseudonyms, the pseudonyms themselves when
+        there are at most `NAMED_SUBJECTS`) for a set of subjects."""
         names = sorted({self.pseudonym(s) for s in subjects})
         if not names:
-            return 0, None
-        return len(names), hashlib.sha256("\n".join(names).encode()).hexdigest()
+            return 0, None, ()
+        named = tuple(names) if len(names) <= NAMED_SUBJECTS else ()
+        return len(names), hashlib.sha256("\n".join(names).encode()).hexdigest(), named

@@ -28,5 +28,5 @@ def summarise(wall: Wall) -> DeskSummary:
             preselections_by_operator=guard.lines.count_preselections(),
             events_by_type=events,
             customer_letters=letters,
-            access_decisions=guard.access_log.decisions(),
+            access_decisions=guard.ledger.decisions(),
         )

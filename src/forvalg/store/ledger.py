@@ -1,0 +1,222 @@
+"""The ledger's SQL storage: the inbox, the sequencer, and what proofs and exports read.
+
+An access decision is queued in `ledger_inbox` inside the transaction that made it, so
+it is durable exactly when the data it describes is, and before any of that data can
+leave the process. The sequencer then moves queued events into the Merkle tree in
+batches (group commit): one transaction takes up to a batch of events in queue order,
+seals each as entry `size + i`, stores the entries, every complete subtree they close,
+and the new tree head, and deletes what it integrated from the inbox. A crash leaves
+either the whole batch in the tree or the whole batch in the inbox, never half.
+
+Only one sequencer writes at a time: SQLite's write lock, and on PostgreSQL an advisory
+lock. Proofs read stored nodes only, O(log n) of them, in one query.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import rfc8785
+from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy.orm import Session
+
+from forvalg.ledger.entries import GENESIS_PREV, seal
+from forvalg.ledger.merkle import EMPTY_ROOT, CompactRange, NodeId, leaf_hash
+from forvalg.ledger.port import AccessEvent
+from forvalg.store.bulk import among, insert_values
+from forvalg.store.tables import (
+    ledger_checkpoints,
+    ledger_entries,
+    ledger_heads,
+    ledger_inbox,
+    ledger_nodes,
+)
+
+SEQUENCER_LOCK = 0x66766C67  # "fvlg": one sequencer at a time on PostgreSQL
+BATCH = 1000
+
+Db = Connection | Session
+
+
+@dataclass(frozen=True, slots=True)
+class TreeHead:
+    size: int
+    root: bytes
+
+
+def canonical(event: AccessEvent) -> str:
+    return rfc8785.dumps(event.as_entry()).decode()
+
+
+class SqlAccessLog:
+    """The `AccessLog` port: queue the event in the caller's transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def append(self, event: AccessEvent) -> None:
+        self._session.execute(insert(ledger_inbox), {"event": canonical(event)})
+
+
+class StoredNodes:
+    """The `NodeSource` over the stored tree, in the caller's connection or session:
+    level 0 is the entries' leaf hashes, every level above is in the nodes table."""
+
+    def __init__(self, db: Db) -> None:
+        self._db = db
+
+    def nodes(self, ids: Sequence[NodeId]) -> Mapping[NodeId, bytes]:
+        found: dict[NodeId, bytes] = {}
+        leaves = [i.index for i in ids if i.level == 0]
+        if leaves:
+            idx = ledger_entries.c.idx
+            rows = self._db.execute(
+                select(idx, ledger_entries.c.leaf).where(among(self._db, idx, leaves))
+            )
+            found.update((NodeId(0, i), bytes(h)) for i, h in rows)
+        keys = [i.key for i in ids if i.level > 0]
+        if keys:
+            key = ledger_nodes.c.id
+            rows = self._db.execute(
+                select(key, ledger_nodes.c.hash).where(among(self._db, key, keys))
+            )
+            found.update((NodeId.from_key(k), bytes(h)) for k, h in rows)
+        return found
+
+
+def head(db: Db) -> TreeHead:
+    """The tree as of the last integrated batch."""
+    row = db.execute(
+        select(ledger_heads.c.size, ledger_heads.c.root)
+        .order_by(ledger_heads.c.size.desc())
+        .limit(1)
+    ).first()
+    return TreeHead(0, EMPTY_ROOT) if row is None else TreeHead(row[0], bytes(row[1]))
+
+
+def pending(db: Db) -> int:
+    """Events queued but not yet in the tree."""
+    return int(db.execute(select(func.count()).select_from(ledger_inbox)).scalar_one())
+
+
+def entries(db: Db, *, start: int, end: int) -> list[str]:
+    rows = db.execute(
+        select(ledger_entries.c.entry)
+        .where(ledger_entries.c.idx >= start, ledger_entries.c.idx < end)
+        .order_by(ledger_entries.c.idx)
+    )
+    return [r[0] for r in rows]
+
+
+def iter_entries(db: Db, *, start: int = 0, end: int, chunk: int = 20_000) -> Iterator[str]:
+    """Entries start..end-1 in order, a chunk at a time."""
+    for first in range(start, end, chunk):
+        yield from entries(db, start=first, end=min(end, first + chunk))
+
+
+def latest_checkpoint(db: Db) -> tuple[int, str] | None:
+    row = db.execute(
+        select(ledger_checkpoints.c.size, ledger_checkpoints.c.note)
+        .order_by(ledger_checkpoints.c.seq.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def checkpoints(db: Db) -> list[tuple[int, str]]:
+    rows = db.execute(
+        select(ledger_checkpoints.c.size, ledger_checkpoints.c.note).order_by(
+            ledger_checkpoints.c.seq
+        )
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+class Sequencer:
+    """Moves queued events into the tree, a batch per transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._postgres = engine.dialect.name == "postgresql"
+
+    def integrate(self, *, at: datetime, limit: int = BATCH) -> int:
+        """Integrate up to `limit` queued events in one transaction; how many it did."""
+        with self._engine.begin() as connection:
+            self._lock(connection)
+            rows = connection.execute(
+                select(ledger_inbox.c.seq, ledger_inbox.c.event)
+                .order_by(ledger_inbox.c.seq)
+                .limit(limit)
+            ).all()
+            if not rows:
+                return 0
+            self._extend(connection, [r[1].encode() for r in rows], at)
+            seqs = [r[0] for r in rows]
+            connection.execute(
+                ledger_inbox.delete().where(among(connection, ledger_inbox.c.seq, seqs))
+            )
+            return len(rows)
+
+    def integrate_all(self, *, at: datetime, limit: int = BATCH) -> int:
+        total = 0
+        while done := self.integrate(at=at, limit=limit):
+            total += done
+        return total
+
+    def append(self, events: Sequence[bytes], *, at: datetime) -> TreeHead:
+        """Seal and integrate canonical events directly, in one transaction."""
+        with self._engine.begin() as connection:
+            self._lock(connection)
+            return self._extend(connection, events, at)
+
+    def _lock(self, connection: Connection) -> None:
+        if self._postgres:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEQUENCER_LOCK})
+            connection.execute(text("SELECT set_config('forvalg.ledger_sequencer', 'on', true)"))
+
+    def _extend(self, connection: Connection, events: Sequence[bytes], at: datetime) -> TreeHead:
+        current = head(connection)
+        size = current.size
+        edge = NodeId(0, size - 1)
+        found = StoredNodes(connection).nodes([edge]) if size else {}
+        prev = found.get(edge, GENESIS_PREV)
+        compact = CompactRange.load(StoredNodes(connection), size)
+        entry_rows: list[tuple[int, str, bytes]] = []
+        for index, event in enumerate(events, size):
+            entry = seal(event, index, prev)
+            prev = leaf_hash(entry)
+            entry_rows.append((index, entry.decode(), prev))
+        node_rows = compact.extend([r[2] for r in entry_rows])
+        new = TreeHead(compact.size, compact.root())
+        insert_values(connection, ledger_entries, ("idx", "entry", "leaf"), entry_rows)
+        insert_values(connection, ledger_nodes, ("id", "hash"), node_rows)
+        connection.execute(
+            insert(ledger_heads), {"size": new.size, "root": new.root, "integrated_at": at}
+        )
+        return new
+
+
+def save_checkpoint(db: Db, *, size: int, note: str, at: datetime) -> None:
+    db.execute(insert(ledger_checkpoints), {"size": size, "note": note, "signed_at": at})
+
+
+def events(db: Db, *, after: int = 0) -> list[dict[str, Any]]:
+    """Every access event from position `after` on, in ledger order: the tree's entries,
+    then the queue (integration moves the queue's head to the tree's end, so positions
+    never change). For reports and tests; the regulator reads entries and proofs."""
+    size = head(db).size
+    found = [json.loads(e)["event"] for e in iter_entries(db, start=after, end=size)]
+    queued = db.execute(
+        select(ledger_inbox.c.event).order_by(ledger_inbox.c.seq).offset(max(0, after - size))
+    )
+    found.extend(json.loads(r[0]) for r in queued)
+    return found
+
+
+def count_decisions(db: Db) -> dict[str, int]:
+    return dict(Counter(e["decision"] for e in events(db)))

@@ -1,0 +1,41 @@
+"""Staff users (the incumbent's people and the regulator's), their roles and tokens.
+
+Tokens are stored only as SHA-256 hashes; a user has exactly one role."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from forvalg.store.tables import staff_users
+
+
+def add_user(
+    session: Session, *, user_id: str, name: str, role: str, token_hash: str, at: datetime
+) -> None:
+    session.execute(
+        insert(staff_users).values(
+            id=user_id, name=name, role=role, token_hash=token_hash, created_at=at
+        )
+    )
+
+
+def user_for_token(session: Session, *, token_hash: str) -> tuple[str, str] | None:
+    """(user id, role) of the live user holding this token, else None."""
+    row = session.execute(
+        select(staff_users.c.id, staff_users.c.role).where(
+            staff_users.c.token_hash == token_hash, staff_users.c.revoked_at.is_(None)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def list_users(session: Session) -> list[dict[str, object]]:
+    rows = session.execute(
+        select(staff_users.c.id, staff_users.c.name, staff_users.c.role, staff_users.c.created_at)
+        .where(staff_users.c.revoked_at.is_(None))
+        .order_by(staff_users.c.created_at)
+    ).mappings()
+    return [dict(r) for r in rows]

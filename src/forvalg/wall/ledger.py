@@ -1,0 +1,101 @@
+"""The ledger keeper: integrates queued access events and signs checkpoints.
+
+The wall queues every decision in the ledger's inbox inside the unit of work that made
+it; the keeper moves queued events into the Merkle tree (the store's sequencer) and
+signs the tree head as a C2SP checkpoint, on demand and, in long-running processes,
+periodically. Integration and signing expose no protected data, so they are not
+themselves access decisions.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from forvalg.domain.clock import Clock
+from forvalg.ledger.note import Checkpoint, Signer, Verifier
+from forvalg.store import ledger as ledger_store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SignedCheckpoint:
+    checkpoint: Checkpoint
+    note: str
+
+
+class LedgerKeeper:
+    def __init__(
+        self, *, engine: Engine, signers: Sequence[Signer], origin: str, clock: Clock
+    ) -> None:
+        if not signers:
+            raise ValueError("the ledger needs a signing key")
+        self._engine = engine
+        self._sequencer = ledger_store.Sequencer(engine)
+        self.signers = tuple(signers)
+        self.origin = origin
+        self.clock = clock
+        self._lock = threading.Lock()
+
+    @property
+    def verifier(self) -> Verifier:
+        """The current key; during a rotation checkpoints also carry the previous key's."""
+        return self.signers[0].verifier
+
+    def integrate(self) -> int:
+        """Move everything queued into the tree; how many entries that was."""
+        return self._sequencer.integrate_all(at=self.clock.now())
+
+    def checkpoint(self, *, fresh: bool = True) -> SignedCheckpoint:
+        """The latest checkpoint; with `fresh`, first integrate and sign the current tree
+        if no checkpoint covers it yet."""
+        with self._lock:
+            if fresh:
+                self.integrate()
+            with self._engine.connect() as connection:
+                head = ledger_store.head(connection)
+                latest = ledger_store.latest_checkpoint(connection)
+            if latest is not None and (latest[0] == head.size or not fresh):
+                note = latest[1]
+                return SignedCheckpoint(Checkpoint.open(note, self.verifier), note)
+            checkpoint = Checkpoint(self.origin, head.size, head.root)
+            note = checkpoint.sign(*self.signers)
+            with self._engine.begin() as connection:
+                ledger_store.save_checkpoint(
+                    connection, size=head.size, note=note, at=self.clock.now()
+                )
+            return SignedCheckpoint(checkpoint, note)
+
+    def keep(self, stop: threading.Event, *, integrate_every_s: float, sign_every_s: float) -> None:
+        """Integrate and sign until `stop` is set: the loop of `serve` and `worker`."""
+        signed_at = 0.0
+        elapsed = 0.0
+        while not stop.wait(integrate_every_s):
+            elapsed += integrate_every_s
+            try:
+                self.integrate()
+                if elapsed - signed_at >= sign_every_s:
+                    self.checkpoint()
+                    signed_at = elapsed
+            except Exception:  # a database hiccup must not end the keeper; retried next tick
+                log.exception("ledger keeper: integration or signing failed; retrying")
+
+    def start(
+        self, *, integrate_every_s: float = 0.2, sign_every_s: float = 60.0
+    ) -> threading.Event:
+        """Run `keep` in a daemon thread; set the returned event to stop it."""
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=self.keep,
+            args=(stop,),
+            kwargs={"integrate_every_s": integrate_every_s, "sign_every_s": sign_every_s},
+            name="ledger-keeper",
+            daemon=True,
+        )
+        thread.start()
+        return stop
