@@ -89,12 +89,19 @@ def initialise(settings: Settings) -> list[str]:
     else:
         done.append(f"pseudonym key kept: {pseudonym_key}")
     ledger_key = settings.ledger_key_path
-    if _create_secret(ledger_key, lambda: Signer.generate(settings.ledger_origin).secret()):
+    if create_ledger_key(settings):
         done.append(f"ledger signing key created: {ledger_key} (mode 0600)")
     else:
         done.append(f"ledger signing key kept: {ledger_key}")
     done.append(f"ledger verifier key: {read_ledger_signers(settings)[0].verifier}")
     return done
+
+
+def create_ledger_key(settings: Settings) -> bool:
+    """A new Ed25519 signing key named after the log's origin, unless one exists."""
+    return _create_secret(
+        settings.ledger_key_path, lambda: Signer.generate(settings.ledger_origin).secret()
+    )
 
 
 def _create_secret(path: Path, make: Callable[[], str]) -> bool:

@@ -2,24 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from anyio import to_thread
 from fastapi import FastAPI
 
 from forvalg import __version__
 from forvalg.api import problems
 from forvalg.api.limits import BodySizeLimit, RateLimiter
-from forvalg.api.routes import events, lines, orders
-from forvalg.api.signin import OperatorSignIn
+from forvalg.api.routes import events, lines, log, orders
+from forvalg.api.signin import SignIn
 from forvalg.bootstrap import Services
 
 
-def create_app(services: Services) -> FastAPI:
+def create_app(services: Services, *, keep_ledger: bool = False) -> FastAPI:
+    """The API over `services`. With `keep_ledger` (a real server), a background thread
+    integrates queued ledger entries and signs checkpoints while the app runs."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if not keep_ledger:
+            yield
+            return
+        stop = services.keeper.start(sign_every_s=services.settings.checkpoint_interval_s)
+        try:
+            yield
+        finally:
+            stop.set()
+            await to_thread.run_sync(services.keeper.checkpoint)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="forvalg operator API",
         version=__version__,
         description=(
-            "Carrier preselection orders for CPS operators (INTERFACES.md §2). "
-            "Authenticate with `Authorization: Bearer <api key>`. Errors are RFC 9457 "
-            "`application/problem+json` with a `code`."
+            "Carrier preselection orders for CPS operators (INTERFACES.md §2), and the "
+            "ledger's transparency log for the regulator and compliance (§6). "
+            "Authenticate with `Authorization: Bearer <api key or staff token>`. Errors are "
+            "RFC 9457 `application/problem+json` with a `code`."
         ),
         docs_url=None,
         redoc_url=None,
@@ -27,11 +48,11 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     settings = services.settings
     problems.install(app)
-    for module in (orders, lines, events):
+    for module in (orders, lines, events, log):
         app.include_router(module.router)
     # The last added runs first: sign-in (which never reads the body), then the size
     # limit, then the routes.
     limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(OperatorSignIn, authenticator=services.authenticator, limiter=limiter)
+    app.add_middleware(SignIn, authenticator=services.authenticator, limiter=limiter)
     return app

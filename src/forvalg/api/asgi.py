@@ -11,4 +11,4 @@ from forvalg.settings import Settings
 
 def app() -> FastAPI:
     """Factory for `uvicorn --factory forvalg.api.asgi:app`."""
-    return create_app(bootstrap(Settings.from_env()))
+    return create_app(bootstrap(Settings.from_env()), keep_ledger=True)

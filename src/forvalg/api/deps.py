@@ -16,11 +16,11 @@ def services(request: Request) -> Services:
     return found
 
 
-def current_operator(request: Request) -> Principal:
-    """The operator `OperatorSignIn` signed in; every /v1 route has one."""
+def current_principal(request: Request) -> Principal:
+    """The operator or staff user `SignIn` signed in; every /v1 route has one."""
     principal: Principal = request.scope["state"][PRINCIPAL]
     return principal
 
 
 Svc = Annotated[Services, Depends(services)]
-CurrentOperator = Annotated[Principal, Depends(current_operator)]
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

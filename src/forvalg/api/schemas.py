@@ -155,3 +155,24 @@ class Problem(BaseModel):
     code: str
     detail: str | None = None
     errors: list[ProblemError] | None = None
+
+
+class EntryList(BaseModel):
+    entries: list[dict[str, Any]] = Field(
+        description="Ledger entries {event, index, prev}; the leaf data is their RFC 8785 JSON"
+    )
+
+
+class InclusionProofPublic(BaseModel):
+    index: int
+    size: int
+    leaf_hash: str = Field(description="base64 SHA-256(0x00 || entry)")
+    hashes: list[str] = Field(description="The audit path, bottom-up, base64")
+
+
+class ConsistencyProofPublic(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: int = Field(alias="from")
+    to: int
+    hashes: list[str] = Field(description="RFC 9162 §2.1.4 proof, base64")

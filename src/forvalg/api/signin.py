@@ -1,8 +1,9 @@
-"""Operator sign-in, before anything else looks at the request.
+"""Sign-in, before anything else looks at the request: operator API keys and staff tokens.
 
-Runs as ASGI middleware so that a caller without a valid key gets `401 E_AUTH` (and a
-denial in the access log) whatever else is wrong with the request: the body is not
-even read. The principal is handed to the routes in `scope["state"]`.
+Runs as ASGI middleware so that a caller without a valid credential gets `401 E_AUTH`
+(and a denial in the ledger) whatever else is wrong with the request: the body is not
+even read. The principal is handed to the routes in `scope["state"]`; what it may do
+there is the wall's decision.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ FAILURES_PER_S = 10.0
 FAILURE_BURST = 100
 
 
-class OperatorSignIn:
+class SignIn:
     def __init__(self, app: ASGIApp, authenticator: Authenticator, limiter: RateLimiter) -> None:
         self.app, self.authenticator, self.limiter = app, authenticator, limiter
         self.failures = RateLimiter(FAILURES_PER_S, FAILURE_BURST)
@@ -49,7 +50,7 @@ class OperatorSignIn:
                 send,
                 401,
                 ReasonCode.E_AUTH,
-                "missing, unknown or revoked API key",
+                "missing, unknown or revoked API key or token",
                 {"WWW-Authenticate": 'Bearer realm="forvalg"'},
             )
             return

@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from forvalg.bootstrap import DatabaseUnavailable, initialise
-from forvalg.cli import demo
+from forvalg.cli import demo, ledger
 from forvalg.cli.common import console, fail, parse_instant, services, settings
 from forvalg.domain.clock import SystemClock
 from forvalg.wholesale.inventory import import_lines
@@ -137,6 +137,7 @@ def create_cli() -> typer.Typer:
                 bar.update(task, completed=report.transitions)
 
             report = svc.processor.process(instant, batch_size=batch_size, progress=step)
+            svc.keeper.integrate()  # the decisions it made, from the queue into the tree
         _print_report(report)
 
     @app.command()
@@ -150,13 +151,18 @@ def create_cli() -> typer.Typer:
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         clock = SystemClock()
         with services() as svc:
-            while not stop.is_set():
-                report = svc.processor.process(clock.now())
-                if report.transitions:
-                    _print_report(report)
-                if once:
-                    break
-                stop.wait(interval)
+            keeper = svc.keeper.start(sign_every_s=svc.settings.checkpoint_interval_s)
+            try:
+                while not stop.is_set():
+                    report = svc.processor.process(clock.now())
+                    if report.transitions:
+                        _print_report(report)
+                    if once:
+                        break
+                    stop.wait(interval)
+            finally:
+                keeper.set()
+                svc.keeper.checkpoint()  # leave nothing queued and the tree head signed
 
     @app.command()
     def serve(
@@ -171,6 +177,7 @@ def create_cli() -> typer.Typer:
             pass  # fail early, with one line, if the database is not initialised
         uvicorn.run("forvalg.api.asgi:app", factory=True, host=host, port=port, workers=workers)
 
+    ledger.register(app)
     demo.register(app)
     return app
 

@@ -266,10 +266,11 @@ class CompactRange:
         self.size += 1
         return created
 
-    def extend(self, leaves: Sequence[bytes]) -> list[tuple[int, bytes]]:
+    def extend(self, leaves: Sequence[bytes], *, record: bool = True) -> list[tuple[int, bytes]]:
         """Append many leaves level by level (one list pass per level, not a loop per
         leaf). Returns the complete nodes above the leaves that this closed, as
-        (`NodeId.key`, hash) pairs for storage; the leaves themselves are level 0."""
+        (`NodeId.key`, hash) pairs for storage (none unless `record`); the leaves
+        themselves are level 0."""
         if not leaves:
             return []
         start, size = self.size, self.size + len(leaves)
@@ -286,8 +287,9 @@ class CompactRange:
                 break
             first, level = first >> 1, level + 1
             rows[level] = (first, row)
-            base = (level << 56) | first
-            created.extend((base + i, h) for i, h in enumerate(row))
+            if record:
+                base = (level << 56) | first
+                created.extend((base + i, h) for i, h in enumerate(row))
         hashes = []
         for node in subtrees(0, size):
             first, row = rows.get(node.level, (0, []))

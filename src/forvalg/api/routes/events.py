@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from forvalg.api import cursors
-from forvalg.api.deps import CurrentOperator, Svc
+from forvalg.api.deps import CurrentPrincipal, Svc
 from forvalg.api.routes.orders import ERRORS
 from forvalg.api.schemas import EventList
 
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/v1/events", tags=["events"])
 @router.get("", summary="Own notification feed", response_model=EventList, responses=ERRORS)
 def events(
     svc: Svc,
-    operator: CurrentOperator,
+    operator: CurrentPrincipal,
     after: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> EventList:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Path, Query, Response
 
 from forvalg.api import cursors
-from forvalg.api.deps import CurrentOperator, Svc
+from forvalg.api.deps import CurrentPrincipal, Svc
 from forvalg.api.problems import ApiProblem
 from forvalg.api.schemas import (
     CancelOtherCreate,
@@ -58,7 +58,7 @@ def _request(body: OrderCreate) -> OrderRequest:
 )
 def place_order(
     svc: Svc,
-    operator: CurrentOperator,
+    operator: CurrentPrincipal,
     response: Response,
     body: Annotated[OrderCreate, Body()],
     idempotency_key: Annotated[
@@ -85,7 +85,7 @@ def place_order(
 @router.get(
     "/{order_id}", summary="Read one own order", response_model=OrderPublic, responses=ERRORS
 )
-def get_order(svc: Svc, operator: CurrentOperator, order_id: OrderId) -> OrderPublic:
+def get_order(svc: Svc, operator: CurrentPrincipal, order_id: OrderId) -> OrderPublic:
     """Another operator's order is `404`, exactly like one that does not exist."""
     return OrderPublic.of(svc.desk.get(operator, order_id))
 
@@ -93,7 +93,7 @@ def get_order(svc: Svc, operator: CurrentOperator, order_id: OrderId) -> OrderPu
 @router.get("", summary="List own orders, newest first", response_model=OrderList, responses=ERRORS)
 def list_orders(
     svc: Svc,
-    operator: CurrentOperator,
+    operator: CurrentPrincipal,
     state: OrderState | None = None,
     number: Annotated[str | None, Query(pattern=r"^[0-9]{8}$")] = None,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
@@ -118,7 +118,7 @@ def list_orders(
     response_model=OrderPublic,
     responses=ERRORS | {409: {"model": Problem, "description": "Past the cut-off (E_TOO_LATE)"}},
 )
-def cancel_order(svc: Svc, operator: CurrentOperator, order_id: OrderId) -> OrderPublic:
+def cancel_order(svc: Svc, operator: CurrentPrincipal, order_id: OrderId) -> OrderPublic:
     """Allowed while the order is open and, once committed, until 12:00 Oslo time on the
     working day before the due date; later the answer is `409 E_TOO_LATE`."""
     return OrderPublic.of(svc.desk.cancel(operator, order_id))
