@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 import random
 import time
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,8 +18,11 @@ from rich.table import Table
 from forvalg.bootstrap import bootstrap, initialise
 from forvalg.cli.common import console
 from forvalg.domain.clock import FixedClock
+from forvalg.ledger.verify import main as verify_main
+from forvalg.ledger.wire import b64
 from forvalg.settings import Settings
 from forvalg.sim.world import WorldSpec, seeded_ids, simulate
+from forvalg.wall.principals import LEDGER_CLERK
 from forvalg.wholesale.summary import summarise
 
 
@@ -56,6 +61,10 @@ def run_demo(spec: WorldSpec, out: Path) -> dict[str, object]:
 
             world = simulate(svc, clock, spec, out, progress=step)
         desk = summarise(svc.wall)
+        status_line = "exporting the ledger and verifying it as the regulator would"
+        with console.status(status_line):
+            exported = svc.transparency.export(LEDGER_CLERK, out / "ledger")
+            verified = verify_ledger_export(out / "ledger")
     finally:
         svc.close()
     summary: dict[str, object] = {
@@ -68,6 +77,12 @@ def run_demo(spec: WorldSpec, out: Path) -> dict[str, object]:
         },
         "cancel_other_sent": world.tally.cancel_other_sent,
         **asdict(desk),
+        "ledger": {
+            "entries": exported.size,
+            "root": b64(exported.root),
+            "export": str(out / "ledger"),
+            "verified": verified,
+        },
         "seconds": round(time.perf_counter() - started, 1),
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
@@ -92,7 +107,23 @@ def _show(summary: dict[str, object], out: Path) -> None:
     table.add_row("customer letters", str(summary["customer_letters"]))
     table.add_row("orders submitted", str(summary["orders_submitted"]))
     console.print(table)
+    ledger = summary["ledger"]
+    assert isinstance(ledger, dict)
     console.print(
-        f"Output: {out.resolve()} (forvalg.db, lines.csv, summary.json); {summary['seconds']} s",
+        f"Ledger: {ledger['entries']} entries, root {ledger['root']}; "
+        f"forvalg-verify --export {ledger['export']}: {ledger['verified']}",
         highlight=False,
     )
+    console.print(
+        f"Output: {out.resolve()} (forvalg.db, lines.csv, summary.json, ledger/); "
+        f"{summary['seconds']} s",
+        highlight=False,
+    )
+
+
+def verify_ledger_export(directory: Path) -> str:
+    """What the regulator's `forvalg-verify --export DIR` says, run in-process."""
+    said = io.StringIO()
+    with redirect_stdout(said), redirect_stderr(said):
+        code = verify_main(["--export", str(directory)])
+    return said.getvalue().strip() if code == 0 else f"exit {code}: {said.getvalue().strip()}"
