@@ -90,8 +90,12 @@ def fold(hashes: Sequence[bytes]) -> bytes:
 
 
 def range_hash(found: Mapping[NodeId, bytes], start: int, end: int) -> bytes:
+    return _fold_found(found, subtrees(start, end))
+
+
+def _fold_found(found: Mapping[NodeId, bytes], ids: Sequence[NodeId]) -> bytes:
     try:
-        return fold([found[i] for i in subtrees(start, end)])
+        return fold([found[i] for i in ids])
     except KeyError as missing:
         raise ProofError(f"the store has no node {missing.args[0]}") from None
 
@@ -147,9 +151,10 @@ def consistency_ranges(old: int, new: int) -> list[Range]:
 
 
 def _hashes(source: NodeSource, ranges: Sequence[Range]) -> list[bytes]:
-    wanted = list(dict.fromkeys(i for r in ranges for i in subtrees(*r)))
+    plans = [subtrees(*r) for r in ranges]
+    wanted = list(dict.fromkeys(i for plan in plans for i in plan))
     found = source.nodes(wanted) if wanted else {}
-    return [range_hash(found, *r) for r in ranges]
+    return [_fold_found(found, plan) for plan in plans]
 
 
 def inclusion_proof(source: NodeSource, index: int, size: int) -> list[bytes]:

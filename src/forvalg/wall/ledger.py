@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from forvalg.domain.clock import Clock
-from forvalg.ledger.note import Checkpoint, Signer, Verifier
+from forvalg.ledger.note import Checkpoint, NoteError, Signer, Verifier
 from forvalg.store import ledger as ledger_store
 
 log = logging.getLogger(__name__)
@@ -61,8 +61,10 @@ class LedgerKeeper:
                 head = ledger_store.head(connection)
                 latest = ledger_store.latest_checkpoint(connection)
             if latest is not None and (latest[0] == head.size or not fresh):
-                note = latest[1]
-                return SignedCheckpoint(Checkpoint.open(note, self.verifier), note)
+                try:
+                    return SignedCheckpoint(Checkpoint.open(latest[1], self.verifier), latest[1])
+                except NoteError:
+                    pass  # signed before a key rotation: sign the head again with the new key
             checkpoint = Checkpoint(self.origin, head.size, head.root)
             note = checkpoint.sign(*self.signers)
             with self._engine.begin() as connection:
