@@ -80,7 +80,7 @@ def run_demo(spec: WorldSpec, out: Path) -> dict[str, object]:
         "ledger": {
             "entries": exported.size,
             "root": b64(exported.root),
-            "export": str(out / "ledger"),
+            "export": "ledger",
             "verified": verified,
         },
         "seconds": round(time.perf_counter() - started, 1),
@@ -111,7 +111,7 @@ def _show(summary: dict[str, object], out: Path) -> None:
     assert isinstance(ledger, dict)
     console.print(
         f"Ledger: {ledger['entries']} entries, root {ledger['root']}; "
-        f"forvalg-verify --export {ledger['export']}: {ledger['verified']}",
+        f"forvalg-verify --export {out / 'ledger'}: {ledger['verified']}",
         highlight=False,
     )
     console.print(
