@@ -170,10 +170,16 @@ def root_at(source: NodeSource, size: int) -> bytes:
     return _hashes(source, [Range(0, size)])[0] if size else EMPTY_ROOT
 
 
+def _hash_sizes(*hashes: bytes) -> None:
+    if any(len(h) != HASH_SIZE for h in hashes):
+        raise ProofError(f"every hash in a proof, leaf and root has {HASH_SIZE} bytes")
+
+
 def verify_inclusion(
     leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
 ) -> None:
     """RFC 9162 §2.1.3.2; raises `ProofError` unless the leaf hash is at `index`."""
+    _hash_sizes(leaf, root, *proof)
     if not 0 <= index < size:
         raise ProofError(f"index {index} is beyond a tree of size {size}")
     fn, sn, r = index, size - 1, leaf
@@ -197,6 +203,7 @@ def verify_consistency(
     old: int, new: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
 ) -> None:
     """RFC 9162 §2.1.4.2; raises `ProofError` unless tree `old` is a prefix of tree `new`."""
+    _hash_sizes(old_root, new_root, *proof)
     if not 0 <= old <= new:
         raise ProofError(f"size {new} cannot extend size {old}")
     if old == new:

@@ -132,8 +132,10 @@ class Signer:
 
 def sign(text: str, *signers: Signer) -> str:
     """The signed note: the text, a blank line, one signature line per signer."""
-    if not text.endswith("\n") or "\n\n" in text:
-        raise NoteError("note text must end in a newline and contain no blank line")
+    if not text.endswith("\n") or "\n\n" in text or _has_control(text):
+        raise NoteError(
+            "note text must end in a newline, contain no blank line and no control characters"
+        )
     return text + "\n" + "".join(s.signature_line(text.encode()) for s in signers)
 
 
@@ -151,24 +153,31 @@ def open_note(note: str | bytes, verifier: Verifier) -> str:
     if not sep or not text:
         raise NoteError("the note has no blank line before its signatures")
     text += "\n"
+    if _has_control(text):
+        raise NoteError("the note text contains control characters other than newline")
     if not signatures.endswith("\n"):
         raise NoteError("the note's last signature line is truncated (no final newline)")
-    seen_key = False
+    candidates = []
     for number, line in enumerate(signatures.splitlines(), 1):
         if not line.startswith(SIGNATURE_PREFIX):
             raise NoteError(f"signature line {number} does not start with '— '")
         name, _, encoded = line[len(SIGNATURE_PREFIX) :].partition(" ")
         blob = _b64(encoded, f"signature line {number}")
+        if not name:
+            raise NoteError(f"signature line {number} has no key name")
         if len(blob) < 5:
             raise NoteError(f"signature line {number} is too short")
-        if name != verifier.name or blob[:4] != verifier.id:
-            continue
-        seen_key = True
-        if verifier.verifies(text.encode(), blob[4:]):
-            return text
-    if seen_key:
-        raise NoteError(f"the signature by {verifier.name} does not verify: wrong key or altered")
-    raise NoteError(f"the note carries no signature by key {verifier.name}+{verifier.id.hex()}")
+        if name == verifier.name and blob[:4] == verifier.id:
+            candidates.append(blob[4:])
+    if not candidates:
+        raise NoteError(f"the note carries no signature by key {verifier.name}+{verifier.id.hex()}")
+    if any(verifier.verifies(text.encode(), signature) for signature in candidates):
+        return text
+    raise NoteError(f"the signature by {verifier.name} does not verify: wrong key or altered")
+
+
+def _has_control(text: str) -> bool:
+    return any((c < " " and c != "\n") or c == "\x7f" for c in text)
 
 
 @dataclass(frozen=True)
@@ -195,8 +204,11 @@ class Checkpoint:
         origin, size, root, *extensions = lines[:-1]
         if not origin:
             raise NoteError("the checkpoint's origin line is empty")
-        if not size.isdigit() or (size != "0" and size.startswith("0")) or len(size) > 20:
-            raise NoteError(f"the checkpoint's tree size {size!r} is not a decimal number")
+        decimal = size.isascii() and size.isdigit() and (size == "0" or size[0] != "0")
+        if not decimal or len(size) > 20 or int(size) >= 1 << 64:
+            raise NoteError(
+                f"the checkpoint's tree size {size!r} is not a decimal number (below 2^64)"
+            )
         digest = _b64(root, "the checkpoint's root hash")
         if len(digest) != HASH_SIZE:
             raise NoteError(f"the checkpoint's root hash has {len(digest)} bytes, not 32")
