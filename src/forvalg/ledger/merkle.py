@@ -24,6 +24,10 @@ class ProofError(ValueError):
     """A proof, root or leaf does not check out; the message says which."""
 
 
+class BeyondTree(ProofError):
+    """A size (or range end) larger than the tree has grown."""
+
+
 def leaf_hash(data: bytes) -> bytes:
     """SHA-256(0x00 || entry), RFC 6962 §2.1."""
     return hashlib.sha256(b"\x00" + data).digest()

@@ -260,7 +260,7 @@ class GuardedLedger:
 
 def _within(head: TreeHead, size: int) -> None:
     if size > head.size:
-        raise merkle.ProofError(f"size {size} is beyond the tree, which has {head.size} entries")
+        raise merkle.BeyondTree(f"size {size} is beyond the tree, which has {head.size} entries")
 
 
 class GuardedOperators:

@@ -13,7 +13,7 @@ from forvalg.api.problems import ApiProblem
 from forvalg.api.schemas import ConsistencyProofPublic, EntryList, InclusionProofPublic, Problem
 from forvalg.compliance.transparency import MAX_ENTRIES_PER_READ
 from forvalg.domain.reasons import ReasonCode
-from forvalg.ledger.merkle import ProofError
+from forvalg.ledger.merkle import BeyondTree, ProofError
 
 router = APIRouter(prefix="/v1/log", tags=["ledger"])
 
@@ -88,8 +88,10 @@ def inclusion(
     """The audit path of entry `index` in the tree of `size` entries (RFC 9162 §2.1.3)."""
     try:
         proof = svc.transparency.inclusion(principal, index, size)
+    except BeyondTree as exc:
+        raise _beyond(exc, "size") from None
     except ProofError as exc:
-        raise _beyond(exc, "size" if index < size else "index") from None
+        raise _beyond(exc, "index") from None
     return InclusionProofPublic.model_validate(proof.to_json())
 
 
@@ -108,6 +110,8 @@ def consistency(
     """Proof that the tree of size `to` extends the tree of size `from` (RFC 9162 §2.1.4)."""
     try:
         proof = svc.transparency.consistency(principal, old, new)
+    except BeyondTree as exc:
+        raise _beyond(exc, "to") from None
     except ProofError as exc:
-        raise _beyond(exc, "to" if old <= new else "from") from None
+        raise _beyond(exc, "from") from None
     return ConsistencyProofPublic.model_validate(proof.to_json())

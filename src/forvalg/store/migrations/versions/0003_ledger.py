@@ -7,7 +7,9 @@ Create Date: 2026-11-29
 The append-only `access_log` table becomes the ledger's inbox: its rows are carried over
 as canonical JSON events, in order, and the sequencer integrates them into the tree.
 The ledger tables refuse UPDATE and DELETE by trigger (on PostgreSQL also TRUNCATE);
-the inbox refuses UPDATE, and DELETE except from the sequencer's own transaction.
+the inbox refuses UPDATE, and on PostgreSQL DELETE except from the sequencer's own
+transaction. SQLite has no session setting to tell the sequencer from anyone else, so
+there the inbox's DELETE is not guarded: the embedded default relies on the wall alone.
 """
 
 from __future__ import annotations
