@@ -66,8 +66,9 @@ def recompute(chunks: Iterable[list[bytes]], at_sizes: Iterable[int]) -> Recompu
     return found
 
 
-def first_bad_index(chunks: Iterable[list[bytes]]) -> ExportError:
-    """Walk the entries' seals (index and predecessor hash) to the first that is wrong."""
+def first_broken_seal(chunks: Iterable[list[bytes]]) -> ExportError | None:
+    """Walk the entries' seals (index and predecessor hash) to the first that is wrong;
+    None if every seal holds."""
     prev, index = GENESIS_PREV, 0
     for lines in chunks:
         for line in lines:
@@ -88,40 +89,45 @@ def first_bad_index(chunks: Iterable[list[bytes]]) -> ExportError:
                 )
             prev = hashlib.sha256(b"\x00" + line).digest()
             index += 1
-    last = index - 1
-    return ExportError(
-        f"first bad index {last}: every entry's seal is intact, so the last entry was "
-        "altered, or the entries were rewritten from some point on with new seals",
-        last,
-    )
+    return None
 
 
 def verify_export(
     entries: Path, size: int, root: bytes, previous: tuple[int, bytes] | None = None
 ) -> None:
-    """Raise `ExportError` unless the first `size` entries have `root` (and the first
-    `previous[0]` have `previous[1]`) and the file holds exactly `size` entries."""
+    """Raise `ExportError` unless the file holds exactly `size` entries with `root` (and
+    the first `previous[0]` of them have `previous[1]`), naming the first bad index."""
     sizes = [size] + ([previous[0]] if previous else [])
     with entries.open("rb") as handle:
         found = recompute(read_lines(handle), sizes)
-    if found.size != size:
-        where = min(found.size, size)
-        missing = "ends early" if found.size < size else "has entries beyond it"
-        raise ExportError(
-            f"{entries.name} has {found.size} entries but the checkpoint covers {size}: "
-            f"it {missing}; first bad index {where}",
-            where,
-        )
     bad_old = previous is not None and found.roots.get(previous[0]) != previous[1]
-    if found.roots.get(size) == root and not bad_old:
+    if found.size == size and found.roots.get(size) == root and not bad_old:
         return
     with entries.open("rb") as handle:
-        error = first_bad_index(read_lines(handle))
+        broken = first_broken_seal(read_lines(handle))
+    if found.size != size:
+        where = min(found.size, size)
+        if broken is not None and broken.first_bad is not None and broken.first_bad < where:
+            where = broken.first_bad
+        missing = "ends early" if found.size < size else "has entries beyond it"
+        detail = f"; {broken}" if broken is not None else f"; first bad index {where}"
+        raise ExportError(
+            f"{entries.name} has {found.size} entries but the checkpoint covers {size}: "
+            f"it {missing}{detail}",
+            where,
+        )
+    if broken is None:
+        last = size - 1
+        broken = ExportError(
+            f"first bad index {last}: every entry's seal is intact, so the last entry was "
+            "altered, or the entries were rewritten from some point on with new seals",
+            last,
+        )
     if bad_old and previous is not None:
         raise ExportError(
-            f"the first {previous[0]} entries do not match the previous checkpoint; {error}",
-            error.first_bad,
+            f"the first {previous[0]} entries do not match the previous checkpoint; {broken}",
+            broken.first_bad,
         )
     raise ExportError(
-        f"the root of {entries.name} does not match the checkpoint; {error}", error.first_bad
+        f"the root of {entries.name} does not match the checkpoint; {broken}", broken.first_bad
     )
