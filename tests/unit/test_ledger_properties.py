@@ -27,7 +27,6 @@ from forvalg.ledger.merkle import (
     inclusion_ranges,
     leaf_hash,
     root_at,
-    subtree_root,
     subtrees,
     verify_consistency,
     verify_inclusion,
@@ -436,48 +435,6 @@ def test_extend_equals_appending_leaf_by_leaf(data: list[bytes], draw: st.DataOb
     unrecorded = CompactRange.load(tree, start)
     assert unrecorded.extend(leaves, record=False) == []
     assert unrecorded.hashes == one_by_one.hashes
-
-
-@st.composite
-def aligned_blocks(draw: st.DrawFn) -> tuple[list[bytes], int, int]:
-    """Entries, a start, and a level such that the block of 2**level leaves at start is
-    aligned and inside the entries."""
-    data = draw(entries)
-    level = draw(st.integers(0, (len(data)).bit_length() - 1))
-    width = 1 << level
-    start = width * draw(st.integers(0, len(data) // width - 1))
-    return data, start, level
-
-
-@SOME
-@given(aligned_blocks())
-def test_append_subtree_equals_appending_its_leaves(case: tuple[list[bytes], int, int]) -> None:
-    data, start, level = case
-    tree = MemoryTree(data)
-    leaves = [leaf_hash(e) for e in data]
-    block = leaves[start : start + (1 << level)]
-    by_subtree = CompactRange.load(tree, start)
-    by_subtree.append_subtree(level, subtree_root(block))
-    by_leaf = CompactRange.load(tree, start)
-    for leaf in block:
-        by_leaf.append(leaf)
-    assert by_subtree.size == by_leaf.size == start + len(block)
-    assert by_subtree.hashes == by_leaf.hashes
-    assert by_subtree.root() == root_at(tree, start + len(block))
-    assert subtree_root(block) == tree.node_map[NodeId(level, start >> level)]
-    # Both keep growing the same way.
-    for leaf in leaves[by_subtree.size :]:
-        by_subtree.append(leaf)
-    assert by_subtree.root() == tree.root()
-
-
-@SOME
-@given(st.integers(1, 20), st.integers(1, 5))
-def test_append_subtree_at_an_unaligned_size_is_refused(size: int, level: int) -> None:
-    assume(size % (1 << level))
-    compact = CompactRange.load(MemoryTree(bytes([i]) for i in range(size)), size)
-    with pytest.raises(ValueError, match="cannot start at"):
-        compact.append_subtree(level, bytes(32))
 
 
 @pytest.mark.parametrize(("size", "count"), [(0, 1), (1, 0), (3, 1), (4, 2), (7, 2)])

@@ -314,29 +314,8 @@ class CompactRange:
         self.hashes, self.size = hashes, size
         return created
 
-    def append_subtree(self, level: int, root: bytes) -> None:
-        """Add a complete subtree of 2**level leaves; the size must be a multiple of it."""
-        width = 1 << level
-        if self.size % width:
-            raise ValueError(f"a subtree of {width} leaves cannot start at {self.size}")
-        index = self.size >> level
-        h = root
-        while index & 1:
-            h = node_hash(self.hashes.pop(), h)
-            index >>= 1
-        self.hashes.append(h)
-        self.size += width
-
     def root(self) -> bytes:
         return fold(self.hashes)
-
-
-def subtree_root(leaves: Sequence[bytes]) -> bytes:
-    """The root over a power-of-two number of leaf hashes, level by level (fast)."""
-    level = list(leaves)
-    while len(level) > 1:
-        level = [node_hash(a, b) for a, b in zip(level[::2], level[1::2], strict=True)]
-    return level[0]
 
 
 class MemoryTree:

@@ -137,15 +137,6 @@ def latest_checkpoint(db: Db) -> tuple[int, str] | None:
     return None if row is None else (row[0], row[1])
 
 
-def checkpoints(db: Db) -> list[tuple[int, str]]:
-    rows = db.execute(
-        select(ledger_checkpoints.c.size, ledger_checkpoints.c.note).order_by(
-            ledger_checkpoints.c.seq
-        )
-    )
-    return [(r[0], r[1]) for r in rows]
-
-
 class Sequencer:
     """Moves queued events into the tree, a batch per transaction."""
 

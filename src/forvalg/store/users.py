@@ -30,12 +30,3 @@ def user_for_token(session: Session, *, token_hash: str) -> tuple[str, str] | No
         )
     ).first()
     return None if row is None else (row[0], row[1])
-
-
-def list_users(session: Session) -> list[dict[str, object]]:
-    rows = session.execute(
-        select(staff_users.c.id, staff_users.c.name, staff_users.c.role, staff_users.c.created_at)
-        .where(staff_users.c.revoked_at.is_(None))
-        .order_by(staff_users.c.created_at)
-    ).mappings()
-    return [dict(r) for r in rows]

@@ -219,10 +219,6 @@ class GuardedLedger:
         self._g.authorize(Action.READ, Resource.ACCESS_LOG)
         return ledger_store.count_decisions(self._g.session)
 
-    def head(self) -> TreeHead:
-        self._g.authorize(Action.READ, Resource.ACCESS_LOG)
-        return ledger_store.head(self._g.session)
-
     def entries(self, *, start: int, end: int) -> list[str]:
         """Entries [start, end) of the tree; `ProofError` if that reaches past its end."""
         self._g.authorize(Action.READ, Resource.ACCESS_LOG)
@@ -247,11 +243,6 @@ class GuardedLedger:
         self._g.authorize(Action.READ, Resource.ACCESS_LOG)
         _within(ledger_store.head(self._g.session), new)
         return merkle.consistency_proof(ledger_store.StoredNodes(self._g.session), old, new)
-
-    def checkpoints(self) -> list[tuple[int, str]]:
-        """Every checkpoint signed so far, oldest first: (size, signed note)."""
-        self._g.authorize(Action.READ, Resource.ACCESS_LOG)
-        return ledger_store.checkpoints(self._g.session)
 
     def see_checkpoint(self) -> None:
         """Reading the current checkpoint (tree size and root) is an access too."""
