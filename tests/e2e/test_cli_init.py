@@ -18,7 +18,7 @@ from .helpers import Cli, query
 
 TABLES = {
     *("operators", "operator_api_keys", "lines", "orders", "order_history", "staff_users"),
-    *("ledger_inbox", "ledger_entries", "ledger_nodes", "ledger_heads", "ledger_checkpoints"),
+    *("ledger_inbox", "ledger_entries", "ledger_heads", "ledger_checkpoints"),
 }
 
 

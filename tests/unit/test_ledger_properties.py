@@ -20,6 +20,7 @@ from forvalg.ledger.merkle import (
     MemoryTree,
     NodeId,
     ProofError,
+    closed_by,
     consistency_proof,
     consistency_ranges,
     fold,
@@ -412,26 +413,29 @@ def test_compact_range_loaded_at_a_size_has_that_root(
 @SOME
 @given(entries, st.data())
 def test_extend_equals_appending_leaf_by_leaf(data: list[bytes], draw: st.DataObject) -> None:
-    """`extend` builds level by level; it must land where `append` does and report, as
-    (`NodeId.key`, hash), every complete node above the leaves that the appends create."""
+    """`extend` builds level by level; it must land where `append` does and report, for
+    each leaf, the complete nodes above the leaves that appending it creates."""
     start = draw.draw(st.integers(0, len(data)))
     end = draw.draw(st.integers(start, len(data)))
     tree = MemoryTree(data)
     leaves = [leaf_hash(e) for e in data[start:end]]
     batched = CompactRange.load(tree, start)
-    created = batched.extend(leaves)
+    closes = batched.extend(leaves)
     one_by_one = CompactRange.load(tree, start)
     expected = [
-        (node.key, value)
+        b"".join(value for node, value in one_by_one.append(leaf) if node.level > 0)
         for leaf in leaves
-        for node, value in one_by_one.append(leaf)
-        if node.level > 0
     ]
     assert batched.size == one_by_one.size == end
     assert batched.hashes == one_by_one.hashes
     assert batched.root() == root_at(tree, end)
-    assert sorted(created) == sorted(expected)
-    assert len(created) == len({key for key, _ in created})
+    assert closes == expected
+    for index, closed in enumerate(closes, start):
+        for level in range(1, len(closed) // 32 + 1):
+            node = NodeId(level, (index + 1 >> level) - 1)
+            row, part = closed_by(node)
+            assert row == index
+            assert closed[part] == tree.node_map[node]
     unrecorded = CompactRange.load(tree, start)
     assert unrecorded.extend(leaves, record=False) == []
     assert unrecorded.hashes == one_by_one.hashes

@@ -282,17 +282,17 @@ class CompactRange:
         self.size += 1
         return created
 
-    def extend(self, leaves: Sequence[bytes], *, record: bool = True) -> list[tuple[int, bytes]]:
+    def extend(self, leaves: Sequence[bytes], *, record: bool = True) -> list[bytes]:
         """Append many leaves level by level (one list pass per level, not a loop per
-        leaf). Returns the complete nodes above the leaves that this closed, as
-        (`NodeId.key`, hash) pairs for storage (none unless `record`); the leaves
-        themselves are level 0."""
+        leaf). With `record`, returns for each leaf what `closes` it: the hashes of the
+        complete subtrees that end with it, levels 1, 2, ... concatenated (leaf i closes
+        as many as i has trailing one bits). Stored beside the leaf, they make every
+        complete node findable from the entry that completed it."""
         if not leaves:
             return []
         start, size = self.size, self.size + len(leaves)
         edge = dict(zip((n.level for n in subtrees(0, start)), self.hashes, strict=True))
         rows = {0: (start, list(leaves))}
-        created: list[tuple[int, bytes]] = []
         row, first, level = list(leaves), start, 0
         while True:
             if first & 1:
@@ -303,19 +303,33 @@ class CompactRange:
                 break
             first, level = first >> 1, level + 1
             rows[level] = (first, row)
-            if record:
-                base = (level << 56) | first
-                created.extend((base + i, h) for i, h in enumerate(row))
         hashes = []
         for node in subtrees(0, size):
             first, row = rows.get(node.level, (0, []))
             offset = node.index - first
             hashes.append(row[offset] if 0 <= offset < len(row) else edge[node.level])
         self.hashes, self.size = hashes, size
-        return created
+        if not record:
+            return []
+        return [_closes(rows, i) for i in range(start, size)]
 
     def root(self) -> bytes:
         return fold(self.hashes)
+
+
+def closed_by(node: NodeId) -> tuple[int, slice]:
+    """Which leaf completes `node` (level >= 1), and where in that leaf's `closes`."""
+    at = (node.level - 1) * HASH_SIZE
+    return ((node.index + 1) << node.level) - 1, slice(at, at + HASH_SIZE)
+
+
+def _closes(rows: Mapping[int, tuple[int, list[bytes]]], leaf: int) -> bytes:
+    levels = (leaf ^ (leaf + 1)).bit_length() - 1  # trailing one bits
+    found = []
+    for level in range(1, levels + 1):
+        first, row = rows[level]
+        found.append(row[(leaf >> level) - first])
+    return b"".join(found)
 
 
 class MemoryTree:

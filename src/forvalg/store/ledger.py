@@ -26,7 +26,14 @@ from sqlalchemy import Connection, Engine, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from forvalg.ledger.entries import GENESIS_PREV, seal
-from forvalg.ledger.merkle import EMPTY_ROOT, CompactRange, NodeId, leaf_hash
+from forvalg.ledger.merkle import (
+    EMPTY_ROOT,
+    HASH_SIZE,
+    CompactRange,
+    NodeId,
+    closed_by,
+    leaf_hash,
+)
 from forvalg.ledger.port import AccessEvent
 from forvalg.store.bulk import among, insert_values
 from forvalg.store.tables import (
@@ -34,7 +41,6 @@ from forvalg.store.tables import (
     ledger_entries,
     ledger_heads,
     ledger_inbox,
-    ledger_nodes,
 )
 
 SEQUENCER_LOCK = 0x66766C67  # "fvlg": one sequencer at a time on PostgreSQL
@@ -64,38 +70,39 @@ class SqlAccessLog:
 
 
 class StoredNodes:
-    """The `NodeSource` over the stored tree, in the caller's connection or session:
-    level 0 is the entries' leaf hashes, every level above is in the nodes table."""
+    """The `NodeSource` over the stored tree, in the caller's connection or session.
+    A leaf is its entry's `leaf`; a node above is a slice of the `closes` of the entry
+    that completed it (`merkle.closed_by`), so any set of nodes is one indexed read."""
 
     def __init__(self, db: Db) -> None:
         self._db = db
 
     def nodes(self, ids: Sequence[NodeId]) -> Mapping[NodeId, bytes]:
-        leaves = [i.index for i in ids if i.level == 0]
-        keys = [i.key for i in ids if i.level > 0]
         if not ids:
             return {}
-        # One round trip, straight through the driver: a proof is a handful of rows,
-        # and building the statement cost more than running it.
+        where = {i: closed_by(i) if i.level else (i.index, None) for i in ids}
+        rows = sorted({row for row, _ in where.values()})
+        # Straight through the driver: a proof is a handful of rows, and building the
+        # statement cost more than running it.
         connection = self._db if isinstance(self._db, Connection) else self._db.connection()
         if connection.dialect.name == "postgresql":
-            query = (
-                "SELECT idx, leaf, 0 FROM ledger_entries WHERE idx = ANY(%s) "
-                "UNION ALL SELECT id, hash, 1 FROM ledger_nodes WHERE id = ANY(%s)"
-            )
-            params: tuple[Any, ...] = (leaves, keys)
+            query = "SELECT idx, leaf, closes FROM ledger_entries WHERE idx = ANY(%s)"
+            params: tuple[Any, ...] = (rows,)
         else:
-            query = (  # only "?" placeholders are interpolated
-                f"SELECT idx, leaf, 0 FROM ledger_entries WHERE idx IN ({_marks(leaves)}) "  # noqa: S608
-                f"UNION ALL SELECT id, hash, 1 FROM ledger_nodes WHERE id IN ({_marks(keys)})"
-            )
-            params = (*leaves, *keys)
-        rows = connection.exec_driver_sql(query, params)
-        return {(NodeId.from_key(k) if node else NodeId(0, k)): bytes(h) for k, h, node in rows}
-
-
-def _marks(values: Sequence[int]) -> str:
-    return ", ".join("?" * len(values))
+            marks = ", ".join("?" * len(rows))  # only placeholders are interpolated
+            query = f"SELECT idx, leaf, closes FROM ledger_entries WHERE idx IN ({marks})"  # noqa: S608
+            params = tuple(rows)
+        found = {
+            idx: (bytes(leaf), bytes(closes))
+            for idx, leaf, closes in connection.exec_driver_sql(query, params)
+        }
+        hashes = {}
+        for node, (row, part) in where.items():
+            if row in found:
+                value = found[row][0] if part is None else found[row][1][part]
+                if len(value) == HASH_SIZE:
+                    hashes[node] = value
+        return hashes
 
 
 def head(db: Db) -> TreeHead:
@@ -186,15 +193,15 @@ class Sequencer:
         found = StoredNodes(connection).nodes([edge]) if size else {}
         prev = found.get(edge, GENESIS_PREV)
         compact = CompactRange.load(StoredNodes(connection), size)
-        entry_rows: list[tuple[int, str, bytes]] = []
+        sealed: list[tuple[int, str, bytes]] = []
         for index, event in enumerate(events, size):
             entry = seal(event, index, prev)
             prev = leaf_hash(entry)
-            entry_rows.append((index, entry.decode(), prev))
-        node_rows = compact.extend([r[2] for r in entry_rows])
+            sealed.append((index, entry.decode(), prev))
+        closes = compact.extend([leaf for _, _, leaf in sealed])
         new = TreeHead(compact.size, compact.root())
-        insert_values(connection, ledger_entries, ("idx", "entry", "leaf"), entry_rows)
-        insert_values(connection, ledger_nodes, ("id", "hash"), node_rows)
+        rows = [(*row, closed) for row, closed in zip(sealed, closes, strict=True)]
+        insert_values(connection, ledger_entries, ("idx", "entry", "leaf", "closes"), rows)
         connection.execute(
             insert(ledger_heads), {"size": new.size, "root": new.root, "integrated_at": at}
         )

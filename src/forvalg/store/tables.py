@@ -203,14 +203,9 @@ ledger_entries = Table(
     Column("idx", Serial, primary_key=True, autoincrement=False),
     Column("entry", Text, nullable=False),  # the leaf data, canonical JSON
     Column("leaf", LargeBinary(32), nullable=False),  # its leaf hash: the level-0 node
-)
-
-# Every complete subtree above the leaves: `NodeId.key` (level in the top bits) -> hash.
-ledger_nodes = Table(
-    "ledger_nodes",
-    metadata,
-    Column("id", Serial, primary_key=True, autoincrement=False),
-    Column("hash", LargeBinary(32), nullable=False),
+    # The complete subtrees this leaf completes, levels 1, 2, ... (32 bytes each): every
+    # node above the leaves is stored once, in the row of its last leaf.
+    Column("closes", LargeBinary, nullable=False),
 )
 
 # One row per integrated batch: the tree size and root after it.
@@ -231,4 +226,4 @@ ledger_checkpoints = Table(
     Column("note", Text, nullable=False),
 )
 
-LEDGER_TABLES = ("ledger_entries", "ledger_nodes", "ledger_heads", "ledger_checkpoints")
+LEDGER_TABLES = ("ledger_entries", "ledger_heads", "ledger_checkpoints")

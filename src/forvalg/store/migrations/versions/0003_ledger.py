@@ -1,4 +1,5 @@
-"""The ledger: inbox, entries, complete-subtree nodes, tree heads, checkpoints; staff users.
+"""The ledger: inbox, entries (with the subtrees each completes), tree heads,
+checkpoints; staff users.
 
 Revision ID: 0003
 Revises: 0002
@@ -28,7 +29,7 @@ branch_labels = None
 depends_on = None
 
 Serial = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-LEDGER_TABLES = ("ledger_entries", "ledger_nodes", "ledger_heads", "ledger_checkpoints")
+LEDGER_TABLES = ("ledger_entries", "ledger_heads", "ledger_checkpoints")
 
 PG_FUNCTIONS = """
 CREATE FUNCTION forvalg_ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -71,13 +72,8 @@ def upgrade() -> None:
         sa.Column("idx", Serial, autoincrement=False, nullable=False),
         sa.Column("entry", sa.Text(), nullable=False),
         sa.Column("leaf", sa.LargeBinary(length=32), nullable=False),
+        sa.Column("closes", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("idx", name=op.f("pk_ledger_entries")),
-    )
-    op.create_table(
-        "ledger_nodes",
-        sa.Column("id", Serial, autoincrement=False, nullable=False),
-        sa.Column("hash", sa.LargeBinary(length=32), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_nodes")),
     )
     op.create_table(
         "ledger_heads",
