@@ -734,21 +734,13 @@ def run_verify(
     profile = cProfile.Profile() if args.profile else None
     for attempt in range(args.runs):
         with timed(profile if attempt == 0 else None) as t:
-            verify_export(entries, n, root, workers=1)
-        results.add(
-            Row("verify", "forvalg verify_export, 1 process", n, t, n / t.seconds,
-                note=f"run {attempt + 1}"),
-            say,
-        )  # fmt: skip
-    if profile is not None:
-        print_profile(profile, "verify_export", args.profile)
-    for attempt in range(args.runs):
-        with timed() as t:
             verify_export(entries, n, root)
         results.add(
             Row("verify", "forvalg verify_export", n, t, n / t.seconds, note=f"run {attempt + 1}"),
             say,
         )
+    if profile is not None:
+        print_profile(profile, "verify_export", args.profile)
 
     command = [str(VERIFY_SCRIPT), "--export", str(directory)]
     for attempt in range(args.runs):

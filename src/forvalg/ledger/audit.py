@@ -3,16 +3,12 @@ find the first entry that is out of place.
 
 `entries.jsonl` holds one entry per line, exactly the leaf data. The root is recomputed
 in chunks (one hash per leaf, one per node, no parsing), which is what makes the check
-fast; only a mismatch pays for parsing every entry to name the first bad index. On a
-large file, worker processes read and hash the leaves of byte ranges while this process
-builds the tree from their hashes, so the check uses every core.
+fast; only a mismatch pays for parsing every entry to name the first bad index.
 """
 
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +18,6 @@ from forvalg.ledger.entries import GENESIS_PREV, read_seal
 from forvalg.ledger.merkle import CompactRange
 
 CHUNK_BYTES = 1 << 24
-PARALLEL_BYTES = 1 << 26  # below this, starting workers costs more than it saves
 
 
 class ExportError(ValueError):
@@ -50,56 +45,14 @@ class Recomputed:
     roots: dict[int, bytes] = field(default_factory=dict)  # at the sizes asked for
 
 
-def _hash_lines(lines: list[bytes]) -> list[bytes]:
-    sha256 = hashlib.sha256
-    return [sha256(b"\x00" + line).digest() for line in lines]
-
-
-def _hash_range(job: tuple[str, int, int, int]) -> bytes:
-    """The leaf hashes, concatenated, of the lines that start in bytes [start, end)."""
-    path, start, end, total = job
-    with open(path, "rb") as handle:
-        if start:
-            handle.seek(start - 1)
-            if handle.read(1) != b"\n":
-                handle.readline()  # the rest of a line that began in the previous range
-        begin = handle.tell()
-        data = handle.read(max(0, end - begin))
-        if data and not data.endswith(b"\n"):
-            data += handle.readline()
-    if data and not data.endswith(b"\n"):
-        if begin + len(data) < total:
-            raise ExportError(f"an entry is longer than {CHUNK_BYTES} bytes")
-        raise ExportError("the last entry is not terminated by a newline (truncated file?)")
-    return b"".join(_hash_lines(data.split(b"\n")[:-1]))
-
-
-def leaf_chunks(path: Path, workers: int | None = None) -> Iterator[list[bytes]]:
-    """The leaf hashes of the file's lines, in order, a chunk at a time; hashed by
-    `workers` processes (default: the usable cores) when the file is large."""
-    total = path.stat().st_size
-    workers = workers or len(os.sched_getaffinity(0))
-    if workers < 2 or total < PARALLEL_BYTES:
-        with path.open("rb") as handle:
-            for lines in read_lines(handle):
-                yield _hash_lines(lines)
-        return
-    jobs = [
-        (str(path), start, start + CHUNK_BYTES, total) for start in range(0, total, CHUNK_BYTES)
-    ]
-    # "spawn": the verifier may run inside a process with threads (the demo does).
-    with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        for blob in pool.imap(_hash_range, jobs):
-            yield [blob[i : i + 32] for i in range(0, len(blob), 32)]
-
-
 def recompute(chunks: Iterable[list[bytes]], at_sizes: Iterable[int]) -> Recomputed:
-    """Stream leaf hashes into a compact range, noting the root at each size in
-    `at_sizes`."""
+    """Stream leaves into a compact range, noting the root at each size in `at_sizes`."""
     marks = sorted(set(at_sizes))
     found = Recomputed()
     tree = CompactRange()
-    for leaves in chunks:
+    sha256 = hashlib.sha256
+    for lines in chunks:
+        leaves = [sha256(b"\x00" + line).digest() for line in lines]
         start = 0
         while marks and tree.size + len(leaves) - start >= marks[0]:
             cut = marks.pop(0) - tree.size + start
@@ -140,16 +93,13 @@ def first_broken_seal(chunks: Iterable[list[bytes]]) -> ExportError | None:
 
 
 def verify_export(
-    entries: Path,
-    size: int,
-    root: bytes,
-    previous: tuple[int, bytes] | None = None,
-    workers: int | None = None,
+    entries: Path, size: int, root: bytes, previous: tuple[int, bytes] | None = None
 ) -> None:
     """Raise `ExportError` unless the file holds exactly `size` entries with `root` (and
     the first `previous[0]` of them have `previous[1]`), naming the first bad index."""
     sizes = [size] + ([previous[0]] if previous else [])
-    found = recompute(leaf_chunks(entries, workers), sizes)
+    with entries.open("rb") as handle:
+        found = recompute(read_lines(handle), sizes)
     bad_old = previous is not None and found.roots.get(previous[0]) != previous[1]
     if found.size == size and found.roots.get(size) == root and not bad_old:
         return
