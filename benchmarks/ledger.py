@@ -100,6 +100,7 @@ TARGET_VERIFY_PER_S = 500_000
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 GENERATOR = "v1"  # bump when `event()` changes: cached databases are named after it
+LAYOUT = "closes"  # forvalg's storage layout (one row per entry, with the subtrees it closes)
 BUILD_BATCH = 10_000
 ORIGIN = "bench.forvalg.example/ledger"
 ROOT = Path(__file__).resolve().parent.parent
@@ -529,7 +530,7 @@ def _progress(what: str, done: int, total: int, started: float, say: Callable[[s
 def forvalg_store(args: argparse.Namespace, say: Callable[[str], None]) -> tuple[Engine, bytes]:
     """The cached forvalg database of --proof-size entries (built or resumed here)."""
     n = args.proof_size
-    path = args.cache_dir / f"ledger-{n}-{GENERATOR}.db"
+    path = args.cache_dir / f"ledger-{n}-{GENERATOR}-{LAYOUT}.db"
     args.cache_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
