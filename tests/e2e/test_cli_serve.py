@@ -8,6 +8,8 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from forvalg.bootstrap import bootstrap
@@ -45,18 +47,16 @@ def register_operator(cli: Cli) -> str:
         svc.close()
 
 
-def test_serve_answers_openapi_and_authenticates_operators(
-    initialised: Cli, tmp_path: Path
-) -> None:
-    token = register_operator(initialised)
+@contextmanager
+def served(cli: Cli, log: Path, **env: str) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """`forvalg serve` on a free port, answering; terminated (SIGTERM) on the way out."""
     port = free_port()
-    log = tmp_path / "serve.log"
     with (
         log.open("w") as output,
         subprocess.Popen(
             [str(FORVALG), "serve", "--port", str(port)],
-            cwd=initialised.cwd,
-            env=initialised.env,
+            cwd=cli.cwd,
+            env={**cli.env, **env},
             stdout=output,
             stderr=subprocess.STDOUT,
         ) as server,
@@ -67,23 +67,11 @@ def test_serve_answers_openapi_and_authenticates_operators(
                 assert server.poll() is None, f"serve exited early:\n{log.read_text()}"
                 assert time.monotonic() < deadline, f"serve never answered:\n{log.read_text()}"
                 try:
-                    status, kind, body = get(port, "/openapi.json")
+                    get(port, "/openapi.json")
                     break
                 except OSError:
                     time.sleep(0.2)
-            assert status == 200
-            assert kind.startswith("application/json")
-            spec = json.loads(body)
-            assert "/v1/orders" in spec["paths"]
-
-            status, kind, body = get(port, "/v1/orders", token)
-            assert status == 200, body
-            assert json.loads(body)["items"] == []
-
-            status, kind, body = get(port, "/v1/orders")
-            assert status == 401
-            assert kind.startswith("application/problem+json")
-            assert json.loads(body)["code"] == "E_AUTH"
+            yield port, server
         finally:
             server.terminate()
             try:
@@ -95,6 +83,27 @@ def test_serve_answers_openapi_and_authenticates_operators(
     assert server.returncode in (0, -signal.SIGTERM), log.read_text()
     assert "Finished server process" in log.read_text()
     assert "Traceback" not in log.read_text()
+
+
+def test_serve_answers_openapi_and_authenticates_operators(
+    initialised: Cli, tmp_path: Path
+) -> None:
+    token = register_operator(initialised)
+    with served(initialised, tmp_path / "serve.log") as (port, _):
+        status, kind, body = get(port, "/openapi.json")
+        assert status == 200
+        assert kind.startswith("application/json")
+        spec = json.loads(body)
+        assert "/v1/orders" in spec["paths"]
+
+        status, kind, body = get(port, "/v1/orders", token)
+        assert status == 200, body
+        assert json.loads(body)["items"] == []
+
+        status, kind, body = get(port, "/v1/orders")
+        assert status == 401
+        assert kind.startswith("application/problem+json")
+        assert json.loads(body)["code"] == "E_AUTH"
 
 
 def test_serve_in_an_uninitialised_directory_fails_with_one_line(cli: Cli) -> None:
