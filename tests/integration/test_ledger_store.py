@@ -301,24 +301,23 @@ def test_the_inbox_refuses_update(filled: Engine) -> None:
     assert _snapshot(filled) == before
 
 
-def _postgres_only(engine: Engine) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL only: SQLite has no TRUNCATE, and no DELETE guard on the inbox")
+# SQLite has no TRUNCATE, and no session setting to guard the inbox's DELETE with.
+postgres_only = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
+@postgres_only
 @pytest.mark.parametrize("table", [*LEDGER_TABLES, "ledger_inbox"])
 def test_postgres_refuses_truncate(filled: Engine, table: str) -> None:
-    _postgres_only(filled)
     before = _snapshot(filled)
     with pytest.raises(DBAPIError, match="append-only"), filled.begin() as connection:
         connection.execute(text(f"TRUNCATE {table}"))
     assert _snapshot(filled) == before
 
 
+@postgres_only
 def test_postgres_inbox_refuses_delete_outside_the_sequencer(
     services: Services, filled: Engine
 ) -> None:
-    _postgres_only(filled)
     before = _snapshot(filled)
     for statement in ("DELETE FROM ledger_inbox", "UPDATE ledger_inbox SET event = event"):
         with pytest.raises(DBAPIError, match="append-only"), filled.begin() as connection:
