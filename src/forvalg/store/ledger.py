@@ -193,15 +193,16 @@ class Sequencer:
         found = StoredNodes(connection).nodes([edge]) if size else {}
         prev = found.get(edge, GENESIS_PREV)
         compact = CompactRange.load(StoredNodes(connection), size)
-        sealed: list[tuple[int, str, bytes]] = []
+        texts, leaves = [], []
         sha256 = hashlib.sha256
         for index, event in enumerate(events, size):
             entry = seal(event, index, prev)
             prev = sha256(b"\x00" + entry).digest()  # leaf_hash, inlined for speed
-            sealed.append((index, entry.decode(), prev))
-        closes = compact.extend([leaf for _, _, leaf in sealed])
+            texts.append(entry.decode())
+            leaves.append(prev)
+        closes = compact.extend(leaves)
         new = TreeHead(compact.size, compact.root())
-        rows = [(*row, closed) for row, closed in zip(sealed, closes, strict=True)]
+        rows = list(zip(range(size, new.size), texts, leaves, closes, strict=True))
         insert_values(connection, ledger_entries, ("idx", "entry", "leaf", "closes"), rows)
         connection.execute(
             insert(ledger_heads), {"size": new.size, "root": new.root, "integrated_at": at}
