@@ -462,15 +462,6 @@ def test_a_proof_from_a_store_without_the_nodes_is_a_proof_error() -> None:
         root_at(EmptySource(), 3)
 
 
-# --- (e) node keys ----------------------------------------------------------------------
-
-
-@SOME
-@given(st.integers(0, 63), st.integers(0, (1 << 56) - 1))
-def test_node_key_round_trips(level: int, index: int) -> None:
-    assert NodeId.from_key(NodeId(level, index).key) == NodeId(level, index)
-
-
 # --- (f) planning limits ----------------------------------------------------------------
 
 big = st.integers(1, 1 << 48)

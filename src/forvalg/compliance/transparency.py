@@ -1,8 +1,9 @@
 """The ledger's transparency interface: checkpoints, the verifier key, entries, proofs
 and exports, for the regulator and compliance (INTERFACES §6).
 
-Every read here is an access decision in the ledger itself. A checkpoint is fetched
-after the read's own decision is committed, so it covers that decision too.
+Every read here is an access decision in the ledger itself. `checkpoint` signs after
+the read's own decision is committed, so it covers that decision too; an export is
+signed first and holds the log up to its checkpoint, so its own read comes after it.
 """
 
 from __future__ import annotations
@@ -83,13 +84,17 @@ class TransparencyLog:
         size = signed.checkpoint.size
         directory.mkdir(parents=True, exist_ok=True)
         partial = directory / f".{ENTRIES}.partial"
-        with (
-            self._wall.access(principal, purpose_of(principal)) as guard,
-            partial.open("w", encoding="utf-8", newline="\n") as out,
-        ):
-            for entry in guard.ledger.all_entries(end=size):
-                out.write(entry)
-                out.write("\n")
+        try:
+            with (
+                self._wall.access(principal, purpose_of(principal)) as guard,
+                partial.open("w", encoding="utf-8", newline="\n") as out,
+            ):
+                for entry in guard.ledger.all_entries(end=size):
+                    out.write(entry)
+                    out.write("\n")
+        except BaseException:
+            partial.unlink(missing_ok=True)  # no decision in the ledger, no data on disk
+            raise
         os.replace(partial, directory / ENTRIES)
         (directory / CHECKPOINT).write_text(signed.note, encoding="utf-8")
         (directory / KEY).write_text(str(self._keeper.verifier) + "\n", encoding="utf-8")

@@ -68,11 +68,18 @@ def recompute(chunks: Iterable[list[bytes]], at_sizes: Iterable[int]) -> Recompu
 
 def first_broken_seal(chunks: Iterable[list[bytes]]) -> ExportError | None:
     """Walk the entries' seals (index and predecessor hash) to the first that is wrong;
-    None if every seal holds."""
-    prev, index = GENESIS_PREV, 0
+    None if every seal holds.
+
+    When entry i records a different hash for entry i-1, either entry i-1 was altered
+    or entry i's own `prev` was: in the second case entry i's hash changed too, so
+    entry i+1 disagrees with it as well. One entry of look-ahead tells them apart."""
+    prev, index, suspect = GENESIS_PREV, 0, None
     for lines in chunks:
         for line in lines:
             seal = read_seal(line)
+            if suspect is not None:
+                altered = suspect if seal is None or seal.prev != prev.hex() else suspect - 1
+                return _altered(altered, suspect)
             if seal is None:
                 return ExportError(f"entry {index} is not a ledger entry (not its JSON)", index)
             if seal.index != index:
@@ -81,15 +88,26 @@ def first_broken_seal(chunks: Iterable[list[bytes]]) -> ExportError | None:
                     "entries were deleted, inserted or reordered",
                     index,
                 )
-            if seal.prev != prev.hex() and index > 0:
-                return ExportError(
-                    f"first bad index {index - 1}: entry {index - 1} was altered "
-                    f"(entry {index} records a different hash for it)",
-                    index - 1,
-                )
+            if index > 0 and seal.prev != prev.hex():
+                suspect = index
             prev = hashlib.sha256(b"\x00" + line).digest()
             index += 1
+    if suspect is not None:  # the last entry: it or its predecessor
+        return ExportError(
+            f"first bad index {suspect - 1}: entry {suspect - 1} was altered, or the last "
+            f"entry's record of it",
+            suspect - 1,
+        )
     return None
+
+
+def _altered(altered: int, witness: int) -> ExportError:
+    how = (
+        f"entry {witness} records a different hash for it"
+        if altered < witness
+        else f"its record of entry {witness - 1} was changed"
+    )
+    return ExportError(f"first bad index {altered}: entry {altered} was altered ({how})", altered)
 
 
 def verify_export(
@@ -117,13 +135,19 @@ def verify_export(
             where,
         )
     if broken is None:
-        last = size - 1
+        last = (previous[0] if bad_old and previous else size) - 1
         broken = ExportError(
             f"first bad index {last}: every entry's seal is intact, so the last entry was "
             "altered, or the entries were rewritten from some point on with new seals",
             last,
         )
     if bad_old and previous is not None:
+        if found.roots.get(size) == root:
+            raise ExportError(
+                f"the entries match the checkpoint, but their first {previous[0]} do not "
+                "match the previous checkpoint: the two checkpoints are of different "
+                "histories (a fork)"
+            )
         raise ExportError(
             f"the first {previous[0]} entries do not match the previous checkpoint; {broken}",
             broken.first_bad,

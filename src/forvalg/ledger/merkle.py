@@ -5,7 +5,7 @@ subtree: node `(level, index)` is the root of the 2**level leaves starting at
 `index * 2**level`. Any hash a proof needs at any past size is a fold of O(log n) such
 nodes, so a proof is planned as a list of leaf ranges (`inclusion_ranges`,
 `consistency_ranges`), their nodes are fetched in one round trip from a `NodeSource`,
-and each range is folded (`range_hash`). A `CompactRange` holds the right edge of the
+and each range's subtrees are folded into its hash. A `CompactRange` holds the right edge of the
 tree (one node per set bit of the size) and appends in O(log n).
 """
 
@@ -45,15 +45,6 @@ class NodeId:
     level: int
     index: int
 
-    @property
-    def key(self) -> int:
-        """One integer per node, for storage: the level in the top bits."""
-        return (self.level << 56) | self.index
-
-    @classmethod
-    def from_key(cls, key: int) -> NodeId:
-        return cls(key >> 56, key & ((1 << 56) - 1))
-
 
 class NodeSource(Protocol):
     """Where complete subtree hashes come from: the database, or a `MemoryTree` in tests.
@@ -91,10 +82,6 @@ def fold(hashes: Sequence[bytes]) -> bytes:
     for left in reversed(hashes[:-1]):
         root = node_hash(left, root)
     return root
-
-
-def range_hash(found: Mapping[NodeId, bytes], start: int, end: int) -> bytes:
-    return _fold_found(found, subtrees(start, end))
 
 
 def _fold_found(found: Mapping[NodeId, bytes], ids: Sequence[NodeId]) -> bytes:

@@ -8,6 +8,7 @@ directory with the last accepted signed checkpoint and a history of every one ac
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from forvalg.ledger.merkle import ProofError, verify_consistency
 from forvalg.ledger.note import Checkpoint, Verifier
 from forvalg.ledger.wire import b64
 
-LATEST, HISTORY = "checkpoint", "history"
+LATEST, HISTORY, LOCK = "checkpoint", "history", ".lock"
 
 # Establishes that `new` extends `old` (raising `ProofError` if not): by a consistency
 # proof from wherever it comes (`by_proof`), or by recomputing both roots (`by_entries`).
@@ -76,7 +77,15 @@ class Witness:
 
     def observe(self, note: bytes, extension: Extension) -> Witnessed:
         """Accept `note` if it is signed and extends the last accepted checkpoint;
-        otherwise raise (`NoteError`, `ProofError`) and keep the state as it was."""
+        otherwise raise (`NoteError`, `ProofError`) and keep the state as it was.
+        Runs under a lock on the state directory, so two witnesses sharing it (a
+        scheduled job and a person) cannot each accept a different extension."""
+        self.state.mkdir(parents=True, exist_ok=True)
+        with (self.state / LOCK).open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return self._observe(note, extension)
+
+    def _observe(self, note: bytes, extension: Extension) -> Witnessed:
         current = Checkpoint.open(note, self.verifier, self.origin)
         previous = self.last()
         if previous is not None:
@@ -101,9 +110,11 @@ class Witness:
         return Witnessed(previous, current)
 
     def _save(self, note: bytes, checkpoint: Checkpoint) -> None:
-        self.state.mkdir(parents=True, exist_ok=True)
         partial = self.state / f".{LATEST}.partial"
-        partial.write_bytes(note)
+        with partial.open("wb") as handle:
+            handle.write(note)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(partial, self.state / LATEST)
         at = datetime.now(UTC).isoformat(timespec="seconds")
         with (self.state / HISTORY).open("a", encoding="utf-8") as history:

@@ -32,6 +32,7 @@ from forvalg.ledger.merkle import (
     HASH_SIZE,
     CompactRange,
     NodeId,
+    ProofError,
     closed_by,
 )
 from forvalg.ledger.port import AccessEvent
@@ -189,10 +190,12 @@ class Sequencer:
     def _extend(self, connection: Connection, events: Sequence[bytes], at: datetime) -> TreeHead:
         current = head(connection)
         size = current.size
-        edge = NodeId(0, size - 1)
-        found = StoredNodes(connection).nodes([edge]) if size else {}
-        prev = found.get(edge, GENESIS_PREV)
-        compact = CompactRange.load(StoredNodes(connection), size)
+        stored = StoredNodes(connection)
+        compact = CompactRange.load(stored, size)
+        prev = GENESIS_PREV
+        if size:
+            edge = NodeId(0, size - 1)
+            prev = stored.nodes([edge]).get(edge) or _missing(edge)
         texts, leaves = [], []
         sha256 = hashlib.sha256
         for index, event in enumerate(events, size):
@@ -210,14 +213,19 @@ class Sequencer:
         return new
 
 
+def _missing(node: NodeId) -> bytes:
+    raise ProofError(f"the store has no node {node}: the tree head and entries disagree")
+
+
 def save_checkpoint(db: Db, *, size: int, note: str, at: datetime) -> None:
     db.execute(insert(ledger_checkpoints), {"size": size, "note": note, "signed_at": at})
 
 
 def events(db: Db, *, after: int = 0) -> list[dict[str, Any]]:
-    """Every access event from position `after` on, in ledger order: the tree's entries,
-    then the queue (integration moves the queue's head to the tree's end, so positions
-    never change). For reports and tests; the regulator reads entries and proofs."""
+    """Every access event from position `after` on: the tree's entries, then the queue.
+    Positions are stable while nothing is integrated in between (always on SQLite; on
+    PostgreSQL a queued event may commit after later ones were integrated). For counts
+    in reports and for tests; the regulator reads entries and proofs."""
     size = head(db).size
     found = [json.loads(e)["event"] for e in iter_entries(db, start=after, end=size)]
     queued = db.execute(

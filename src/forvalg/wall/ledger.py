@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -75,15 +76,13 @@ class LedgerKeeper:
 
     def keep(self, stop: threading.Event, *, integrate_every_s: float, sign_every_s: float) -> None:
         """Integrate and sign until `stop` is set: the loop of `serve` and `worker`."""
-        signed_at = 0.0
-        elapsed = 0.0
+        signed_at = time.monotonic()
         while not stop.wait(integrate_every_s):
-            elapsed += integrate_every_s
             try:
                 self.integrate()
-                if elapsed - signed_at >= sign_every_s:
+                if time.monotonic() - signed_at >= sign_every_s:
                     self.checkpoint()
-                    signed_at = elapsed
+                    signed_at = time.monotonic()
             except Exception:  # a database hiccup must not end the keeper; retried next tick
                 log.exception("ledger keeper: integration or signing failed; retrying")
 
