@@ -31,21 +31,34 @@ class Purpose(StrEnum):
 
 
 class StaffRole(StrEnum):
-    """Staff roles that exist so far; the wall issue adds the incumbent's other units."""
+    """The staff roles of DOMAIN.md's actors. A role the policy grants nothing (retail,
+    today every role but the ledger readers) can sign in and is refused everything."""
 
+    WHOLESALE_OPS = "wholesale_ops"
+    NETWORK_PROVISIONING = "network_provisioning"
+    WHOLESALE_BILLING = "wholesale_billing"
+    RETAIL_SALES = "retail_sales"
+    RETAIL_MARKETING = "retail_marketing"
+    RETAIL_CUSTOMER_SERVICE = "retail_customer_service"
     COMPLIANCE_OFFICER = "compliance_officer"
     REGULATOR = "regulator"
 
     @property
     def organisation(self) -> str:
-        return REGULATOR if self is StaffRole.REGULATOR else INCUMBENT_COMPLIANCE
+        """The unit the user belongs to, as the ledger names it."""
+        return _ORGANISATIONS[self]
 
-    @property
-    def purpose(self) -> Purpose:
-        """What this role reads the ledger for."""
-        if self is StaffRole.REGULATOR:
-            return Purpose.REGULATORY_INSPECTION
-        return Purpose.COMPLIANCE_AUDIT
+
+_ORGANISATIONS = {
+    StaffRole.WHOLESALE_OPS: INCUMBENT_WHOLESALE,
+    StaffRole.NETWORK_PROVISIONING: "incumbent:network",
+    StaffRole.WHOLESALE_BILLING: "incumbent:billing",
+    StaffRole.RETAIL_SALES: "incumbent:retail",
+    StaffRole.RETAIL_MARKETING: "incumbent:retail",
+    StaffRole.RETAIL_CUSTOMER_SERVICE: "incumbent:retail",
+    StaffRole.COMPLIANCE_OFFICER: INCUMBENT_COMPLIANCE,
+    StaffRole.REGULATOR: REGULATOR,
+}
 
 
 @dataclass(frozen=True, slots=True)
