@@ -62,10 +62,9 @@ class LedgerKeeper:
                 head = ledger_store.head(connection)
                 latest = ledger_store.latest_checkpoint(connection)
             if latest is not None and (latest[0] == head.size or not fresh):
-                try:
-                    return SignedCheckpoint(Checkpoint.open(latest[1], self.verifier), latest[1])
-                except NoteError:
-                    pass  # signed before a key rotation: sign the head again with the new key
+                stored = self._signed_with_current_key(latest[1])
+                if stored is not None:
+                    return stored
             checkpoint = Checkpoint(self.origin, head.size, head.root)
             note = checkpoint.sign(*self.signers)
             with self._engine.begin() as connection:
@@ -73,6 +72,14 @@ class LedgerKeeper:
                     connection, size=head.size, note=note, at=self.clock.now()
                 )
             return SignedCheckpoint(checkpoint, note)
+
+    def _signed_with_current_key(self, note: str) -> SignedCheckpoint | None:
+        """A stored checkpoint, or None if it was signed before a key rotation (the
+        head is then signed again, with the current keys)."""
+        try:
+            return SignedCheckpoint(Checkpoint.open(note, self.verifier), note)
+        except NoteError:
+            return None
 
     def keep(self, stop: threading.Event, *, integrate_every_s: float, sign_every_s: float) -> None:
         """Integrate and sign until `stop` is set: the loop of `serve` and `worker`."""
