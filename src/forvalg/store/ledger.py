@@ -188,8 +188,7 @@ class Sequencer:
             connection.execute(text("SELECT set_config('forvalg.ledger_sequencer', 'on', true)"))
 
     def _extend(self, connection: Connection, events: Sequence[bytes], at: datetime) -> TreeHead:
-        current = head(connection)
-        size = current.size
+        size = head(connection).size
         stored = StoredNodes(connection)
         compact = CompactRange.load(stored, size)
         prev = GENESIS_PREV
