@@ -1,0 +1,35 @@
+"""Data categories: what a piece of stored data is, in the words the policy uses.
+
+Every protected column has exactly one category (the data catalog, docs/DATA-CATALOG.md,
+checked against the schema by a test), and every access the wall decides names the
+categories it touches. Everything in a `cps.*` category is competitor-derived: the
+incumbent learns it only because it provides preselection, and may use it only for
+provisioning and billing.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Category(StrEnum):
+    ORDER = "cps.order"  # CPS orders, their history and idempotency keys
+    ROUTING = "cps.routing"  # which operator carries a line's calls, with which option, when
+    EVENT = "cps.event"  # an operator's notification feed: state changes, loss notices
+    LETTER = "cps.letter"  # letters to subscribers about their orders
+    TRAFFIC = "cps.traffic"  # call records and rated calls
+    SETTLEMENT = "cps.settlement"  # statements per operator and period
+    OPERATOR = "cps.operator"  # the register of CPS operators, agreements, selection codes
+    SUBSCRIBER = "personal.subscriber"  # who a line belongs to: number, postcode
+    LINE = "line.inventory"  # the incumbent's line inventory: type and status
+    ELIGIBILITY = "line.eligibility"  # whether a line can take preselection (a yes/no)
+    CONTACT = "retail.contact"  # the retail CRM's contacts with customers
+    ACCESS_LOG = "ledger.access"  # the ledger of access decisions
+    WORK_ITEM = "work.item"  # fault tickets, settlement runs, inquiries, subscriber requests
+    ALERT = "compliance.alert"  # denials and break-glass accesses raised to compliance
+    STAFF_USER = "staff.user"  # staff accounts and their roles
+    CREDENTIAL = "secret.credential"  # hashes of API keys, staff tokens, one-time codes
+
+    @property
+    def competitor_derived(self) -> bool:
+        return self.value.startswith("cps.")
