@@ -1,4 +1,4 @@
-"""The tables. (The wall issue adds the data catalog: a category for every protected column.)"""
+"""The tables. Every column has a data category in the catalog (wall/catalog.py)."""
 
 from __future__ import annotations
 
@@ -169,7 +169,9 @@ customer_letters = Table(
     metadata,
     Column("seq", Serial, primary_key=True, autoincrement=True),
     Column("number", String(8), nullable=False),
-    Column("order_id", String(32), ForeignKey("orders.id"), nullable=False),
+    # None for a one-time code to a subscriber (it proves control of the line).
+    Column("order_id", String(32), ForeignKey("orders.id"), nullable=True),
+    Column("channel", String(8), nullable=False, server_default="letter"),  # letter | sms
     Column("template", String(40), nullable=False),
     Column("fields", JSON, nullable=False),
     Column("at", UtcDateTime, nullable=False),
@@ -185,6 +187,62 @@ staff_users = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime, nullable=True),
+)
+
+# Work items: "no work item, no data". A staff read names one, and the wall checks that
+# the data touched belongs to it: the lines on a fault ticket or subscriber request, the
+# operator invoiced by a settlement run, the period of a regulator's inquiry.
+work_items = Table(
+    "work_items",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("kind", String(24), nullable=False),
+    Column("operator_id", String(32), ForeignKey("operators.id"), nullable=True),
+    Column("period", String(7), nullable=True),  # YYYY-MM: settlement runs, inquiries
+    Column("summary", Text, nullable=False),
+    Column("opened_by", String(64), nullable=False),
+    Column("opened_at", UtcDateTime, nullable=False),
+    Column("due_at", UtcDateTime, nullable=True),  # an inquiry's deadline
+    Column("closed_at", UtcDateTime, nullable=True),
+)
+
+work_item_lines = Table(
+    "work_item_lines",
+    metadata,
+    Column("work_item_id", String(40), ForeignKey("work_items.id"), primary_key=True),
+    Column("number", String(8), primary_key=True),
+)
+
+# Raised by the wall on every denial and break-glass access, in the deciding transaction.
+compliance_alerts = Table(
+    "compliance_alerts",
+    metadata,
+    Column("seq", Serial, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("kind", String(24), nullable=False),  # denial | break_glass
+    Column("principal", String(64), nullable=False),
+    Column("purpose", String(40), nullable=False),
+    Column("work_item", String(80), nullable=True),
+    Column("category", String(40), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("acknowledged_at", UtcDateTime, nullable=True),
+)
+
+# A subscriber proves control of a line with a one-time code sent to it (a letter or an
+# SMS); the code, then the session it buys, are stored only as hashes.
+subscriber_codes = Table(
+    "subscriber_codes",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("number", String(8), nullable=False, index=True),
+    Column("code_hash", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("used_at", UtcDateTime, nullable=True),
+    Column("session_hash", String(64), nullable=True, unique=True),
+    Column("session_expires_at", UtcDateTime, nullable=True),
+    Column("work_item_id", String(40), ForeignKey("work_items.id"), nullable=True),
 )
 
 # The ledger (docs/LEDGER.md). Access events are queued in the inbox inside the
