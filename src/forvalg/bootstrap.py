@@ -28,6 +28,7 @@ from forvalg.wall import Wall
 from forvalg.wall.credentials import Authenticator
 from forvalg.wall.cursors import Cursors
 from forvalg.wall.ledger import LedgerKeeper
+from forvalg.wall.policy import Policy
 from forvalg.wall.pseudonyms import Pseudonymiser
 from forvalg.wholesale.events import EventFeed
 from forvalg.wholesale.ids import new_order_id
@@ -152,12 +153,15 @@ def bootstrap(
     pseudonym_key: bytes | None = None,
     ledger_signers: list[Signer] | None = None,
 ) -> Services:
+    """The services. Raises `PolicyInvalid` (with Cedar's error) before connecting if the
+    policy does not validate."""
+    policy = Policy.load(settings.policy_dir) if settings.policy_dir else Policy.load()
     engine = make_engine(settings.database_url)
     sessions = make_sessions(engine)
     clock = clock or SystemClock()
     rules = settings.order_rules
     key = pseudonym_key if pseudonym_key is not None else read_pseudonym_key(settings)
-    wall = Wall(sessions=sessions, pseudonymiser=Pseudonymiser(key), clock=clock)
+    wall = Wall(sessions=sessions, pseudonymiser=Pseudonymiser(key), clock=clock, policy=policy)
     keeper = LedgerKeeper(
         engine=engine,
         signers=ledger_signers or read_ledger_signers(settings),

@@ -6,6 +6,7 @@
 | FORVALG_KEY_DIR | .forvalg | where `forvalg init` keeps the pseudonym and ledger keys |
 | FORVALG_LEDGER_KEY | $FORVALG_KEY_DIR/ledger.key | the ledger's Ed25519 signing key (0600) |
 | FORVALG_LEDGER_ORIGIN | forvalg.local/ledger | the log's name, first line of each checkpoint |
+| FORVALG_POLICY_DIR | (packaged) | holds `forvalg.cedar` and `.cedarschema`, validated at start |
 | FORVALG_CHECKPOINT_INTERVAL_S | 60 | `serve` and `worker` sign a checkpoint this often |
 | FORVALG_LEAD_WORKING_DAYS | 10 | due date = receipt + this many working days |
 | FORVALG_CUTOFF_TIME | 12:00 | cancel cut-off, Oslo time, on the working day before due |
@@ -67,6 +68,7 @@ class Settings:
     ledger_key: Path | None = None  # None: key_dir / "ledger.key"
     ledger_origin: str = "forvalg.local/ledger"
     checkpoint_interval_s: float = 60.0
+    policy_dir: Path | None = None  # None: the policy shipped in forvalg/wall/policies
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -98,6 +100,7 @@ class Settings:
             checkpoint_interval_s=read(
                 "FORVALG_CHECKPOINT_INTERVAL_S", _positive, base.checkpoint_interval_s
             ),
+            policy_dir=read("FORVALG_POLICY_DIR", Path, None),
         )
 
     @property

@@ -6,7 +6,8 @@ import pytest
 
 from forvalg.api.signin import FAILURE_BURST
 from forvalg.wall import AccessDenied, Purpose
-from forvalg.wall.policy import Action, Resource
+from forvalg.domain.categories import Category
+from forvalg.wall.policy import Action
 from forvalg.wall.principals import Principal, PrincipalKind, operator_principal
 
 from .world import Operator, World, problem, provide
@@ -39,7 +40,7 @@ def test_a_delegates_denial_is_recorded_with_the_unit_of_work(world: World) -> N
         pytest.raises(AccessDenied),
         world.services.wall.access(operator_principal("alfatel"), Purpose.ORDER_MANAGEMENT) as g,
     ):
-        g.delegate(nobody, Purpose.PROVISIONING).authorize(Action.READ, Resource.ROUTING)
+        g.delegate(nobody, Purpose.PROVISIONING).authorize(Action.READ, Category.ROUTING)
 
     denials = [e for e in world.access_log(before) if e["decision"] == "deny"]
     assert [(e["principal"], e["resource"]) for e in denials] == [("system:nobody", "cps.routing")]

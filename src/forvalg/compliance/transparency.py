@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from forvalg.ledger.wire import ConsistencyProof, InclusionProof
 from forvalg.wall import Principal, Purpose, Wall
+from forvalg.wall.gateway import Guard
 from forvalg.wall.ledger import LedgerKeeper, SignedCheckpoint
-from forvalg.wall.principals import StaffRole
+from forvalg.wall.principals import UNSTATED, Statement
 
 ENTRIES, CHECKPOINT, KEY = "entries.jsonl", "checkpoint", "key.pub"
 MAX_ENTRIES_PER_READ = 1000
@@ -30,52 +32,56 @@ class Export:
     root: bytes
 
 
-def purpose_of(principal: Principal) -> Purpose:
-    """The regulator inspects; compliance (and its jobs) audit."""
-    if StaffRole.REGULATOR in principal.roles:
-        return Purpose.REGULATORY_INSPECTION
-    return Purpose.COMPLIANCE_AUDIT
-
-
 class TransparencyLog:
     def __init__(self, *, wall: Wall, keeper: LedgerKeeper) -> None:
         self._wall = wall
         self._keeper = keeper
 
-    def checkpoint(self, principal: Principal) -> SignedCheckpoint:
-        with self._wall.access(principal, purpose_of(principal)) as guard:
+    def _access(self, principal: Principal, stated: Statement) -> AbstractContextManager[Guard]:
+        # Staff (compliance, the regulator) state their own purpose and work item; the
+        # ledger clerk and the reporter audit.
+        return self._wall.access_for(principal, stated, Purpose.COMPLIANCE_AUDIT)
+
+    def checkpoint(self, principal: Principal, stated: Statement = UNSTATED) -> SignedCheckpoint:
+        with self._access(principal, stated) as guard:
             guard.ledger.see_checkpoint()
         return self._keeper.checkpoint()
 
-    def verifier_key(self, principal: Principal) -> str:
-        with self._wall.access(principal, purpose_of(principal)) as guard:
+    def verifier_key(self, principal: Principal, stated: Statement = UNSTATED) -> str:
+        with self._access(principal, stated) as guard:
             guard.ledger.see_checkpoint()
         return str(self._keeper.verifier)
 
-    def entries(self, principal: Principal, start: int, end: int) -> list[dict[str, Any]]:
+    def entries(
+        self, principal: Principal, start: int, end: int, stated: Statement = UNSTATED
+    ) -> list[dict[str, Any]]:
         """Entries [start, end) as objects; at most `MAX_ENTRIES_PER_READ` per call."""
         if not 0 <= start <= end or end - start > MAX_ENTRIES_PER_READ:
             raise ValueError(
                 f"need 0 <= start <= end and at most {MAX_ENTRIES_PER_READ} entries per read"
             )
         self._keeper.integrate()
-        with self._wall.access(principal, purpose_of(principal)) as guard:
+        with self._access(principal, stated) as guard:
             found = guard.ledger.entries(start=start, end=end)
         return [json.loads(e) for e in found]
 
-    def inclusion(self, principal: Principal, index: int, size: int) -> InclusionProof:
+    def inclusion(
+        self, principal: Principal, index: int, size: int, stated: Statement = UNSTATED
+    ) -> InclusionProof:
         self._keeper.integrate()
-        with self._wall.access(principal, purpose_of(principal)) as guard:
+        with self._access(principal, stated) as guard:
             leaf, path = guard.ledger.inclusion(index=index, size=size)
         return InclusionProof(index, size, leaf, path)
 
-    def consistency(self, principal: Principal, old: int, new: int) -> ConsistencyProof:
+    def consistency(
+        self, principal: Principal, old: int, new: int, stated: Statement = UNSTATED
+    ) -> ConsistencyProof:
         self._keeper.integrate()
-        with self._wall.access(principal, purpose_of(principal)) as guard:
+        with self._access(principal, stated) as guard:
             path = guard.ledger.consistency(old=old, new=new)
         return ConsistencyProof(old, new, path)
 
-    def export(self, principal: Principal, directory: Path) -> Export:
+    def export(self, principal: Principal, directory: Path, stated: Statement = UNSTATED) -> Export:
         """`entries.jsonl` (line i is exactly entry i), `checkpoint` and `key.pub`.
 
         Files appear only after the read's decision has committed; until then they are
@@ -86,7 +92,7 @@ class TransparencyLog:
         partial = directory / f".{ENTRIES}.partial"
         try:
             with (
-                self._wall.access(principal, purpose_of(principal)) as guard,
+                self._access(principal, stated) as guard,
                 partial.open("w", encoding="utf-8", newline="\n") as out,
             ):
                 for entry in guard.ledger.all_entries(end=size):

@@ -24,12 +24,14 @@ class Category(StrEnum):
     LINE = "line.inventory"  # the incumbent's line inventory: type and status
     ELIGIBILITY = "line.eligibility"  # whether a line can take preselection (a yes/no)
     CONTACT = "retail.contact"  # the retail CRM's contacts with customers
-    ACCESS_LOG = "ledger.access"  # the ledger of access decisions
+    ACCESS_LOG = "ledger.access"  # the ledger's entries: who read what, why, decided how
+    LEDGER_PROOF = "ledger.proof"  # tree heads, checkpoints, proofs: hashes, no entry's content
     WORK_ITEM = "work.item"  # fault tickets, settlement runs, inquiries, subscriber requests
     ALERT = "compliance.alert"  # denials and break-glass accesses raised to compliance
     STAFF_USER = "staff.user"  # staff accounts and their roles
     CREDENTIAL = "secret.credential"  # hashes of API keys, staff tokens, one-time codes
 
     @property
-    def competitor_derived(self) -> bool:
-        return self.value.startswith("cps.")
+    def family(self) -> str:
+        """The part before the dot; `cps` is everything competitor-derived."""
+        return self.value.split(".", 1)[0]

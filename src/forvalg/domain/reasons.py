@@ -37,6 +37,8 @@ class ReasonCode(StrEnum):
     E_RATE_LIMITED = "E_RATE_LIMITED"
     E_PAYLOAD_TOO_LARGE = "E_PAYLOAD_TOO_LARGE"
     E_FORBIDDEN = "E_FORBIDDEN"
+    E_PURPOSE_REQUIRED = "E_PURPOSE_REQUIRED"
+    E_WORK_ITEM_MISMATCH = "E_WORK_ITEM_MISMATCH"
 
 
 DESCRIPTIONS: dict[ReasonCode, str] = {
@@ -81,4 +83,11 @@ DESCRIPTIONS: dict[ReasonCode, str] = {
     ReasonCode.E_RATE_LIMITED: "Too many requests; retry after the `Retry-After` seconds (429).",
     ReasonCode.E_PAYLOAD_TOO_LARGE: "The request body exceeds the size limit (413).",
     ReasonCode.E_FORBIDDEN: "The wall denied the access (403); the denial is in the ledger.",
+    ReasonCode.E_PURPOSE_REQUIRED: (
+        "A staff request without `X-Forvalg-Purpose` or `X-Forvalg-Work-Item` (403); ledgered."
+    ),
+    ReasonCode.E_WORK_ITEM_MISMATCH: (
+        "The work item named is unknown, closed, or does not cover the data touched (403); "
+        "ledgered."
+    ),
 }

@@ -1,23 +1,36 @@
-"""The gateway: decision -> log entry -> data, inside one unit of work.
+"""The gateway: decision -> ledger entry -> data, inside one unit of work.
 
 `Wall.access(principal, purpose, work_item)` opens a transaction and yields a `Guard`.
-Every guarded call asks the policy, appends the decision to the access log in the same
-transaction, and only then reads or writes. The transaction commits when the use case
-ends without error, so the log entry is durable before the caller can pass data on.
-A denial is written in a transaction of its own, so it survives the rollback.
+Every guarded call asks the policy, appends the decision to the ledger's inbox in the
+same transaction, and only then reads or writes. The transaction commits when the use
+case ends without error, so the entry is durable before the caller can pass data on.
+
+A staff member (and a subscriber) must state a purpose and name a work item: without
+them the answer is `E_PURPOSE_REQUIRED`; a work item that is unknown, closed, or does
+not cover the lines or operator touched is `E_WORK_ITEM_MISMATCH` (checked after the
+read, before the data leaves the unit of work, which then rolls back). Break-glass
+skips the work-item check, needs a written justification, and raises a compliance
+alert. Every denial is written in a transaction of its own, so it survives the
+rollback, and raises a compliance alert too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from forvalg.domain.categories import Category
 from forvalg.domain.clock import Clock
+from forvalg.domain.reasons import ReasonCode
+from forvalg.domain.work_items import WorkItem, WorkItemKind
 from forvalg.ledger.port import AccessEvent
+from forvalg.store import alerts as alert_store
+from forvalg.store.alerts import Alert
 from forvalg.store.ledger import SqlAccessLog
 from forvalg.wall.errors import Conflict
 from forvalg.wall.guarded import (
@@ -28,35 +41,67 @@ from forvalg.wall.guarded import (
     GuardedOutbox,
     GuardedUsers,
 )
-from forvalg.wall.policy import POLICY_VERSION, Action, Resource, Scope, decide
-from forvalg.wall.principals import Principal, Purpose
+from forvalg.wall.policy import Action, Policy, Question, Scope, View
+from forvalg.wall.principals import Principal, PrincipalKind, Purpose, Statement
 from forvalg.wall.pseudonyms import Pseudonymiser
+from forvalg.wall.work import GuardedAlerts, GuardedWorkItems, resolve
+
+# Who must state a purpose and name a work item; operators act on their own rows and
+# system jobs name their batch.
+BOUND = frozenset({PrincipalKind.STAFF, PrincipalKind.SUBSCRIBER})
+AUTHENTICATE = "authenticate"
 
 
 class AccessDenied(Exception):
-    """The policy said no. The denial is in the access log."""
+    """The wall said no. The denial is in the ledger and, unless it was a failed sign-in,
+    in compliance's alerts."""
 
-    def __init__(self, event: AccessEvent) -> None:
+    def __init__(self, event: AccessEvent, code: ReasonCode = ReasonCode.E_FORBIDDEN) -> None:
         super().__init__(
             f"{event.principal} may not {event.action} {event.resource}: {event.reason}"
         )
         self.event = event
+        self.code = code
 
 
 class Wall:
     def __init__(
-        self, *, sessions: sessionmaker[Session], pseudonymiser: Pseudonymiser, clock: Clock
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        pseudonymiser: Pseudonymiser,
+        clock: Clock,
+        policy: Policy,
     ) -> None:
         self._sessions = sessions
         self.pseudonymiser = pseudonymiser
         self.clock = clock
+        self.policy = policy
 
     @contextmanager
     def access(
-        self, principal: Principal, purpose: Purpose, work_item: str | None = None
+        self,
+        principal: Principal,
+        purpose: Purpose | None,
+        work_item: str | None = None,
+        *,
+        break_glass: str | None = None,
+        opening: WorkItemKind | None = None,
     ) -> Iterator[Guard]:
+        """A unit of work for `principal`. `opening` is the kind of work item the unit
+        creates (opening one is done without naming one); `break_glass` is a written
+        justification."""
         session = self._sessions()
-        guard = Guard(self, session, principal, purpose, work_item)
+        guard = Guard(
+            self,
+            session,
+            self.policy,  # one policy version for the whole unit of work
+            principal,
+            purpose,
+            work_item,
+            break_glass=break_glass or None,
+            opening=opening,
+        )
         try:
             yield guard
             session.commit()
@@ -73,17 +118,45 @@ class Wall:
             if guard.denials:
                 self.record_now(guard.denials)
 
+    def access_for(
+        self,
+        principal: Principal,
+        statement: Statement,
+        purpose: Purpose,
+        label: str | None = None,
+    ) -> AbstractContextManager[Guard]:
+        """`access` for a request: staff and subscribers act on what they stated; operators
+        and system jobs for the service's `purpose`, named in the ledger by `label`."""
+        if principal.kind in BOUND:
+            return self.access(
+                principal,
+                statement.purpose,
+                statement.work_item,
+                break_glass=statement.break_glass,
+            )
+        return self.access(principal, purpose, label)
+
     def record_now(self, events: Iterable[AccessEvent]) -> None:
-        """Append events in a transaction of their own (denials, failed sign-ins)."""
+        """Append events in a transaction of their own (denials, failed sign-ins); every
+        denial but a failed sign-in alerts compliance."""
+        events = list(events)
         with self._sessions() as session, session.begin():
             log = SqlAccessLog(session)
             for event in events:
                 log.append(event)
+            alert_store.add_alerts(
+                session,
+                alerts=[
+                    _alert(e, "denial")
+                    for e in events
+                    if e.decision == "deny" and e.action != AUTHENTICATE
+                ],
+            )
 
     def event(
         self,
         principal: Principal,
-        purpose: Purpose | str,
+        purpose: Purpose | str | None,
         work_item: str | None,
         action: str,
         resource: str,
@@ -91,6 +164,7 @@ class Wall:
         allowed: bool,
         reason: str,
         subjects: Iterable[str] = (),
+        policy: Policy | None = None,
     ) -> AccessEvent:
         count, digest, named = self.pseudonymiser.digest(subjects)
         return AccessEvent(
@@ -98,17 +172,29 @@ class Wall:
             principal=principal.id,
             organisation=principal.organisation,
             roles=tuple(sorted(principal.roles)),
-            purpose=str(purpose),
+            purpose="" if purpose is None else str(purpose),
             work_item=work_item,
             action=action,
             resource=resource,
             decision="allow" if allowed else "deny",
             reason=reason,
-            policy_version=POLICY_VERSION,
+            policy_version=(policy or self.policy).version,
             subject_count=count,
             subjects_digest=digest,
             subjects=named,
         )
+
+
+def _alert(event: AccessEvent, kind: str) -> Alert:
+    return Alert(
+        at=event.at,
+        kind=kind,
+        principal=event.principal,
+        purpose=event.purpose,
+        work_item=event.work_item,
+        category=event.resource,
+        reason=event.reason or "",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +202,10 @@ class Permit:
     """An allow decision not yet logged: `Guard.record` logs it with its subjects."""
 
     action: Action
-    resource: Resource
+    category: Category
     scope: Scope
+    view: View
+    break_glass: bool
     reason: str
 
 
@@ -127,37 +215,119 @@ class Guard:
 
     wall: Wall
     session: Session
+    policy: Policy
     principal: Principal
-    purpose: Purpose
+    purpose: Purpose | None
     work_item: str | None
+    break_glass: str | None = None
+    opening: WorkItemKind | None = None
     denials: list[AccessEvent] = field(default_factory=list)
+    _item: WorkItem | None = field(default=None, repr=False)
+    _resolved: bool = field(default=False, repr=False)
 
-    def authorize(self, action: Action, resource: Resource, subjects: Iterable[str] = ()) -> Scope:
-        """Decide, log the decision, and return the scope; raise `AccessDenied` on deny.
-        For writes, whose subjects are known before the data is touched."""
-        decision = self.permit(action, resource)
-        self.record(decision, subjects)
-        return decision.scope
+    @property
+    def bound(self) -> bool:
+        """Whether this principal must state a purpose and name a work item."""
+        return self.principal.kind in BOUND
 
-    def permit(self, action: Action, resource: Resource) -> Permit:
+    @property
+    def item(self) -> WorkItem | None:
+        """The work item named, resolved once per unit of work (None: unknown or none)."""
+        if not self._resolved:
+            named = self.work_item if self.bound and self.opening is None else None
+            self._item = resolve(self.session, named) if named else None
+            self._resolved = True
+        return self._item
+
+    def authorize(
+        self,
+        action: Action,
+        category: Category,
+        subjects: Iterable[str] = (),
+        operators: Iterable[str] = (),
+    ) -> Permit:
+        """Decide, check the work item, log, and return the permit; raise `AccessDenied`
+        on deny. For writes and reads whose subjects are known before the data is."""
+        permit = self.permit(action, category)
+        self.record(permit, subjects, operators)
+        return permit
+
+    def permit(self, action: Action, category: Category) -> Permit:
         """Decide; a denial is recorded and raised. An allow must be `record`ed, with the
-        subjects actually read, before the unit of work ends."""
-        decision = decide(self.principal, action, resource, self.purpose)
+        subjects actually touched, before the unit of work ends."""
+        kind = ""
+        if self.bound:
+            if self.purpose is None or not (self.work_item or self.break_glass or self.opening):
+                self._deny(
+                    action,
+                    category,
+                    ReasonCode.E_PURPOSE_REQUIRED,
+                    "no purpose or no work item stated",
+                )
+            if self.opening is not None:
+                kind = self.opening.value
+            elif self.work_item:
+                item = self.item
+                if item is None:
+                    self._deny(
+                        action,
+                        category,
+                        ReasonCode.E_WORK_ITEM_MISMATCH,
+                        f"no open work item {self.work_item!r}",
+                    )
+                kind = item.kind.value
+        question = Question(
+            roles=self.principal.roles,
+            kind=self.principal.kind.value,
+            action=action,
+            category=category,
+            purpose="" if self.purpose is None else self.purpose.value,
+            work_item=kind,
+            break_glass=self.break_glass is not None,
+        )
+        decision = self.policy.decide(question)
         if decision.scope is None:
-            event = self._event(action, resource, False, decision.reason, ())
-            self.denials.append(event)
-            raise AccessDenied(event)
-        return Permit(action, resource, decision.scope, decision.reason)
+            self._deny(action, category, ReasonCode.E_FORBIDDEN, decision.reason)
+        return Permit(
+            action, category, decision.scope, decision.view, decision.break_glass, decision.reason
+        )
 
-    def record(self, permit: Permit, subjects: Iterable[str]) -> None:
-        """Log an allowed access with its subjects, in this unit of work's transaction."""
-        event = self._event(permit.action, permit.resource, True, permit.reason, subjects)
+    def record(
+        self, permit: Permit, subjects: Iterable[str], operators: Iterable[str] = ()
+    ) -> None:
+        """Check that what was touched belongs to the work item, then log the allow in
+        this unit of work's transaction (with an alert if break-glass decided it)."""
+        subjects = list(subjects)
+        reason = permit.reason
+        if permit.break_glass:
+            reason += f"; break-glass: {self.break_glass}"
+        elif self.bound and self.opening is None and self.item is not None:
+            why = self.item.uncovered(subjects, operators)
+            if why is not None:
+                self._deny(
+                    permit.action, permit.category, ReasonCode.E_WORK_ITEM_MISMATCH, why, subjects
+                )
+        event = self._event(permit.action, permit.category, True, reason, subjects)
         SqlAccessLog(self.session).append(event)
+        if permit.break_glass:
+            alert_store.add_alerts(self.session, alerts=[_alert(event, "break_glass")])
+
+    def _deny(
+        self,
+        action: Action,
+        category: Category,
+        code: ReasonCode,
+        reason: str,
+        subjects: Iterable[str] = (),
+    ) -> NoReturn:
+        event = self._event(action, category, False, f"{code.value}: {reason}", subjects)
+        self.denials.append(event)
+        raise AccessDenied(event, code)
 
     def _event(
         self,
         action: Action,
-        resource: Resource,
+        category: Category,
         allowed: bool,
         reason: str,
         subjects: Iterable[str],
@@ -167,10 +337,11 @@ class Guard:
             self.purpose,
             self.work_item,
             action.value,
-            resource.value,
+            category.value,
             allowed=allowed,
             reason=reason,
             subjects=subjects,
+            policy=self.policy,
         )
 
     def delegate(self, principal: Principal, purpose: Purpose) -> Guard:
@@ -179,10 +350,11 @@ class Guard:
         return Guard(
             self.wall,
             self.session,
+            self.policy,
             principal,
             purpose,
             f"on-behalf-of:{self.principal.id}",
-            self.denials,  # one list, so the unit of work records the delegate's denials too
+            denials=self.denials,  # one list: the unit of work records the delegate's too
         )
 
     @property
@@ -208,6 +380,14 @@ class Guard:
     @property
     def users(self) -> GuardedUsers:
         return GuardedUsers(self)
+
+    @property
+    def work_items(self) -> GuardedWorkItems:
+        return GuardedWorkItems(self)
+
+    @property
+    def alerts(self) -> GuardedAlerts:
+        return GuardedAlerts(self)
 
 
 # PostgreSQL's deadlock_detected and serialization_failure: a concurrent writer won.

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from forvalg.domain.categories import Category
 from forvalg.domain.lifecycle import Effects
 from forvalg.domain.lines import Line, eligibility
 from forvalg.domain.notifications import FeedItem
@@ -27,7 +28,7 @@ from forvalg.store import outbox as outbox_store
 from forvalg.store import preselections as preselection_store
 from forvalg.store import users as user_store
 from forvalg.store.ledger import TreeHead
-from forvalg.wall.policy import Action, Resource, Scope
+from forvalg.wall.policy import Action, Scope
 
 if TYPE_CHECKING:
     from forvalg.wall.gateway import Guard, Permit
@@ -53,7 +54,7 @@ class GuardedOrders:
         request_hash: str,
     ) -> bool:
         """Place the order unless its Idempotency-Key was used before; says which."""
-        scope = self._g.authorize(Action.WRITE, Resource.ORDER, [order.number])
+        scope = self._g.authorize(Action.WRITE, Category.ORDER, [order.number]).scope
         if scope is Scope.OWN and order.operator_id != self._g.principal.organisation:
             raise PermissionError("an operator can only place its own orders")
         return order_store.insert_order(
@@ -69,7 +70,7 @@ class GuardedOrders:
         self._g.record(permit, [o.number for o in found])
 
     def by_idempotency_key(self, operator_id: str, key: str) -> tuple[Order, str] | None:
-        permit = self._g.permit(Action.READ, Resource.ORDER)
+        permit = self._g.permit(Action.READ, Category.ORDER)
         found = order_store.by_idempotency_key(self._g.session, operator_id=operator_id, key=key)
         if found is None or self._own(permit.scope, found[0]) is None:
             found = None
@@ -78,14 +79,14 @@ class GuardedOrders:
 
     def get(self, order_id: str, *, lock: bool = False) -> Order | None:
         """One order (locked for update when asked), or None if the caller may not see it."""
-        permit = self._g.permit(Action.READ, Resource.ORDER)
+        permit = self._g.permit(Action.READ, Category.ORDER)
         found = order_store.by_ids(self._g.session, ids=[order_id], lock=lock).get(order_id)
         visible = self._own(permit.scope, found)
         self._read(permit, [] if visible is None else [visible])
         return visible
 
     def by_ids(self, ids: Iterable[str], *, lock: bool = False) -> dict[str, Order]:
-        permit = self._g.permit(Action.READ, Resource.ORDER)
+        permit = self._g.permit(Action.READ, Category.ORDER)
         found = order_store.by_ids(self._g.session, ids=ids, history=False, lock=lock)
         visible = {k: o for k, o in found.items() if self._own(permit.scope, o) is not None}
         self._read(permit, visible.values())
@@ -99,7 +100,7 @@ class GuardedOrders:
         before_seq: int | None,
         limit: int,
     ) -> tuple[list[Order], int | None]:
-        permit = self._g.permit(Action.READ, Resource.ORDER)
+        permit = self._g.permit(Action.READ, Category.ORDER)
         items, more = order_store.page(
             self._g.session,
             operator_id=self._g.principal.organisation,
@@ -115,7 +116,7 @@ class GuardedOrders:
 
     def lock_due(self, as_of: datetime, limit: int) -> list[Order]:
         """Due orders, locked for this transaction (one decision for the whole batch)."""
-        permit = self._g.permit(Action.READ, Resource.ORDER)
+        permit = self._g.permit(Action.READ, Category.ORDER)
         if permit.scope is not Scope.ALL:
             raise PermissionError("only the order processor takes due orders")
         due = order_store.lock_due(self._g.session, as_of=as_of, limit=limit)
@@ -125,7 +126,7 @@ class GuardedOrders:
     def queues(self, numbers: Iterable[str], as_of: datetime) -> dict[str, list[str]]:
         """Per line, the ids of the orders due by `as_of`, in processing order."""
         nums = sorted(set(numbers))
-        self._g.authorize(Action.READ, Resource.ORDER, nums)
+        self._g.authorize(Action.READ, Category.ORDER, nums)
         return order_store.due_on_lines(self._g.session, numbers=nums, as_of=as_of)
 
     def save(self, effects: Effects, due: dict[str, datetime | None]) -> None:
@@ -133,27 +134,27 @@ class GuardedOrders:
         g = self._g
         now = g.wall.clock.now()
         if effects.orders:
-            g.authorize(Action.WRITE, Resource.ORDER, [o.number for o in effects.orders])
+            g.authorize(Action.WRITE, Category.ORDER, [o.number for o in effects.orders])
             order_store.update_orders(g.session, rows=[(o, due.get(o.id)) for o in effects.orders])
             order_store.insert_history(g.session, changes=effects.history, recorded_at=now)
         if effects.closed or effects.opened:
             numbers = [c.number for c in effects.closed] + [
                 o.preselection.number for o in effects.opened
             ]
-            g.authorize(Action.WRITE, Resource.ROUTING, numbers)
+            g.authorize(Action.WRITE, Category.ROUTING, numbers)
             preselection_store.apply_changes(
                 g.session, closed=effects.closed, opened=effects.opened, recorded_at=now
             )
         if effects.notices:
-            g.authorize(Action.WRITE, Resource.EVENT, [n.number for n in effects.notices])
+            g.authorize(Action.WRITE, Category.EVENT, [n.number for n in effects.notices])
             outbox_store.add_notices(g.session, notices=effects.notices, recorded_at=now)
         if effects.letters:
-            g.authorize(Action.WRITE, Resource.LETTER, [le.number for le in effects.letters])
+            g.authorize(Action.WRITE, Category.LETTER, [le.number for le in effects.letters])
             outbox_store.add_letters(g.session, letters=effects.letters)
 
     def counts(self) -> tuple[dict[str, int], dict[str, int]]:
         """(orders by state, rejections by reason code)."""
-        self._g.authorize(Action.READ, Resource.ORDER)
+        self._g.authorize(Action.READ, Category.ORDER)
         session = self._g.session
         return order_store.count_by_state(session), order_store.count_rejections(session)
 
@@ -164,26 +165,28 @@ class GuardedLines:
 
     def eligibility(self, number: str) -> ReasonCode | None:
         """Whether the line can take preselection; never who serves it."""
-        self._g.authorize(Action.READ, Resource.ELIGIBILITY, [number])
+        self._g.authorize(Action.READ, Category.ELIGIBILITY, [number])
         return eligibility(line_store.get_lines(self._g.session, numbers=[number]).get(number))
 
     def facts(self, numbers: Iterable[str]) -> dict[str, LineFacts]:
         """Inventory, current preselection and holding order for each number."""
         nums = sorted(set(numbers))
         g = self._g
-        g.authorize(Action.READ, Resource.LINE, nums)
-        g.authorize(Action.READ, Resource.ROUTING, nums)
+        for category in (Category.LINE, Category.SUBSCRIBER, Category.ROUTING):
+            g.authorize(Action.READ, category, nums)
         found = line_store.get_lines(g.session, numbers=nums)
         current = preselection_store.current(g.session, numbers=nums)
         holding = order_store.holding(g.session, numbers=nums)
         return {n: LineFacts(found.get(n), current.get(n), holding.get(n)) for n in nums}
 
     def import_lines(self, items: Sequence[Line]) -> None:
-        self._g.authorize(Action.WRITE, Resource.LINE, [li.number for li in items])
+        numbers = [li.number for li in items]
+        self._g.authorize(Action.WRITE, Category.LINE, numbers)
+        self._g.authorize(Action.WRITE, Category.SUBSCRIBER, numbers)
         line_store.upsert_lines(self._g.session, items=items, recorded_at=self._g.wall.clock.now())
 
     def count_preselections(self) -> dict[str, int]:
-        self._g.authorize(Action.READ, Resource.ROUTING)
+        self._g.authorize(Action.READ, Category.ROUTING)
         return preselection_store.count_current(self._g.session)
 
 
@@ -192,7 +195,7 @@ class GuardedOutbox:
         self._g = guard
 
     def events(self, *, after: int | None, limit: int) -> list[FeedItem]:
-        permit = self._g.permit(Action.READ, Resource.EVENT)
+        permit = self._g.permit(Action.READ, Category.EVENT)
         items = outbox_store.events_page(
             self._g.session, operator_id=self._g.principal.organisation, after=after, limit=limit
         )
@@ -201,8 +204,8 @@ class GuardedOutbox:
 
     def summary(self) -> tuple[dict[str, int], int]:
         """(events by type, letters) over all operators: counts, for reports only."""
-        self._g.authorize(Action.READ, Resource.EVENT)
-        self._g.authorize(Action.READ, Resource.LETTER)
+        self._g.authorize(Action.READ, Category.EVENT)
+        self._g.authorize(Action.READ, Category.LETTER)
         return outbox_store.count_events(self._g.session), outbox_store.count_letters(
             self._g.session
         )
@@ -216,37 +219,37 @@ class GuardedLedger:
         self._g = guard
 
     def decisions(self) -> dict[str, int]:
-        self._g.authorize(Action.READ, Resource.ACCESS_LOG)
+        self._g.authorize(Action.READ, Category.ACCESS_LOG)
         return ledger_store.count_decisions(self._g.session)
 
     def entries(self, *, start: int, end: int) -> list[str]:
         """Entries [start, end) of the tree; `ProofError` if that reaches past its end."""
-        self._g.authorize(Action.READ, Resource.ACCESS_LOG)
+        self._g.authorize(Action.READ, Category.ACCESS_LOG)
         _within(ledger_store.head(self._g.session), end)
         return ledger_store.entries(self._g.session, start=start, end=end)
 
     def all_entries(self, *, end: int) -> Iterator[str]:
         """Entries [0, end), streamed, for an export: one decision for the whole read."""
-        self._g.authorize(Action.READ, Resource.ACCESS_LOG)
+        self._g.authorize(Action.READ, Category.ACCESS_LOG)
         _within(ledger_store.head(self._g.session), end)
         return ledger_store.iter_entries(self._g.session, end=end)
 
     def inclusion(self, *, index: int, size: int) -> tuple[bytes, list[bytes]]:
         """(leaf hash of entry `index`, its audit path in the tree of `size`)."""
-        self._g.authorize(Action.READ, Resource.ACCESS_LOG)
+        self._g.authorize(Action.READ, Category.LEDGER_PROOF)
         _within(ledger_store.head(self._g.session), size)
         nodes = ledger_store.StoredNodes(self._g.session)
         path = merkle.inclusion_proof(nodes, index, size)
         return nodes.nodes([merkle.NodeId(0, index)])[merkle.NodeId(0, index)], path
 
     def consistency(self, *, old: int, new: int) -> list[bytes]:
-        self._g.authorize(Action.READ, Resource.ACCESS_LOG)
+        self._g.authorize(Action.READ, Category.LEDGER_PROOF)
         _within(ledger_store.head(self._g.session), new)
         return merkle.consistency_proof(ledger_store.StoredNodes(self._g.session), old, new)
 
     def see_checkpoint(self) -> None:
         """Reading the current checkpoint (tree size and root) is an access too."""
-        self._g.authorize(Action.READ, Resource.ACCESS_LOG)
+        self._g.authorize(Action.READ, Category.LEDGER_PROOF)
 
 
 def _within(head: TreeHead, size: int) -> None:
@@ -259,17 +262,17 @@ class GuardedOperators:
         self._g = guard
 
     def standing(self, ids: Iterable[str] | None = None) -> dict[str, Operator]:
-        self._g.authorize(Action.READ, Resource.OPERATOR)
+        self._g.authorize(Action.READ, Category.OPERATOR)
         return operator_store.get_operators(self._g.session, ids=ids)
 
     def add(self, operator: Operator) -> None:
-        self._g.authorize(Action.WRITE, Resource.OPERATOR)
+        self._g.authorize(Action.WRITE, Category.OPERATOR)
         operator_store.add_operator(
             self._g.session, operator=operator, recorded_at=self._g.wall.clock.now()
         )
 
     def add_key(self, *, key_id: str, operator_id: str, key_hash: str) -> None:
-        self._g.authorize(Action.WRITE, Resource.OPERATOR)
+        self._g.authorize(Action.WRITE, Category.OPERATOR)
         operator_store.add_key(
             self._g.session,
             key_id=key_id,
@@ -279,13 +282,13 @@ class GuardedOperators:
         )
 
     def revoke_key(self, *, key_id: str, operator_id: str) -> bool:
-        self._g.authorize(Action.WRITE, Resource.OPERATOR)
+        self._g.authorize(Action.WRITE, Category.OPERATOR)
         return operator_store.revoke_key(
             self._g.session, key_id=key_id, operator_id=operator_id, at=self._g.wall.clock.now()
         )
 
     def set_agreement(self, operator_id: str, active: bool) -> bool:
-        self._g.authorize(Action.WRITE, Resource.OPERATOR)
+        self._g.authorize(Action.WRITE, Category.OPERATOR)
         return operator_store.set_agreement(self._g.session, operator_id=operator_id, active=active)
 
 
@@ -294,7 +297,7 @@ class GuardedUsers:
         self._g = guard
 
     def add(self, *, user_id: str, name: str, role: str, token_hash: str) -> None:
-        self._g.authorize(Action.WRITE, Resource.STAFF_USER)
+        self._g.authorize(Action.WRITE, Category.STAFF_USER)
         user_store.add_user(
             self._g.session,
             user_id=user_id,

@@ -1,17 +1,39 @@
-"""Who may do what, for which purpose. Default deny; the version goes into every log entry.
+"""The policy: Cedar policies checked against a Cedar schema (wall/policies/), default deny.
 
-This is the order desk's first policy, written as data so an auditor can read it; the
-wall issue moves it to Cedar policies with a schema, keeping the same decisions.
+Both files are read and validated at start; a policy that fails validation stops the
+service with Cedar's error (`PolicyInvalid`). The policy's version, a digest of the two
+files, goes into every ledger entry, so an auditor can tell which rules decided.
+
+Decisions are cached per `Policy` object. That is sound because a decision is a function
+of the `Question` alone: the Cedar request and entities are built from it and from
+nothing else (not the person, not the row). A changed policy is a new `Policy` with an
+empty cache, so no stale allow can outlive the rules that gave it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
-from forvalg.wall.principals import Principal, Purpose
+import cedarpy
 
-POLICY_VERSION = "2026-11-29.ledger.1"
+from forvalg.domain.categories import Category
+
+POLICY_DIR = Path(__file__).with_name("policies")
+POLICY_FILE = "forvalg.cedar"
+SCHEMA_FILE = "forvalg.cedarschema"
+
+# Role groups the policies name: a forbid on "retail" covers every retail role.
+ROLE_GROUPS = {
+    "retail_sales": "retail",
+    "retail_marketing": "retail",
+    "retail_customer_service": "retail",
+}
 
 
 class Action(StrEnum):
@@ -19,99 +41,149 @@ class Action(StrEnum):
     WRITE = "write"
 
 
-class Resource(StrEnum):
-    ORDER = "cps.order"
-    ROUTING = "cps.routing"
-    EVENT = "cps.event"
-    LETTER = "cps.letter"
-    LINE = "line.inventory"
-    ELIGIBILITY = "line.eligibility"
-    OPERATOR = "operator"
-    ACCESS_LOG = "ledger.access"
-    STAFF_USER = "staff.user"
-
-
 class Scope(StrEnum):
-    OWN = "own"  # rows of the principal's own organisation only
-    ALL = "all"
+    OWN = "own"  # the principal's own rows: an operator's, a subscriber's line
+    ALL = "all"  # every row the work item covers
+
+
+class View(StrEnum):
+    FULL = "full"
+    ROUTING = "routing"  # number -> carrier code and option, nothing else
+    STATUS = "status"  # whether the line has preselection, and with whom
+    COUNTS = "counts"  # aggregates, never rows
+
+
+class PolicyInvalid(Exception):
+    """The policy files do not parse or do not validate against the schema."""
 
 
 @dataclass(frozen=True, slots=True)
-class Grant:
-    purposes: frozenset[Purpose]
-    scope: Scope
+class Question:
+    """Everything a decision may depend on."""
 
-
-def _grant(scope: Scope, *purposes: Purpose) -> Grant:
-    return Grant(frozenset(purposes), scope)
-
-
-_A, _R, _P = Action, Resource, Purpose
-RULES: dict[str, dict[tuple[Action, Resource], Grant]] = {
-    "cps_operator": {
-        (_A.READ, _R.ORDER): _grant(Scope.OWN, _P.ORDER_MANAGEMENT),
-        (_A.WRITE, _R.ORDER): _grant(Scope.OWN, _P.ORDER_MANAGEMENT),
-        (_A.READ, _R.EVENT): _grant(Scope.OWN, _P.ORDER_MANAGEMENT),
-        (_A.READ, _R.ELIGIBILITY): _grant(Scope.ALL, _P.ORDER_MANAGEMENT),
-    },
-    "order_processor": {
-        (_A.READ, _R.ORDER): _grant(Scope.ALL, _P.PROVISIONING),
-        (_A.WRITE, _R.ORDER): _grant(Scope.ALL, _P.PROVISIONING),
-        (_A.READ, _R.LINE): _grant(Scope.ALL, _P.PROVISIONING),
-        (_A.READ, _R.ROUTING): _grant(Scope.ALL, _P.PROVISIONING),
-        (_A.WRITE, _R.ROUTING): _grant(Scope.ALL, _P.PROVISIONING),
-        (_A.WRITE, _R.EVENT): _grant(Scope.ALL, _P.PROVISIONING),
-        (_A.WRITE, _R.LETTER): _grant(Scope.ALL, _P.PROVISIONING),
-        (_A.READ, _R.OPERATOR): _grant(Scope.ALL, _P.PROVISIONING),
-    },
-    # The summary job of `forvalg demo` and reports: counts only, never rows.
-    "compliance_reporter": {
-        (_A.READ, _R.ORDER): _grant(Scope.ALL, _P.COMPLIANCE_AUDIT),
-        (_A.READ, _R.ROUTING): _grant(Scope.ALL, _P.COMPLIANCE_AUDIT),
-        (_A.READ, _R.EVENT): _grant(Scope.ALL, _P.COMPLIANCE_AUDIT),
-        (_A.READ, _R.LETTER): _grant(Scope.ALL, _P.COMPLIANCE_AUDIT),
-        (_A.READ, _R.ACCESS_LOG): _grant(Scope.ALL, _P.COMPLIANCE_AUDIT),
-    },
-    # The ledger: entries name subscribers only by pseudonym.
-    "compliance_officer": {
-        (_A.READ, _R.ACCESS_LOG): _grant(Scope.ALL, _P.COMPLIANCE_AUDIT),
-    },
-    "regulator": {
-        (_A.READ, _R.ACCESS_LOG): _grant(Scope.ALL, _P.REGULATORY_INSPECTION),
-    },
-    "ledger_clerk": {
-        (_A.READ, _R.ACCESS_LOG): _grant(Scope.ALL, _P.COMPLIANCE_AUDIT),
-    },
-    "user_admin": {
-        (_A.WRITE, _R.STAFF_USER): _grant(Scope.ALL, _P.ADMINISTRATION),
-    },
-    "wholesale_admin": {
-        (_A.READ, _R.OPERATOR): _grant(Scope.ALL, _P.ADMINISTRATION),
-        (_A.WRITE, _R.OPERATOR): _grant(Scope.ALL, _P.ADMINISTRATION),
-        (_A.WRITE, _R.LINE): _grant(Scope.ALL, _P.ADMINISTRATION),
-        (_A.READ, _R.ORDER): _grant(Scope.ALL, _P.ADMINISTRATION),
-        (_A.READ, _R.ROUTING): _grant(Scope.ALL, _P.ADMINISTRATION),
-        (_A.READ, _R.EVENT): _grant(Scope.ALL, _P.ADMINISTRATION),
-    },
-}
+    roles: frozenset[str]
+    kind: str  # the principal's kind: operator, staff, subscriber, system, anonymous
+    action: Action
+    category: Category
+    purpose: str
+    work_item: str  # the kind of the work item named, "" if none
+    break_glass: bool
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
     allowed: bool
-    scope: Scope | None
+    scope: Scope | None  # the row filter, when allowed
+    view: View
+    break_glass: bool  # allowed because break-glass was invoked: skip the work-item check
     reason: str
 
 
-def decide(principal: Principal, action: Action, resource: Resource, purpose: Purpose) -> Decision:
-    """The widest scope any of the principal's roles grants for this purpose, or deny."""
-    scopes = set()
-    for role in sorted(principal.roles):
-        grant = RULES.get(role, {}).get((action, resource))
-        if grant is not None and purpose in grant.purposes:
-            scopes.add(grant.scope)
-    if Scope.ALL in scopes:
-        return Decision(True, Scope.ALL, "granted")
-    if Scope.OWN in scopes:
-        return Decision(True, Scope.OWN, "granted: own rows only")
-    return Decision(False, None, f"no grant for {action} {resource} for {purpose}")
+class Policy:
+    def __init__(self, policies: str, schema: str) -> None:
+        try:
+            self._schema = cedarpy.Schema.from_str(schema)
+            self._policies = cedarpy.PolicySet.from_str(policies)
+        except ValueError as exc:
+            raise PolicyInvalid(f"the policy does not parse: {exc}") from exc
+        result = cedarpy.validate_policies(policies, self._schema)
+        if not result.validation_passed:
+            errors = "; ".join(str(e) for e in result.errors)
+            raise PolicyInvalid(f"the policy does not validate against the schema: {errors}")
+        self._annotations = _annotations(policies)
+        digest = hashlib.sha256(schema.encode() + b"\0" + policies.encode()).hexdigest()
+        self.version = f"cedar:{digest[:16]}"
+        self._cached = lru_cache(maxsize=4096)(self._evaluate)
+
+    @classmethod
+    def load(cls, directory: Path = POLICY_DIR) -> Policy:
+        try:
+            policies = (directory / POLICY_FILE).read_text(encoding="utf-8")
+            schema = (directory / SCHEMA_FILE).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise PolicyInvalid(f"cannot read the policy: {exc}") from exc
+        return cls(policies, schema)
+
+    def decide(self, question: Question) -> Decision:
+        return self._cached(question)
+
+    def evaluate(self, question: Question) -> Decision:
+        """The decision without the cache (for tests and benchmarks)."""
+        return self._evaluate(question)
+
+    def _evaluate(self, q: Question) -> Decision:
+        request = {
+            "principal": {"type": "Forvalg::Principal", "id": "asker"},
+            "action": {"type": "Forvalg::Action", "id": q.action.value},
+            "resource": {"type": "Forvalg::Category", "id": q.category.value},
+            "context": {
+                "purpose": q.purpose,
+                "work_item": q.work_item,
+                "break_glass": q.break_glass,
+            },
+        }
+        result = cedarpy.is_authorized(request, self._policies, _entities(q), self._schema)
+        ids = result.diagnostics.reasons
+        if result.diagnostics.errors:
+            return _deny(f"policy error: {'; '.join(result.diagnostics.errors)}")
+        if not result.allowed:
+            if ids:
+                return _deny("forbidden by " + ", ".join(self._name(i) for i in ids))
+            return _deny(
+                f"no permit for {q.action} {q.category} for purpose {q.purpose or '(none)'}"
+                f" with work item {q.work_item or '(none)'}"
+            )
+        notes = [self._annotations.get(i, {}) for i in ids]
+        scopes = {n.get("scope", Scope.ALL.value) for n in notes}
+        views = {n.get("view", View.FULL.value) for n in notes}
+        return Decision(
+            allowed=True,
+            scope=Scope.ALL if Scope.ALL.value in scopes else Scope.OWN,
+            view=View.FULL if View.FULL.value in views else View(min(views)),
+            break_glass=q.break_glass and any("break_glass" in n for n in notes),
+            reason="granted by " + ", ".join(self._name(i) for i in ids),
+        )
+
+    def _name(self, policy_id: str) -> str:
+        return self._annotations.get(policy_id, {}).get("id", policy_id)
+
+
+def _deny(reason: str) -> Decision:
+    return Decision(False, None, View.FULL, False, reason)
+
+
+def _annotations(policies: str) -> dict[str, dict[str, str]]:
+    """Each policy's annotations (@id, @scope, @view, @break_glass), by Cedar's policy id."""
+    parsed: dict[str, Any] = json.loads(cedarpy.policies_to_json_str(policies))
+    return {pid: dict(p.get("annotations", {})) for pid, p in parsed["staticPolicies"].items()}
+
+
+def _uid(kind: str, name: str) -> dict[str, str]:
+    return {"type": f"Forvalg::{kind}", "id": name}
+
+
+def _entities(q: Question) -> list[dict[str, Any]]:
+    roles = sorted(q.roles)
+    groups = sorted({ROLE_GROUPS[r] for r in roles if r in ROLE_GROUPS})
+    return [
+        {
+            "uid": _uid("Principal", "asker"),
+            "attrs": {"kind": q.kind},
+            "parents": [_uid("Role", r) for r in roles],
+        },
+        *(
+            {
+                "uid": _uid("Role", r),
+                "attrs": {},
+                "parents": [_uid("Role", ROLE_GROUPS[r])] if r in ROLE_GROUPS else [],
+            }
+            for r in roles
+        ),
+        *({"uid": _uid("Role", g), "attrs": {}, "parents": []} for g in groups),
+        {
+            "uid": _uid("Category", q.category.value),
+            "attrs": {},
+            "parents": [_uid("Family", q.category.family)],
+        },
+        {"uid": _uid("Family", q.category.family), "attrs": {}, "parents": []},
+    ]

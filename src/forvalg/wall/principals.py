@@ -14,6 +14,7 @@ class PrincipalKind(StrEnum):
     OPERATOR = "operator"
     STAFF = "staff"
     SYSTEM = "system"
+    SUBSCRIBER = "subscriber"
     ANONYMOUS = "anonymous"
 
 
@@ -59,6 +60,20 @@ _ORGANISATIONS = {
     StaffRole.COMPLIANCE_OFFICER: INCUMBENT_COMPLIANCE,
     StaffRole.REGULATOR: REGULATOR,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """What a request states about itself (headers `X-Forvalg-Purpose`,
+    `X-Forvalg-Work-Item`, `X-Forvalg-Break-Glass`). Staff and subscribers must state a
+    purpose and a work item; operators and system jobs act for the service's purpose."""
+
+    purpose: Purpose | None = None
+    work_item: str | None = None
+    break_glass: str | None = None  # a written justification
+
+
+UNSTATED = Statement()
 
 
 @dataclass(frozen=True, slots=True)
