@@ -185,7 +185,7 @@ CATALOG: tuple[TableEntry, ...] = (
         ("order_id", C.LETTER, "the order it is about; empty for a one-time code"),
         ("channel", C.LETTER, "`letter` or `sms`"),
         ("template", C.LETTER, "the fixed template"),
-        ("fields", C.LETTER, "the template's fields, among them the chosen operator (JSON)"),
+        ("fields", C.LETTER, "its fields (JSON): the chosen operator, or a one-time code"),
         ("at", C.LETTER, "when it was written"),
         ("sent_at", C.LETTER, "when it was sent"),
     ),
