@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import Engine, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from forvalg.compliance.alerts import AlertDesk
 from forvalg.compliance.transparency import TransparencyLog
 from forvalg.compliance.users import UserAdmin
 from forvalg.domain.clock import Clock, SystemClock
@@ -30,11 +31,13 @@ from forvalg.wall.cursors import Cursors
 from forvalg.wall.ledger import LedgerKeeper
 from forvalg.wall.policy import Policy
 from forvalg.wall.pseudonyms import Pseudonymiser
+from forvalg.wholesale.casework import Casework
 from forvalg.wholesale.events import EventFeed
 from forvalg.wholesale.ids import new_order_id
 from forvalg.wholesale.operators import OperatorAdmin
 from forvalg.wholesale.orders import OrderDesk
 from forvalg.wholesale.processing import OrderProcessor
+from forvalg.wholesale.work_items import WorkDesk
 
 PSEUDONYM_KEY_FILE = "pseudonym.key"
 
@@ -63,6 +66,9 @@ class Services:
     keeper: LedgerKeeper
     transparency: TransparencyLog
     users: UserAdmin
+    work: WorkDesk
+    casework: Casework
+    alerts: AlertDesk
 
     def close(self) -> None:
         self.engine.dispose()
@@ -183,6 +189,9 @@ def bootstrap(
         keeper=keeper,
         transparency=TransparencyLog(wall=wall, keeper=keeper),
         users=UserAdmin(wall),
+        work=WorkDesk(wall=wall, clock=clock),
+        casework=Casework(wall),
+        alerts=AlertDesk(wall),
     )
 
 

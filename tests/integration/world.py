@@ -168,6 +168,53 @@ class Operator:
 
 
 @dataclass
+class Staff:
+    """A staff user with an HTTP client; every request may state purpose, work item and a
+    break-glass justification, as the X-Forvalg-* headers."""
+
+    role: str
+    user_id: str
+    client: TestClient
+
+    @property
+    def principal(self) -> str:
+        return f"user:{self.user_id}"
+
+    def get(
+        self,
+        path: str,
+        *,
+        purpose: str | None = None,
+        work_item: str | None = None,
+        break_glass: str | None = None,
+        **params: Any,
+    ) -> httpx.Response:
+        headers = _stated(purpose, work_item, break_glass)
+        return cast(httpx.Response, self.client.get(path, headers=headers, params=params))
+
+    def open(self, purpose: str | None, **body: Any) -> httpx.Response:
+        """POST /v1/work-items."""
+        headers = _stated(purpose, None, None)
+        return cast(httpx.Response, self.client.post("/v1/work-items", json=body, headers=headers))
+
+    def opened(self, purpose: str, **body: Any) -> str:
+        """Open a work item that must be accepted; its id."""
+        response = self.open(purpose, **body)
+        assert response.status_code == 201, response.text
+        item_id: str = response.json()["id"]
+        return item_id
+
+
+def _stated(purpose: str | None, work_item: str | None, break_glass: str | None) -> dict[str, str]:
+    named = {
+        "X-Forvalg-Purpose": purpose,
+        "X-Forvalg-Work-Item": work_item,
+        "X-Forvalg-Break-Glass": break_glass,
+    }
+    return {k: v for k, v in named.items() if v is not None}
+
+
+@dataclass
 class World:
     services: Services
     clock: FixedClock
@@ -200,6 +247,10 @@ class World:
         registered = self.services.operators.add(operator_id, name, csc)
         token = registered.key.token
         return Operator(operator_id, name, csc, token, registered.key.key_id, self.client(token))
+
+    def add_staff(self, role: str, name: str | None = None) -> Staff:
+        user = self.services.users.add(name or f"someone in {role}", role)
+        return Staff(role, user.user_id, self.client(user.token))
 
     def process(self, as_of: datetime | None = None, **kwargs: Any) -> ProcessReport:
         return self.services.processor.process(as_of or self.clock.at, **kwargs)

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from forvalg.domain.orders import OrderType
 from forvalg.domain.reasons import ReasonCode
+from forvalg.domain.work_items import InvalidWorkItem
 from forvalg.wall import AccessDenied
 from forvalg.wholesale.orders import CancelRefused, IdempotencyConflict, OrderNotFound
 
@@ -115,6 +116,18 @@ def _reason(error: dict[str, Any]) -> str:
     return str(error.get("msg", "invalid"))
 
 
+_DENIED = {
+    ReasonCode.E_FORBIDDEN: "access denied; the denial is logged",
+    ReasonCode.E_PURPOSE_REQUIRED: (
+        "state X-Forvalg-Purpose and name the work item in X-Forvalg-Work-Item; "
+        "the denial is logged"
+    ),
+    ReasonCode.E_WORK_ITEM_MISMATCH: (
+        "the work item named is unknown, closed or does not cover this data; the denial is logged"
+    ),
+}
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -149,6 +162,15 @@ def install(app: FastAPI) -> None:
     async def _refused(_: Request, exc: CancelRefused) -> JSONResponse:
         return problem(409, exc.code, str(exc))
 
+    @app.exception_handler(InvalidWorkItem)
+    async def _invalid_item(_: Request, exc: InvalidWorkItem) -> JSONResponse:
+        return problem(
+            422,
+            ReasonCode.E_VALIDATION,
+            "the work item is incomplete",
+            errors=[{"pointer": f"/{exc.field}", "reason": str(exc)}],
+        )
+
     @app.exception_handler(AccessDenied)
     async def _denied(_: Request, exc: AccessDenied) -> JSONResponse:
-        return problem(403, ReasonCode.E_FORBIDDEN, "access denied; the denial is logged")
+        return problem(403, exc.code, _DENIED[exc.code])

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
+from forvalg.domain.lines import LineView
 from forvalg.domain.orders import CancelReason, Option, Order, OrderState, OrderType
+from forvalg.domain.work_items import WorkItem, WorkItemKind
 
 Number = Annotated[
     str,
@@ -176,3 +178,90 @@ class ConsistencyProofPublic(BaseModel):
     from_: int = Field(alias="from")
     to: int
     hashes: list[str] = Field(description="RFC 9162 §2.1.4 proof, base64")
+
+
+class WorkItemCreate(Strict):
+    kind: WorkItemKind = Field(description="fault_ticket, settlement_run, inquiry or audit")
+    summary: str = Field(min_length=1, max_length=2000)
+    lines: list[Number] = Field(default_factory=list, max_length=100)
+    operator: str | None = Field(default=None, max_length=32)
+    period: str | None = Field(default=None, pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+    due_at: AwareDatetime | None = None
+
+
+class WorkItemPublic(BaseModel):
+    id: str
+    kind: WorkItemKind
+    summary: str
+    lines: list[str]
+    operator: str | None
+    period: str | None
+    opened_by: str
+    opened_at: datetime
+    due_at: datetime | None
+    closed_at: datetime | None
+
+    @classmethod
+    def of(cls, item: WorkItem) -> WorkItemPublic:
+        return cls(
+            id=item.id,
+            kind=item.kind,
+            summary=item.summary,
+            lines=sorted(item.lines),
+            operator=item.operator_id,
+            period=item.period,
+            opened_by=item.opened_by,
+            opened_at=item.opened_at,
+            due_at=item.due_at,
+            closed_at=item.closed_at,
+        )
+
+
+class LinePublic(BaseModel):
+    """A line as the caller's view shows it: fields the view masks are absent (null)."""
+
+    number: str
+    preselected: bool
+    carrier_code: str | None
+    option: str | None
+    operator: str | None
+    operator_name: str | None
+    since: datetime | None
+    order_id: str | None
+    open_order: str | None
+    postcode: str | None
+    line_type: str | None
+    status: str | None
+
+    @classmethod
+    def of(cls, view: LineView) -> LinePublic:
+        return cls(
+            number=view.number,
+            preselected=view.preselected,
+            carrier_code=view.carrier_code,
+            option=view.option,
+            operator=view.operator_id,
+            operator_name=view.operator_name,
+            since=view.since,
+            order_id=view.order_id,
+            open_order=view.open_order,
+            postcode=view.postcode,
+            line_type=view.line_type,
+            status=view.status,
+        )
+
+
+class AlertPublic(BaseModel):
+    seq: int
+    at: datetime
+    kind: str
+    principal: str
+    purpose: str
+    work_item: str | None
+    category: str
+    reason: str
+
+
+class AlertList(BaseModel):
+    items: list[AlertPublic]
+    next_cursor: str | None

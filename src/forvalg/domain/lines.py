@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from forvalg.domain.numbers import national_number
@@ -76,3 +77,26 @@ def eligibility(line: Line | None) -> ReasonCode | None:
     if line.line_type not in ELIGIBLE_LINE_TYPES or line.wholesale_rented:
         return ReasonCode.E_LINE_NOT_ELIGIBLE
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class LineView:
+    """A line as one audience may see it; what the audience's view masks is None.
+
+    full (wholesale operations): everything below. routing (network provisioning): the
+    number, carrier selection code and option. status (the subscriber): whether the line
+    has preselection, with whom, which option and since when.
+    """
+
+    number: str
+    preselected: bool
+    carrier_code: str | None = None  # the CSC the exchange routes to
+    option: str | None = None
+    operator_id: str | None = None
+    operator_name: str | None = None
+    since: datetime | None = None
+    order_id: str | None = None  # the order that set up the current preselection
+    open_order: str | None = None  # an order on the line not yet completed
+    postcode: str | None = None
+    line_type: str | None = None
+    status: str | None = None

@@ -76,3 +76,63 @@ class WorkItem:
             if others:
                 return f"operator(s) {', '.join(others)} are not invoiced by {self.id}"
         return None
+
+
+class InvalidWorkItem(ValueError):
+    """A work item that cannot be opened; `field` names the field at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+# What each kind opened by staff must name, beyond a summary.
+NEEDS_LINES = frozenset({WorkItemKind.FAULT_TICKET})
+NEEDS_OPERATOR = frozenset({WorkItemKind.SETTLEMENT_RUN})
+NEEDS_PERIOD = frozenset({WorkItemKind.SETTLEMENT_RUN, WorkItemKind.INQUIRY})
+NEEDS_DEADLINE = frozenset({WorkItemKind.INQUIRY})
+MAX_LINES = 100
+_PERIOD = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+
+
+def new_work_item(
+    item_id: str,
+    kind: WorkItemKind,
+    *,
+    summary: str,
+    opened_by: str,
+    opened_at: datetime,
+    lines: Iterable[str] = (),
+    operator_id: str | None = None,
+    period: str | None = None,
+    due_at: datetime | None = None,
+) -> WorkItem:
+    """A new work item, or `InvalidWorkItem` naming the field that is missing or wrong.
+    Orders are work items by themselves and are not opened here."""
+    if kind is WorkItemKind.ORDER:
+        raise InvalidWorkItem("kind", "an order is a work item already: name its id")
+    summary = summary.strip()
+    if not summary or len(summary) > 2000:
+        raise InvalidWorkItem("summary", "the summary must be 1-2000 characters")
+    numbers = frozenset(lines)
+    if kind in NEEDS_LINES and not numbers:
+        raise InvalidWorkItem("lines", f"a {kind} names the lines it is about")
+    if len(numbers) > MAX_LINES:
+        raise InvalidWorkItem("lines", f"at most {MAX_LINES} lines per work item")
+    if kind in NEEDS_OPERATOR and not operator_id:
+        raise InvalidWorkItem("operator", f"a {kind} names the operator concerned")
+    if kind in NEEDS_PERIOD and not (period and _PERIOD.match(period)):
+        raise InvalidWorkItem("period", f"a {kind} names its period as YYYY-MM")
+    if kind in NEEDS_DEADLINE and (due_at is None or due_at <= opened_at):
+        raise InvalidWorkItem("due_at", f"a {kind} has a deadline in the future")
+    return WorkItem(
+        id=item_id,
+        kind=kind,
+        summary=summary,
+        opened_by=opened_by,
+        opened_at=opened_at,
+        lines=numbers,
+        operator_id=operator_id,
+        period=period,
+        due_at=due_at,
+    )

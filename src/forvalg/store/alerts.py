@@ -1,27 +1,14 @@
-"""Compliance alerts: raised by the wall on every denial and break-glass access."""
+"""Compliance alerts (domain/alerts.py), stored in the deciding transaction."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from forvalg.domain.alerts import Alert
 from forvalg.store.tables import compliance_alerts
-
-
-@dataclass(frozen=True, slots=True)
-class Alert:
-    at: datetime
-    kind: str  # denial | break_glass
-    principal: str
-    purpose: str
-    work_item: str | None
-    category: str
-    reason: str
-    seq: int = 0  # given by the store
 
 
 def add_alerts(session: Session, *, alerts: Sequence[Alert]) -> None:

@@ -24,13 +24,13 @@ from typing import NoReturn
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from forvalg.domain.alerts import Alert
 from forvalg.domain.categories import Category
 from forvalg.domain.clock import Clock
 from forvalg.domain.reasons import ReasonCode
 from forvalg.domain.work_items import WorkItem, WorkItemKind
 from forvalg.ledger.port import AccessEvent
 from forvalg.store import alerts as alert_store
-from forvalg.store.alerts import Alert
 from forvalg.store.ledger import SqlAccessLog
 from forvalg.wall.errors import Conflict
 from forvalg.wall.guarded import (

@@ -8,12 +8,13 @@ another operator's order is simply not there.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from forvalg.domain.categories import Category
 from forvalg.domain.lifecycle import Effects
-from forvalg.domain.lines import Line, eligibility
+from forvalg.domain.lines import Line, LineView, eligibility
 from forvalg.domain.notifications import FeedItem
 from forvalg.domain.operators import Operator
 from forvalg.domain.orders import Order, OrderState
@@ -28,7 +29,7 @@ from forvalg.store import outbox as outbox_store
 from forvalg.store import preselections as preselection_store
 from forvalg.store import users as user_store
 from forvalg.store.ledger import TreeHead
-from forvalg.wall.policy import Action, Scope
+from forvalg.wall.policy import Action, Scope, View
 
 if TYPE_CHECKING:
     from forvalg.wall.gateway import Guard, Permit
@@ -178,6 +179,46 @@ class GuardedLines:
         current = preselection_store.current(g.session, numbers=nums)
         holding = order_store.holding(g.session, numbers=nums)
         return {n: LineFacts(found.get(n), current.get(n), holding.get(n)) for n in nums}
+
+    def view(self, number: str) -> LineView:
+        """One line as the principal's view shows it; the mask is applied here, so what it
+        hides never leaves the wall. Each category shown is a decision of its own."""
+        g, subjects = self._g, [number]
+        routing = g.authorize(Action.READ, Category.ROUTING, subjects)
+        current = preselection_store.current(g.session, numbers=subjects).get(number)
+        operator = None
+        if current is not None:
+            g.authorize(Action.READ, Category.OPERATOR, subjects)
+            operator = operator_store.get_operators(g.session, ids=[current.operator_id]).get(
+                current.operator_id
+            )
+        view = LineView(number=number, preselected=current is not None)
+        if current is None or operator is None:
+            shown = view
+        elif routing.view is View.ROUTING:
+            shown = replace(view, carrier_code=operator.csc, option=current.option.value)
+        else:
+            shown = replace(
+                view,
+                carrier_code=operator.csc,
+                option=current.option.value,
+                operator_id=operator.id,
+                operator_name=operator.name,
+                since=current.valid_from,
+            )
+        if routing.view is not View.FULL:
+            return shown
+        for category in (Category.LINE, Category.SUBSCRIBER, Category.ORDER):
+            g.authorize(Action.READ, category, subjects)
+        line = line_store.get_lines(g.session, numbers=subjects).get(number)
+        return replace(
+            shown,
+            order_id=None if current is None else current.order_id,
+            open_order=order_store.holding(g.session, numbers=subjects).get(number),
+            postcode=None if line is None else line.postcode,
+            line_type=None if line is None else line.line_type.value,
+            status=None if line is None else line.status,
+        )
 
     def import_lines(self, items: Sequence[Line]) -> None:
         numbers = [li.number for li in items]

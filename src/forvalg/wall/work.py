@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from forvalg.domain.alerts import Alert
 from forvalg.domain.categories import Category
 from forvalg.domain.work_items import WorkItem, WorkItemKind, is_reference
 from forvalg.store import alerts as alert_store
 from forvalg.store import orders as order_store
 from forvalg.store import work_items as work_store
-from forvalg.store.alerts import Alert
 from forvalg.wall.policy import Action
 
 if TYPE_CHECKING:
