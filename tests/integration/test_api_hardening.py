@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from forvalg.api.signin import FAILURE_BURST
-from forvalg.wall import AccessDenied, Purpose
 from forvalg.domain.categories import Category
+from forvalg.wall import AccessDenied, Purpose
 from forvalg.wall.policy import Action
 from forvalg.wall.principals import Principal, PrincipalKind, operator_principal
 

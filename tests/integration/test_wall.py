@@ -75,7 +75,8 @@ def test_a_line_not_on_the_ticket_is_a_mismatch_ledgered_and_alerted(
     response = ops.get(f"/v1/staff/lines/{OTHER_LINE}", purpose=REPAIR, work_item=ticket)
 
     body = problem(response, 403, "E_WORK_ITEM_MISMATCH")
-    assert "alfatel" not in response.text and "1501" not in response.text
+    assert "alfatel" not in response.text
+    assert "1501" not in response.text
     assert "X-Forvalg-Work-Item" not in body["detail"]
     [denied] = decisions_of(world, ops, before)
     assert denied["decision"] == "deny"
@@ -169,7 +170,8 @@ def test_retail_gets_nothing_whatever_it_states(
 
     for response in tries:
         assert response.status_code == 403, response.text
-        assert "alfatel" not in response.text and "1501" not in response.text
+        assert "alfatel" not in response.text
+        assert "1501" not in response.text
     entries = decisions_of(world, retail, before)
     assert len(entries) == len(tries)
     assert all(e["decision"] == "deny" for e in entries)
@@ -187,7 +189,8 @@ def test_break_glass_reads_without_the_ticket_and_alerts_compliance(
     assert response.status_code == 200, response.text
     assert response.json()["operator"] == "alfatel"
     entries = decisions_of(world, ops, before)
-    assert entries and all(f"break-glass: {why}" in e["reason"] for e in entries)
+    assert entries
+    assert all(f"break-glass: {why}" in e["reason"] for e in entries)
     alerts = world.rows(tables.compliance_alerts)
     assert {a["kind"] for a in alerts} == {"break_glass"}
     assert len(alerts) == len(entries)
@@ -227,7 +230,8 @@ def test_work_items_are_opened_by_the_roles_that_own_them(world: World, alpha: O
     )
     assert inquiry.status_code == 201, inquiry.text
     item = inquiry.json()
-    assert item["id"].startswith("INQ-") and item["opened_by"] == regulator.principal
+    assert item["id"].startswith("INQ-")
+    assert item["opened_by"] == regulator.principal
     missing = regulator.open("regulatory_inspection", kind="inquiry", summary="no period")
     assert problem(missing, 422, "E_VALIDATION")["errors"][0]["pointer"] == "/period"
 
@@ -251,7 +255,8 @@ def test_work_items_are_opened_by_the_roles_that_own_them(world: World, alpha: O
         "E_PURPOSE_REQUIRED",
     )
     read = regulator.get(f"/v1/work-items/{item['id']}", purpose="regulatory_inspection")
-    assert read.status_code == 200 and read.json()["summary"] == item["summary"]
+    assert read.status_code == 200
+    assert read.json()["summary"] == item["summary"]
     refused = billing.get(f"/v1/work-items/{item['id']}", purpose="settlement")
     problem(refused, 403, "E_FORBIDDEN")
 
