@@ -25,11 +25,29 @@ def free_port() -> int:
         return port
 
 
-def get(port: int, path: str, token: str | None = None) -> tuple[int, str, bytes]:
+def get(
+    port: int, path: str, token: str | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, str, bytes]:
+    return send(port, "GET", path, token, headers=headers)
+
+
+def send(
+    port: int,
+    method: str,
+    path: str,
+    token: str | None = None,
+    *,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, str, bytes]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
-        headers = {} if token is None else {"Authorization": f"Bearer {token}"}
-        connection.request("GET", path, headers=headers)
+        sent = dict(headers or {})
+        if token is not None:
+            sent["Authorization"] = f"Bearer {token}"
+        if body is not None:
+            sent["Content-Type"] = "application/json"
+        connection.request(method, path, body=body, headers=sent)
         response = connection.getresponse()
         return response.status, response.getheader("content-type", ""), response.read()
     finally:

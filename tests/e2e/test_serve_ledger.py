@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from .helpers import Cli, query
-from .test_cli_serve import get, register_operator, served
+from .test_cli_serve import get, register_operator, send, served
 
 VERIFY = Path(sys.executable).parent / "forvalg-verify"
 
@@ -39,17 +39,31 @@ def test_proofs_served_over_http_verify_and_the_keeper_signs_by_itself(
             time.sleep(0.2)
         assert query(database, "SELECT count(*) FROM ledger_inbox") == [(0,)]
 
-        status, kind, note = get(port, "/v1/log/checkpoint", regulator)
+        # The regulator states its purpose and names its audit on every read.
+        inspecting = {"X-Forvalg-Purpose": "regulatory_inspection"}
+        status, _, opened = send(
+            port,
+            "POST",
+            "/v1/work-items",
+            regulator,
+            body=json.dumps({"kind": "audit", "summary": "witnessing the ledger"}).encode(),
+            headers=inspecting,
+        )
+        assert status == 201, opened
+        audit = json.loads(opened)["id"]
+        stated = inspecting | {"X-Forvalg-Work-Item": audit}
+        assert get(port, "/v1/log/checkpoint", regulator)[0] == 403  # E_PURPOSE_REQUIRED
+        status, kind, note = get(port, "/v1/log/checkpoint", regulator, stated)
         assert status == 200, note
         assert kind.startswith("text/plain")
         size = int(note.decode().split("\n")[1])
         (tmp_path / "checkpoint").write_bytes(note)
-        status, _, key = get(port, "/v1/log/key", regulator)
+        status, _, key = get(port, "/v1/log/key", regulator, stated)
         assert key.decode().strip() == initialised.ok("ledger", "key").last_line
         (tmp_path / "key.pub").write_bytes(key)
         for index in (0, size - 1):
             status, _, proof = get(
-                port, f"/v1/log/proof/inclusion?index={index}&size={size}", regulator
+                port, f"/v1/log/proof/inclusion?index={index}&size={size}", regulator, stated
             )
             assert status == 200, proof
             (tmp_path / "proof.json").write_bytes(proof)
@@ -63,17 +77,18 @@ def test_proofs_served_over_http_verify_and_the_keeper_signs_by_itself(
 
         # The regulator's witness, straight from the server: pin, then extend.
         url, state = f"http://127.0.0.1:{port}", tmp_path / "nkom"
-        witness = ("witness", "--state", state, "--key", tmp_path / "key.pub")
-        first = verify(*witness, "--url", url, "--token", regulator)
+        witness = ("witness", "--state", state, "--key", tmp_path / "key.pub", "--url", url)
+        witness += ("--work-item", audit)
+        first = verify(*witness, "--token", regulator)
         assert first.returncode == 0, first.stderr
         assert "first checkpoint pinned" in first.stdout
         assert get(port, "/v1/orders", operator)[0] == 200
-        second = verify(*witness, "--url", url, "--token", regulator)
+        second = verify(*witness, "--token", regulator)
         assert second.returncode == 0, second.stderr
         assert "extends size" in second.stdout
         # An operator's key opens nothing here; the witness says so and keeps its state.
         pinned = (state / "checkpoint").read_bytes()
-        refused = verify(*witness, "--url", url, "--token", operator)
+        refused = verify(*witness, "--token", operator)
         assert refused.returncode == 2
         assert "HTTP 403" in refused.stderr
         assert (state / "checkpoint").read_bytes() == pinned

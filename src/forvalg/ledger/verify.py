@@ -11,7 +11,7 @@ holds, 1 when something does not verify, 2 when an input cannot be read or parse
     forvalg-verify consistency --key K --previous OLD --checkpoint NEW --proof P.json
     forvalg-verify witness --state DIR --key K
                    (--checkpoint C [--proof P.json | --entries entries.jsonl]
-                    | --url BASE_URL --token TOKEN)
+                    | --url BASE_URL --token TOKEN --work-item AUD-... [--purpose P])
 """
 
 from __future__ import annotations
@@ -134,10 +134,24 @@ def check_consistency(args: argparse.Namespace) -> str:
     return f"OK: size {new.size} extends size {old.size}"
 
 
-def _fetch(url: str, token: str) -> bytes:
+Fetch = Callable[[str], bytes]
+
+
+def _server(base: str, token: str, purpose: str, work_item: str) -> Fetch:
+    """GET a path of the forvalg server as a staff user: the bearer token, the purpose
+    and the work item (an audit or inquiry) every staff read must state."""
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "X-Forvalg-Purpose": purpose,
+        "X-Forvalg-Work-Item": work_item,
+    }
+    return lambda path: _fetch(base + path, headers)
+
+
+def _fetch(url: str, headers: dict[str, str]) -> bytes:
     if not url.startswith(("http://", "https://")):
         raise InputError(f"{url}: only http and https URLs")
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})  # noqa: S310
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
             body: bytes = response.read()
@@ -158,13 +172,13 @@ def _proof_file(path: Path) -> Callable[[int, int], list[bytes]]:
     return fetch
 
 
-def _proof_url(base: str, token: str) -> Callable[[int, int], list[bytes]]:
+def _proof_url(get: Fetch) -> Callable[[int, int], list[bytes]]:
     def fetch(old: int, new: int) -> list[bytes]:
-        body = _fetch(f"{base}/v1/log/proof/consistency?from={old}&to={new}", token)
+        body = get(f"/v1/log/proof/consistency?from={old}&to={new}")
         try:
             return ConsistencyProof.from_json(json.loads(body)).hashes
         except ValueError as exc:
-            raise InputError(f"{base}: the consistency proof is not JSON ({exc})") from None
+            raise InputError(f"the consistency proof is not JSON ({exc})") from None
 
     return fetch
 
@@ -179,20 +193,24 @@ def _no_proof(old: int, new: int) -> list[bytes]:
 def check_witness(args: argparse.Namespace) -> str:
     verifier = _verifier(args.key)
     base = (args.url or "").rstrip("/")
-    if base and not args.token:
-        raise InputError("--url needs --token (a regulator or compliance credential)")
+    if base and not (args.token and args.work_item):
+        raise InputError(
+            "--url needs --token (a regulator or compliance credential) and --work-item "
+            "(the audit or inquiry this witnessing is for)"
+        )
+    get = _server(base, args.token, args.purpose, args.work_item) if base else None
     if args.checkpoint:
         note = _read(args.checkpoint, "checkpoint")
-    elif base:
-        note = _fetch(f"{base}/v1/log/checkpoint", args.token)
+    elif get:
+        note = get("/v1/log/checkpoint")
     else:
         raise InputError("give --checkpoint or --url")
     if args.proof:
         extension = by_proof(_proof_file(args.proof))
     elif args.entries:
         extension = by_entries(args.entries)
-    elif base:
-        extension = by_proof(_proof_url(base, args.token))
+    elif get:
+        extension = by_proof(_proof_url(get))
     else:
         extension = by_proof(_no_proof)
     seen = Witness(args.state, verifier).observe(note, extension)
@@ -244,6 +262,12 @@ def _parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentPars
     source.add_argument("--entries", type=Path, help="recompute from an export's entries")
     witness.add_argument("--url", help="the forvalg server, e.g. https://forvalg.example")
     witness.add_argument("--token", help="a regulator or compliance bearer token")
+    witness.add_argument("--work-item", help="with --url: the audit or inquiry (AUD-..., INQ-...)")
+    witness.add_argument(
+        "--purpose",
+        default="regulatory_inspection",
+        help="with --url: regulatory_inspection (default) or compliance_audit",
+    )
     return main, subs
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from forvalg.domain.notifications import FeedItem
 from forvalg.wall import Principal, Purpose, Wall
+from forvalg.wall.principals import UNSTATED
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,7 @@ class EventFeed:
         self._wall = wall
 
     def page(self, principal: Principal, *, after: int | None, limit: int) -> EventPage:
-        with self._wall.access(principal, Purpose.ORDER_MANAGEMENT) as guard:
+        """An operator's own feed (staff state nothing here and are refused)."""
+        with self._wall.access_for(principal, UNSTATED, Purpose.ORDER_MANAGEMENT) as guard:
             items = guard.outbox.events(after=after, limit=limit)
         return EventPage(items, items[-1].seq if items else after)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 
@@ -21,8 +22,8 @@ from forvalg.domain.orders import (
 )
 from forvalg.domain.reasons import ReasonCode
 from forvalg.domain.validation import OrderRules
-from forvalg.wall import Principal, Purpose, Wall
-from forvalg.wall.principals import system_job
+from forvalg.wall import Guard, Principal, Purpose, Wall
+from forvalg.wall.principals import UNSTATED, system_job
 from forvalg.wholesale.ids import new_order_id
 
 # The desk's own system job: sends the notices a cancel causes to other operators.
@@ -87,8 +88,19 @@ class OrderDesk:
         self._clock = clock
         self._ids = ids
 
+    def _desk(
+        self, principal: Principal, label: str | None = None
+    ) -> AbstractContextManager[Guard]:
+        """The desk is the operators'. Staff state nothing here, so they are refused
+        (E_PURPOSE_REQUIRED, ledgered) like anyone who names no work item."""
+        return self._wall.access_for(principal, UNSTATED, Purpose.ORDER_MANAGEMENT, label)
+
     def submit(
-        self, principal: Principal, request: OrderRequest, *, idempotency_key: str
+        self,
+        principal: Principal,
+        request: OrderRequest,
+        *,
+        idempotency_key: str,
     ) -> Submitted:
         """Accept a well-formed order as RECEIVED; business rules are checked in processing."""
         fingerprint = request.fingerprint()
@@ -106,7 +118,7 @@ class OrderDesk:
             target_order=request.target_order,
             cancel_reason=request.reason,
         )
-        with self._wall.access(principal, Purpose.ORDER_MANAGEMENT) as guard:
+        with self._desk(principal) as guard:
             placed = guard.orders.add(
                 order,
                 next_due_at=next_due_at(order, self._rules.calendar),
@@ -127,7 +139,7 @@ class OrderDesk:
         return Submitted(prior[0], replayed=True)
 
     def get(self, principal: Principal, order_id: str) -> Order:
-        with self._wall.access(principal, Purpose.ORDER_MANAGEMENT, f"order:{order_id}") as guard:
+        with self._desk(principal, f"order:{order_id}") as guard:
             order = guard.orders.get(order_id)
         if order is None:
             raise OrderNotFound(order_id)
@@ -142,7 +154,7 @@ class OrderDesk:
         cursor: int | None = None,
         limit: int = 50,
     ) -> OrderPage:
-        with self._wall.access(principal, Purpose.ORDER_MANAGEMENT) as guard:
+        with self._desk(principal) as guard:
             items, more = guard.orders.page(
                 state=state, number=number, before_seq=cursor, limit=limit
             )
@@ -151,7 +163,7 @@ class OrderDesk:
     def cancel(self, principal: Principal, order_id: str) -> Order:
         """Cancel an own open order; after the cut-off the answer is `E_TOO_LATE`."""
         refused: CancelRefused | None = None
-        with self._wall.access(principal, Purpose.ORDER_MANAGEMENT, f"order:{order_id}") as guard:
+        with self._desk(principal, f"order:{order_id}") as guard:
             order = guard.orders.get(order_id, lock=True)
             if order is not None:
                 desk = guard.delegate(ORDER_DESK, Purpose.PROVISIONING)
@@ -173,5 +185,5 @@ class OrderDesk:
 
     def eligibility(self, principal: Principal, number: str) -> ReasonCode | None:
         # The number is the subject (logged as a pseudonym), never part of the work item.
-        with self._wall.access(principal, Purpose.ORDER_MANAGEMENT, "eligibility-check") as guard:
+        with self._desk(principal, "eligibility-check") as guard:
             return guard.lines.eligibility(number)
