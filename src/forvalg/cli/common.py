@@ -13,6 +13,7 @@ from rich.console import Console
 from forvalg.bootstrap import DatabaseUnavailable, NotInitialised, Services, bootstrap
 from forvalg.domain.operators import InvalidOperator
 from forvalg.settings import InvalidSetting, Settings
+from forvalg.wall.policy import PolicyInvalid
 from forvalg.wholesale.inventory import BadInput
 from forvalg.wholesale.operators import OperatorExists, UnknownOperator
 
@@ -39,8 +40,8 @@ def services() -> Iterator[Services]:
     try:
         svc = bootstrap(settings())
         svc.check()
-    except (NotInitialised, DatabaseUnavailable) as exc:
-        raise fail(str(exc)) from None
+    except (NotInitialised, DatabaseUnavailable, PolicyInvalid) as exc:
+        raise fail(" ".join(str(exc).split())) from None
     try:
         yield svc
     except BadInput as exc:

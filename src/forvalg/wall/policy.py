@@ -128,7 +128,7 @@ class Policy:
             return _deny(f"policy error: {'; '.join(result.diagnostics.errors)}")
         if not result.allowed:
             if ids:
-                return _deny("forbidden by " + ", ".join(self._name(i) for i in ids))
+                return _deny("forbidden by " + self._names(ids))
             return _deny(
                 f"no permit for {q.action} {q.category} for purpose {q.purpose or '(none)'}"
                 f" with work item {q.work_item or '(none)'}"
@@ -141,11 +141,12 @@ class Policy:
             scope=Scope.ALL if Scope.ALL.value in scopes else Scope.OWN,
             view=View.FULL if View.FULL.value in views else View(min(views)),
             break_glass=q.break_glass and any("break_glass" in n for n in notes),
-            reason="granted by " + ", ".join(self._name(i) for i in ids),
+            reason="granted by " + self._names(ids),
         )
 
-    def _name(self, policy_id: str) -> str:
-        return self._annotations.get(policy_id, {}).get("id", policy_id)
+    def _names(self, policy_ids: list[str]) -> str:
+        """The deciding policies' @id names, sorted (Cedar reports them in no set order)."""
+        return ", ".join(sorted(self._annotations.get(i, {}).get("id", i) for i in policy_ids))
 
 
 def _deny(reason: str) -> Decision:

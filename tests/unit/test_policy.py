@@ -1,0 +1,180 @@
+"""The Cedar policy: it validates against its schema, default deny, retail gets nothing
+whatever it asks, masks and row filters come from the policy's annotations, and the
+decision cache can never outlive the policy that filled it."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import cedarpy
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from forvalg.domain.categories import Category
+from forvalg.domain.work_items import WorkItemKind
+from forvalg.wall.policy import (
+    POLICY_DIR,
+    POLICY_FILE,
+    ROLE_GROUPS,
+    SCHEMA_FILE,
+    Action,
+    Policy,
+    PolicyInvalid,
+    Question,
+    Scope,
+    View,
+)
+from forvalg.wall.principals import PrincipalKind, Purpose, StaffRole
+
+POLICY = Policy.load()
+POLICIES = (POLICY_DIR / POLICY_FILE).read_text()
+SCHEMA = (POLICY_DIR / SCHEMA_FILE).read_text()
+SYSTEM_ROLES = [
+    "cps_operator",
+    "order_processor",
+    "wholesale_admin",
+    "user_admin",
+    "ledger_clerk",
+    "compliance_reporter",
+    "subscriber",
+    "subscriber_desk",
+]
+ROLES = [r.value for r in StaffRole] + SYSTEM_ROLES
+RETAIL = sorted(ROLE_GROUPS)
+KINDS = ["", *(k.value for k in WorkItemKind)]
+PURPOSES = ["", *(p.value for p in Purpose)]
+
+
+def ask(
+    role: str,
+    category: Category,
+    *,
+    action: Action = Action.READ,
+    purpose: str = "",
+    work_item: str = "",
+    kind: PrincipalKind = PrincipalKind.STAFF,
+    break_glass: bool = False,
+) -> Question:
+    return Question(
+        frozenset({role}), kind.value, action, category, purpose, work_item, break_glass
+    )
+
+
+def test_the_shipped_policy_validates_against_its_schema() -> None:
+    result = cedarpy.validate_policies(POLICIES, SCHEMA)
+    assert result.validation_passed, [str(e) for e in result.errors]
+    assert POLICY.version.startswith("cedar:")
+
+
+def test_a_policy_that_does_not_validate_is_refused_with_cedars_error(tmp_path: Path) -> None:
+    (tmp_path / SCHEMA_FILE).write_text(SCHEMA)
+    (tmp_path / POLICY_FILE).write_text(POLICIES.replace("context.purpose", "context.purpse", 1))
+    with pytest.raises(PolicyInvalid, match=r"does not validate.*purpse"):
+        Policy.load(tmp_path)
+    (tmp_path / POLICY_FILE).write_text("permit (principal,")
+    with pytest.raises(PolicyInvalid, match="does not parse"):
+        Policy.load(tmp_path)
+    with pytest.raises(PolicyInvalid, match="cannot read"):
+        Policy.load(tmp_path / "nowhere")
+
+
+def test_the_version_is_the_content() -> None:
+    assert Policy(POLICIES, SCHEMA).version == POLICY.version
+    assert Policy(POLICIES + "\n// reviewed\n", SCHEMA).version != POLICY.version
+
+
+def test_default_deny() -> None:
+    nobody = [
+        Question(frozenset(), who.value, a, c, p, k, False)
+        for who, c, a, p, k in itertools.product(PrincipalKind, Category, Action, PURPOSES, KINDS)
+    ]
+    assert not any(POLICY.decide(q).allowed for q in nobody)
+    assert POLICY.decide(nobody[0]).reason.startswith("no permit for read")
+
+
+@pytest.mark.parametrize("role", RETAIL)
+def test_retail_is_refused_every_category_for_every_purpose_and_work_item(role: str) -> None:
+    allowed = [
+        q
+        for c, a, p, k, glass in itertools.product(Category, Action, PURPOSES, KINDS, (False, True))
+        if (q := ask(role, c, action=a, purpose=p, work_item=k, break_glass=glass))
+        and POLICY.decide(q).allowed
+    ]
+    assert allowed == []
+
+
+def test_no_staff_read_without_a_work_item() -> None:
+    for role, category, purpose in itertools.product(ROLES, Category, PURPOSES):
+        question = ask(role, category, purpose=purpose)
+        assert not POLICY.decide(question).allowed, question
+
+
+def test_marketing_and_sales_purposes_never_reach_cps_data() -> None:
+    for role, category, kind in itertools.product(ROLES, Category, KINDS):
+        if category.family != "cps":
+            continue
+        for purpose in ("marketing", "sales"):
+            for who in PrincipalKind:
+                question = ask(role, category, purpose=purpose, work_item=kind, kind=who)
+                assert not POLICY.decide(question).allowed, question
+
+
+def test_masks_and_row_filters_come_from_the_annotations() -> None:
+    network = POLICY.decide(
+        ask(
+            "network_provisioning",
+            Category.ROUTING,
+            purpose="provisioning",
+            work_item="fault_ticket",
+        )
+    )
+    assert (network.allowed, network.scope, network.view) == (True, Scope.ALL, View.ROUTING)
+    assert not POLICY.decide(
+        ask(
+            "network_provisioning",
+            Category.TRAFFIC,
+            purpose="settlement",
+            work_item="settlement_run",
+        )
+    ).allowed
+    operator = POLICY.decide(
+        ask("cps_operator", Category.ORDER, purpose="order_management", kind=PrincipalKind.OPERATOR)
+    )
+    assert (operator.scope, operator.view) == (Scope.OWN, View.FULL)
+    ops = POLICY.decide(
+        ask("wholesale_ops", Category.ROUTING, purpose="fault_repair", work_item="fault_ticket")
+    )
+    assert (ops.scope, ops.view, ops.break_glass) == (Scope.ALL, View.FULL, False)
+    glass = POLICY.decide(
+        ask("wholesale_ops", Category.ROUTING, purpose="fault_repair", break_glass=True)
+    )
+    assert (glass.allowed, glass.break_glass) == (True, True)
+    assert "wholesale-ops-break-glass" in glass.reason
+
+
+questions = st.builds(
+    Question,
+    roles=st.frozensets(st.sampled_from(ROLES), max_size=2),
+    kind=st.sampled_from([k.value for k in PrincipalKind]),
+    action=st.sampled_from(Action),
+    category=st.sampled_from(Category),
+    purpose=st.sampled_from(PURPOSES),
+    work_item=st.sampled_from(KINDS),
+    break_glass=st.booleans(),
+)
+
+
+@given(questions)
+def test_the_cache_answers_what_cedar_answers(question: Question) -> None:
+    assert POLICY.decide(question) == POLICY.evaluate(question)
+
+
+@given(questions)
+def test_a_changed_policy_never_serves_the_old_policys_allow(question: Question) -> None:
+    old = Policy(POLICIES, SCHEMA)
+    old.decide(question)  # warm the old policy's cache
+    stricter = Policy(POLICIES + "\nforbid (principal, action, resource);\n", SCHEMA)
+    assert not stricter.decide(question).allowed
+    assert stricter.version != old.version
