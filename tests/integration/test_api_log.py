@@ -21,7 +21,8 @@ from forvalg.wall.pseudonyms import Pseudonymiser
 from ..conftest import LEDGER_SIGNER, PSEUDONYM_KEY
 from .world import LINES, UNKNOWN_NUMBER, Operator, TestClient, World, problem, provide, transfer
 
-ROLES = ["regulator", "compliance_officer"]
+PURPOSES = {"regulator": "regulatory_inspection", "compliance_officer": "compliance_audit"}
+ROLES = list(PURPOSES)
 
 
 @dataclass
@@ -59,8 +60,16 @@ class Staff:
 
 
 def _staff(world: World, role: str, name: str = "Nkom tilsyn") -> Staff:
+    """A regulator or compliance user who has opened an audit and states it, with the
+    purpose, on every request."""
     user = world.services.users.add(name, role)
-    return Staff(user.user_id, role, world.client(user.token))
+    client = world.client(user.token)
+    stated = {"X-Forvalg-Purpose": PURPOSES[role]}
+    audit = {"kind": "audit", "summary": "reading the ledger"}
+    opened = client.post("/v1/work-items", json=audit, headers=stated)
+    assert opened.status_code == 201, opened.text
+    client.headers.update(stated | {"X-Forvalg-Work-Item": opened.json()["id"]})
+    return Staff(user.user_id, role, client)
 
 
 @pytest.fixture(params=ROLES)
@@ -118,16 +127,18 @@ def test_staff_can_read_all_five_endpoints(world: World, alpha: Operator, staff:
     assert len(entries) == n
     assert (inclusion["index"], inclusion["size"]) == (n - 1, n)
     assert (consistency["from"], consistency["to"]) == (1, n)
-    # Each read is an allowed ledger.access decision by this user, in the ledger itself.
+    # Each read is an allowed decision by this user, in the ledger itself: the entries are
+    # ledger.access, the checkpoint, key and proofs (hashes only) ledger.proof.
     reads = [
         e
         for e in world.access_log()
-        if e["principal"] == staff.principal and e["resource"] == "ledger.access"
+        if e["principal"] == staff.principal and e["resource"].startswith("ledger.")
     ]
-    assert len(reads) == 5
+    assert [e["resource"] for e in reads] == ["ledger.proof"] * 2 + ["ledger.access"] + [
+        "ledger.proof"
+    ] * 2
     assert {(e["decision"], e["action"]) for e in reads} == {("allow", "read")}
-    purpose = "regulatory_inspection" if staff.role == "regulator" else "compliance_audit"
-    assert {e["purpose"] for e in reads} == {purpose}
+    assert {e["purpose"] for e in reads} == {PURPOSES[staff.role]}
     assert {tuple(e["roles"]) for e in reads} == {(staff.role,)}
 
 
@@ -146,7 +157,7 @@ def test_checkpoint_covers_the_requests_own_entry(
     assert last["index"] == checkpoint.size - 1
     event = last["event"]
     assert event["principal"] == staff.principal
-    assert event["resource"] == "ledger.access"
+    assert event["resource"] == "ledger.proof"
     assert event["decision"] == "allow"
 
     # The next read is in the next checkpoint, and the one after that covers it too.
@@ -260,7 +271,8 @@ def test_an_operator_is_refused_and_the_refusal_is_logged(
     [event] = world.access_log(before)
     assert event["principal"] == "operator:alfatel"
     assert event["organisation"] == "alfatel"
-    assert event["resource"] == "ledger.access"
+    entries = path.startswith("/v1/log/entries")
+    assert event["resource"] == ("ledger.access" if entries else "ledger.proof")
     assert event["action"] == "read"
     assert event["decision"] == "deny"
     assert event["reason"]

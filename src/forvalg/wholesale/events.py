@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from forvalg.domain.notifications import FeedItem
 from forvalg.wall import Principal, Purpose, Wall
-from forvalg.wall.principals import UNSTATED
+from forvalg.wall.principals import UNSTATED, Statement
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,8 +19,14 @@ class EventFeed:
     def __init__(self, wall: Wall) -> None:
         self._wall = wall
 
-    def page(self, principal: Principal, *, after: int | None, limit: int) -> EventPage:
-        """An operator's own feed (staff state nothing here and are refused)."""
-        with self._wall.access_for(principal, UNSTATED, Purpose.ORDER_MANAGEMENT) as guard:
+    def page(
+        self,
+        principal: Principal,
+        *,
+        after: int | None,
+        limit: int,
+        stated: Statement = UNSTATED,
+    ) -> EventPage:
+        with self._wall.access_for(principal, stated, Purpose.ORDER_MANAGEMENT) as guard:
             items = guard.outbox.events(after=after, limit=limit)
         return EventPage(items, items[-1].seq if items else after)

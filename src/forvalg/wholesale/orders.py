@@ -23,7 +23,7 @@ from forvalg.domain.orders import (
 from forvalg.domain.reasons import ReasonCode
 from forvalg.domain.validation import OrderRules
 from forvalg.wall import Guard, Principal, Purpose, Wall
-from forvalg.wall.principals import UNSTATED, system_job
+from forvalg.wall.principals import UNSTATED, Statement, system_job
 from forvalg.wholesale.ids import new_order_id
 
 # The desk's own system job: sends the notices a cancel causes to other operators.
@@ -89,11 +89,11 @@ class OrderDesk:
         self._ids = ids
 
     def _desk(
-        self, principal: Principal, label: str | None = None
+        self, principal: Principal, stated: Statement, label: str | None = None
     ) -> AbstractContextManager[Guard]:
-        """The desk is the operators'. Staff state nothing here, so they are refused
-        (E_PURPOSE_REQUIRED, ledgered) like anyone who names no work item."""
-        return self._wall.access_for(principal, UNSTATED, Purpose.ORDER_MANAGEMENT, label)
+        """The desk is the operators'; anyone else is judged on what they stated (and
+        refused by the policy, the refusal ledgered)."""
+        return self._wall.access_for(principal, stated, Purpose.ORDER_MANAGEMENT, label)
 
     def submit(
         self,
@@ -101,6 +101,7 @@ class OrderDesk:
         request: OrderRequest,
         *,
         idempotency_key: str,
+        stated: Statement = UNSTATED,
     ) -> Submitted:
         """Accept a well-formed order as RECEIVED; business rules are checked in processing."""
         fingerprint = request.fingerprint()
@@ -118,7 +119,7 @@ class OrderDesk:
             target_order=request.target_order,
             cancel_reason=request.reason,
         )
-        with self._desk(principal) as guard:
+        with self._desk(principal, stated) as guard:
             placed = guard.orders.add(
                 order,
                 next_due_at=next_due_at(order, self._rules.calendar),
@@ -138,8 +139,8 @@ class OrderDesk:
             )
         return Submitted(prior[0], replayed=True)
 
-    def get(self, principal: Principal, order_id: str) -> Order:
-        with self._desk(principal, f"order:{order_id}") as guard:
+    def get(self, principal: Principal, order_id: str, stated: Statement = UNSTATED) -> Order:
+        with self._desk(principal, stated, f"order:{order_id}") as guard:
             order = guard.orders.get(order_id)
         if order is None:
             raise OrderNotFound(order_id)
@@ -153,17 +154,18 @@ class OrderDesk:
         number: str | None = None,
         cursor: int | None = None,
         limit: int = 50,
+        stated: Statement = UNSTATED,
     ) -> OrderPage:
-        with self._desk(principal) as guard:
+        with self._desk(principal, stated) as guard:
             items, more = guard.orders.page(
                 state=state, number=number, before_seq=cursor, limit=limit
             )
         return OrderPage(items, more)
 
-    def cancel(self, principal: Principal, order_id: str) -> Order:
+    def cancel(self, principal: Principal, order_id: str, stated: Statement = UNSTATED) -> Order:
         """Cancel an own open order; after the cut-off the answer is `E_TOO_LATE`."""
         refused: CancelRefused | None = None
-        with self._desk(principal, f"order:{order_id}") as guard:
+        with self._desk(principal, stated, f"order:{order_id}") as guard:
             order = guard.orders.get(order_id, lock=True)
             if order is not None:
                 desk = guard.delegate(ORDER_DESK, Purpose.PROVISIONING)
@@ -183,7 +185,9 @@ class OrderDesk:
             raise refused
         return order
 
-    def eligibility(self, principal: Principal, number: str) -> ReasonCode | None:
+    def eligibility(
+        self, principal: Principal, number: str, stated: Statement = UNSTATED
+    ) -> ReasonCode | None:
         # The number is the subject (logged as a pseudonym), never part of the work item.
-        with self._desk(principal, "eligibility-check") as guard:
+        with self._desk(principal, stated, "eligibility-check") as guard:
             return guard.lines.eligibility(number)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from forvalg.api import cursors
-from forvalg.api.deps import CurrentPrincipal, Svc
+from forvalg.api.deps import CurrentPrincipal, CurrentStatement, Svc
 from forvalg.api.routes.orders import ERRORS
 from forvalg.api.schemas import EventList
 
@@ -18,6 +18,7 @@ router = APIRouter(prefix="/v1/events", tags=["events"])
 def events(
     svc: Svc,
     operator: CurrentPrincipal,
+    stated: CurrentStatement,
     after: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> EventList:
@@ -25,7 +26,7 @@ def events(
     (`LOSS`: line and effective date, never the gaining operator; `LOSS_CANCELLED`).
     Pass `next_cursor` back as `after` to continue."""
     position = cursors.decode(svc.cursors, "e", operator, after, "after")
-    page = svc.feed.page(operator, after=position, limit=limit)
+    page = svc.feed.page(operator, after=position, limit=limit, stated=stated)
     items: list[dict[str, Any]] = [
         {
             "cursor": cursors.encode(svc.cursors, "e", operator, e.seq),

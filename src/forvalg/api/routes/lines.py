@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from forvalg.api.deps import CurrentPrincipal, Svc
+from forvalg.api.deps import CurrentPrincipal, CurrentStatement, Svc
 from forvalg.api.routes.orders import ERRORS
 from forvalg.api.schemas import Eligibility
 
@@ -20,10 +20,13 @@ router = APIRouter(prefix="/v1/lines", tags=["lines"])
     responses=ERRORS,
 )
 def eligibility(
-    svc: Svc, operator: CurrentPrincipal, number: Annotated[str, Path(pattern=r"^[0-9]{8}$")]
+    svc: Svc,
+    operator: CurrentPrincipal,
+    stated: CurrentStatement,
+    number: Annotated[str, Path(pattern=r"^[0-9]{8}$")],
 ) -> Eligibility:
     """Depends only on the line inventory; says nothing about preselection or who serves it."""
-    reason = svc.desk.eligibility(operator, number)
+    reason = svc.desk.eligibility(operator, number, stated)
     return Eligibility(
         eligible=reason is None, reason_code=None if reason is None else reason.value
     )

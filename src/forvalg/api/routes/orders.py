@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Path, Query, Response
 
 from forvalg.api import cursors
-from forvalg.api.deps import CurrentPrincipal, Svc
+from forvalg.api.deps import CurrentPrincipal, CurrentStatement, Svc
 from forvalg.api.problems import ApiProblem
 from forvalg.api.schemas import (
     CancelOtherCreate,
@@ -59,6 +59,7 @@ def _request(body: OrderCreate) -> OrderRequest:
 def place_order(
     svc: Svc,
     operator: CurrentPrincipal,
+    stated: CurrentStatement,
     response: Response,
     body: Annotated[OrderCreate, Body()],
     idempotency_key: Annotated[
@@ -75,7 +76,9 @@ def place_order(
             "the request is malformed",
             errors=[{"parameter": "Idempotency-Key", "reason": "required, 1-200 characters"}],
         )
-    submitted = svc.desk.submit(operator, _request(body), idempotency_key=idempotency_key)
+    submitted = svc.desk.submit(
+        operator, _request(body), idempotency_key=idempotency_key, stated=stated
+    )
     if submitted.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"/v1/orders/{submitted.order.id}"
@@ -85,15 +88,18 @@ def place_order(
 @router.get(
     "/{order_id}", summary="Read one own order", response_model=OrderPublic, responses=ERRORS
 )
-def get_order(svc: Svc, operator: CurrentPrincipal, order_id: OrderId) -> OrderPublic:
+def get_order(
+    svc: Svc, operator: CurrentPrincipal, stated: CurrentStatement, order_id: OrderId
+) -> OrderPublic:
     """Another operator's order is `404`, exactly like one that does not exist."""
-    return OrderPublic.of(svc.desk.get(operator, order_id))
+    return OrderPublic.of(svc.desk.get(operator, order_id, stated))
 
 
 @router.get("", summary="List own orders, newest first", response_model=OrderList, responses=ERRORS)
 def list_orders(
     svc: Svc,
     operator: CurrentPrincipal,
+    stated: CurrentStatement,
     state: OrderState | None = None,
     number: Annotated[str | None, Query(pattern=r"^[0-9]{8}$")] = None,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
@@ -105,6 +111,7 @@ def list_orders(
         number=number,
         cursor=cursors.decode(svc.cursors, "o", operator, cursor, "cursor"),
         limit=limit,
+        stated=stated,
     )
     return OrderList(
         items=[OrderPublic.of(o) for o in page.items],
@@ -118,7 +125,9 @@ def list_orders(
     response_model=OrderPublic,
     responses=ERRORS | {409: {"model": Problem, "description": "Past the cut-off (E_TOO_LATE)"}},
 )
-def cancel_order(svc: Svc, operator: CurrentPrincipal, order_id: OrderId) -> OrderPublic:
+def cancel_order(
+    svc: Svc, operator: CurrentPrincipal, stated: CurrentStatement, order_id: OrderId
+) -> OrderPublic:
     """Allowed while the order is open and, once committed, until 12:00 Oslo time on the
     working day before the due date; later the answer is `409 E_TOO_LATE`."""
-    return OrderPublic.of(svc.desk.cancel(operator, order_id))
+    return OrderPublic.of(svc.desk.cancel(operator, order_id, stated))
