@@ -17,6 +17,7 @@ from sqlalchemy import Engine, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from forvalg.compliance.alerts import AlertDesk
+from forvalg.compliance.subscribers import SubscriberDesk
 from forvalg.compliance.transparency import TransparencyLog
 from forvalg.compliance.users import UserAdmin
 from forvalg.domain.clock import Clock, SystemClock
@@ -69,6 +70,7 @@ class Services:
     work: WorkDesk
     casework: Casework
     alerts: AlertDesk
+    subscribers: SubscriberDesk
 
     def close(self) -> None:
         self.engine.dispose()
@@ -192,6 +194,7 @@ def bootstrap(
         work=WorkDesk(wall=wall, clock=clock),
         casework=Casework(wall),
         alerts=AlertDesk(wall),
+        subscribers=SubscriberDesk(wall=wall, keeper=keeper),
     )
 
 

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Fiel
 
 from forvalg.domain.lines import LineView
 from forvalg.domain.orders import CancelReason, Option, Order, OrderState, OrderType
+from forvalg.domain.subscribers import Channel
 from forvalg.domain.work_items import WorkItem, WorkItemKind
 
 Number = Annotated[
@@ -265,3 +266,43 @@ class AlertPublic(BaseModel):
 class AlertList(BaseModel):
     items: list[AlertPublic]
     next_cursor: str | None
+
+
+class CodeRequest(Strict):
+    number: Number
+    channel: Channel = Channel.LETTER
+
+
+class CodeRequested(BaseModel):
+    detail: str
+
+
+class SessionRequest(Strict):
+    number: Number
+    code: str = Field(pattern=r"^[0-9]{8}$", description="the 8-digit one-time code")
+
+
+class SessionPublic(BaseModel):
+    token: str = Field(description="Bearer token for /v1/subscriber/*, shown once")
+    request: str = Field(description="the subscriber request (work item) it serves")
+    expires_at: datetime
+
+
+class SubscriberLine(BaseModel):
+    number: str
+    preselected: bool
+    operator_name: str | None
+    option: str | None
+    since: datetime | None
+
+
+class Touch(BaseModel):
+    index: int
+    entry: dict[str, Any]
+    proof: InclusionProofPublic
+
+
+class AccessList(BaseModel):
+    checkpoint: str = Field(description="the signed checkpoint the proofs are against")
+    size: int
+    entries: list[Touch]

@@ -19,6 +19,9 @@ from forvalg.wall.credentials import Authenticator
 
 PROTECTED_PREFIX = "/v1/"
 PRINCIPAL = "principal"
+# A subscriber asks for a one-time code and trades it for a session without a token;
+# these are limited per client address like failed sign-ins.
+PUBLIC = frozenset({("POST", "/v1/subscriber/codes"), ("POST", "/v1/subscriber/sessions")})
 
 
 # Failed sign-ins per client address: each one is written to the access log, so a
@@ -42,6 +45,10 @@ class SignIn:
         client = str((scope.get("client") or ("unknown", 0))[0])
         if wait := self.failures.wait(client):
             await _too_many(send, wait)
+            return
+        if (scope["method"], scope["path"]) in PUBLIC:
+            self.failures.take(client)
+            await self.app(scope, receive, send)
             return
         principal = await to_thread.run_sync(self.authenticator.principal, bearer)
         if principal is None:

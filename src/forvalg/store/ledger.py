@@ -23,7 +23,8 @@ from datetime import datetime
 from typing import Any
 
 import rfc8785
-from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy import Connection, Engine, Insert, Table, func, insert, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from forvalg.ledger.entries import GENESIS_PREV, seal
@@ -36,12 +37,14 @@ from forvalg.ledger.merkle import (
     closed_by,
 )
 from forvalg.ledger.port import AccessEvent
-from forvalg.store.bulk import among, insert_values
+from forvalg.store.bulk import among, dialect_name, insert_values
 from forvalg.store.tables import (
     ledger_checkpoints,
     ledger_entries,
     ledger_heads,
     ledger_inbox,
+    ledger_subject_sets,
+    ledger_subjects,
 )
 
 SEQUENCER_LOCK = 0x66766C67  # "fvlg": one sequencer at a time on PostgreSQL
@@ -66,8 +69,14 @@ class SqlAccessLog:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def append(self, event: AccessEvent) -> None:
+    def append(self, event: AccessEvent, members: Sequence[str] = ()) -> None:
+        """Queue the event; `members` are a bulk decision's subjects (pseudonyms), kept
+        for the subject index since the entry names only their count and digest."""
         self._session.execute(insert(ledger_inbox), {"event": canonical(event)})
+        if members and event.subjects_digest:
+            digest = event.subjects_digest
+            rows = [{"pseudonym": m, "digest": digest} for m in members]
+            self._session.execute(_insert_new(self._session, ledger_subject_sets), rows)
 
 
 class StoredNodes:
@@ -163,7 +172,13 @@ class Sequencer:
             ).all()
             if not rows:
                 return 0
-            self._extend(connection, [r[1].encode() for r in rows], at)
+            first = self._extend(connection, [r[1].encode() for r in rows], at).size - len(rows)
+            keys = [
+                (key, idx)
+                for idx, (_, event) in enumerate(rows, first)
+                for key in subject_keys(json.loads(event))
+            ]
+            insert_values(connection, ledger_subjects, ("key", "idx"), keys)
             seqs = [r[0] for r in rows]
             connection.execute(
                 ledger_inbox.delete().where(among(connection, ledger_inbox.c.seq, seqs))
@@ -210,6 +225,41 @@ class Sequencer:
             insert(ledger_heads), {"size": new.size, "root": new.root, "integrated_at": at}
         )
         return new
+
+
+def subject_keys(event: Mapping[str, Any]) -> set[str]:
+    """The subject index's keys for an event: the pseudonyms it names, and the digest of
+    its subjects when it is a bulk decision (more than it names)."""
+    keys = set(event.get("subjects") or ())
+    digest = event.get("subjects_digest")
+    if digest and event.get("subject_count", 0) > len(keys):
+        keys.add(digest)
+    return keys
+
+
+def subject_entries(db: Db, *, pseudonym: str, size: int) -> list[tuple[int, str]]:
+    """(index, entry) of every entry below `size` that touched the subject: naming its
+    pseudonym, or deciding on a bulk set it is a member of."""
+    digests = select(ledger_subject_sets.c.digest).where(
+        ledger_subject_sets.c.pseudonym == pseudonym
+    )
+    indices = select(ledger_subjects.c.idx).where(
+        (ledger_subjects.c.key == pseudonym) | ledger_subjects.c.key.in_(digests),
+        ledger_subjects.c.idx < size,
+    )
+    rows = db.execute(
+        select(ledger_entries.c.idx, ledger_entries.c.entry)
+        .where(ledger_entries.c.idx.in_(indices))
+        .order_by(ledger_entries.c.idx)
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+def _insert_new(db: Db, table: Table) -> Insert:
+    """INSERT that skips rows whose key is there already."""
+    if dialect_name(db) == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
 
 
 def _missing(node: NodeId) -> bytes:

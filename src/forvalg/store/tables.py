@@ -284,4 +284,21 @@ ledger_checkpoints = Table(
     Column("note", Text, nullable=False),
 )
 
+# The subject index: which entries touched a subscriber's line. `key` is a pseudonym the
+# entry names, or the digest of a bulk decision's subjects; `ledger_subject_sets` keeps
+# the members of each bulk set. Outside the tree: the entries themselves are the record.
+ledger_subjects = Table(
+    "ledger_subjects",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("idx", BigInteger, primary_key=True),
+)
+
+ledger_subject_sets = Table(
+    "ledger_subject_sets",
+    metadata,
+    Column("pseudonym", String(64), primary_key=True),
+    Column("digest", String(64), primary_key=True),
+)
+
 LEDGER_TABLES = ("ledger_entries", "ledger_heads", "ledger_checkpoints")

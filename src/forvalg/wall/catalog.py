@@ -275,6 +275,18 @@ CATALOG: tuple[TableEntry, ...] = (
         ("signed_at", C.LEDGER_PROOF, "when it was signed"),
         ("note", C.LEDGER_PROOF, "the signed note"),
     ),
+    _table(
+        "ledger_subjects",
+        "The subject index: which entries touched a subject (outside the tree).",
+        ("key", C.ACCESS_LOG, "a pseudonym an entry names, or a bulk decision's digest"),
+        ("idx", C.ACCESS_LOG, "the entry"),
+    ),
+    _table(
+        "ledger_subject_sets",
+        "The members of each bulk decision's subject set, by pseudonym.",
+        ("pseudonym", C.ACCESS_LOG, "a subject's pseudonym"),
+        ("digest", C.ACCESS_LOG, "the digest of a bulk set it belongs to"),
+    ),
 )
 
 _BY_NAME = {t.name: t for t in CATALOG}

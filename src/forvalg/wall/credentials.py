@@ -1,17 +1,19 @@
-"""Bearer tokens: operator API keys (`fvg_<key id>_<secret>`) and staff tokens
-(`fvu_<user id>_<secret>`). Random, shown once, stored only as a SHA-256 hash."""
+"""Bearer tokens: operator API keys (`fvg_<key id>_<secret>`), staff tokens
+(`fvu_<user id>_<secret>`) and subscriber sessions (`fvs_<code id>_<secret>`). Random,
+shown once, stored only as a SHA-256 hash."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from forvalg.store import operators as operator_store
+from forvalg.store import subscribers as subscriber_store
 from forvalg.store import users as user_store
-from forvalg.wall.gateway import Wall
 from forvalg.wall.principals import (
     ANONYMOUS,
     Principal,
@@ -19,10 +21,15 @@ from forvalg.wall.principals import (
     StaffRole,
     operator_principal,
     staff_principal,
+    subscriber_principal,
 )
+
+if TYPE_CHECKING:
+    from forvalg.wall.gateway import Wall
 
 KEY_PREFIX = "fvg"
 USER_PREFIX = "fvu"
+SUBSCRIBER_PREFIX = "fvs"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +71,11 @@ class Authenticator:
                 if token.startswith(USER_PREFIX + "_"):
                     user = user_store.user_for_token(session, token_hash=hash_token(token))
                     found = user and staff_principal(user[0], StaffRole(user[1]))
+                elif token.startswith(SUBSCRIBER_PREFIX + "_"):
+                    request = subscriber_store.request_for_session(
+                        session, session_hash=hash_token(token), at=self._wall.clock.now()
+                    )
+                    found = subscriber_principal(request) if request else None
                 else:
                     key = operator_store.operator_for_key(session, key_hash=hash_token(token))
                     found = key and operator_principal(key[0])
@@ -92,7 +104,7 @@ def _key_id(token: str | None) -> str | None:
     if not token:
         return None
     parts = token.split("_", 2)
-    known = (KEY_PREFIX, USER_PREFIX)
+    known = (KEY_PREFIX, USER_PREFIX, SUBSCRIBER_PREFIX)
     if len(parts) == 3 and parts[0] in known and parts[1].isalnum() and len(parts[1]) <= 16:
         return parts[1]
     return "malformed"

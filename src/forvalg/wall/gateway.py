@@ -43,7 +43,8 @@ from forvalg.wall.guarded import (
 )
 from forvalg.wall.policy import Action, Policy, Question, Scope, View
 from forvalg.wall.principals import Principal, PrincipalKind, Purpose, Statement
-from forvalg.wall.pseudonyms import Pseudonymiser
+from forvalg.wall.pseudonyms import NO_SUBJECTS, Pseudonymiser, SubjectSet
+from forvalg.wall.subscribers import GuardedSubscribers
 from forvalg.wall.work import GuardedAlerts, GuardedWorkItems, resolve
 
 # Who must state a purpose and name a work item; operators act on their own rows and
@@ -163,10 +164,9 @@ class Wall:
         *,
         allowed: bool,
         reason: str,
-        subjects: Iterable[str] = (),
+        subjects: SubjectSet = NO_SUBJECTS,
         policy: Policy | None = None,
     ) -> AccessEvent:
-        count, digest, named = self.pseudonymiser.digest(subjects)
         return AccessEvent(
             at=self.clock.now(),
             principal=principal.id,
@@ -179,9 +179,9 @@ class Wall:
             decision="allow" if allowed else "deny",
             reason=reason,
             policy_version=(policy or self.policy).version,
-            subject_count=count,
-            subjects_digest=digest,
-            subjects=named,
+            subject_count=len(subjects.members),
+            subjects_digest=subjects.digest,
+            subjects=subjects.named,
         )
 
 
@@ -307,8 +307,9 @@ class Guard:
                 self._deny(
                     permit.action, permit.category, ReasonCode.E_WORK_ITEM_MISMATCH, why, subjects
                 )
-        event = self._event(permit.action, permit.category, True, reason, subjects)
-        SqlAccessLog(self.session).append(event)
+        named = self.wall.pseudonymiser.subjects(subjects)
+        event = self._event(permit.action, permit.category, True, reason, named)
+        SqlAccessLog(self.session).append(event, named.members if named.bulk else ())
         if permit.break_glass:
             alert_store.add_alerts(self.session, alerts=[_alert(event, "break_glass")])
 
@@ -320,7 +321,8 @@ class Guard:
         reason: str,
         subjects: Iterable[str] = (),
     ) -> NoReturn:
-        event = self._event(action, category, False, f"{code.value}: {reason}", subjects)
+        named = self.wall.pseudonymiser.subjects(subjects)
+        event = self._event(action, category, False, f"{code.value}: {reason}", named)
         self.denials.append(event)
         raise AccessDenied(event, code)
 
@@ -330,7 +332,7 @@ class Guard:
         category: Category,
         allowed: bool,
         reason: str,
-        subjects: Iterable[str],
+        subjects: SubjectSet,
     ) -> AccessEvent:
         return self.wall.event(
             self.principal,
@@ -388,6 +390,10 @@ class Guard:
     @property
     def alerts(self) -> GuardedAlerts:
         return GuardedAlerts(self)
+
+    @property
+    def subscribers(self) -> GuardedSubscribers:
+        return GuardedSubscribers(self)
 
 
 # PostgreSQL's deadlock_detected and serialization_failure: a concurrent writer won.

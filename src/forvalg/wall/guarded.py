@@ -288,6 +288,19 @@ class GuardedLedger:
         _within(ledger_store.head(self._g.session), new)
         return merkle.consistency_proof(ledger_store.StoredNodes(self._g.session), old, new)
 
+    def touching(self, number: str, *, size: int) -> list[tuple[int, str, list[bytes]]]:
+        """Every entry of the tree of `size` that touched the line, bulk decisions
+        included, each with its inclusion proof: (index, entry, audit path)."""
+        g, subjects = self._g, [number]
+        g.authorize(Action.READ, Category.ACCESS_LOG, subjects)
+        _within(ledger_store.head(g.session), size)
+        found = ledger_store.subject_entries(
+            g.session, pseudonym=g.wall.pseudonymiser.pseudonym(number), size=size
+        )
+        g.authorize(Action.READ, Category.LEDGER_PROOF, subjects)
+        nodes = ledger_store.StoredNodes(g.session)
+        return [(i, entry, merkle.inclusion_proof(nodes, i, size)) for i, entry in found]
+
     def see_checkpoint(self) -> None:
         """Reading the current checkpoint (tree size and root) is an access too."""
         self._g.authorize(Action.READ, Category.LEDGER_PROOF)

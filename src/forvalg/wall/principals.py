@@ -98,6 +98,26 @@ def system_job(name: str, role: str) -> Principal:
     return Principal(f"system:{name}", PrincipalKind.SYSTEM, INCUMBENT_WHOLESALE, frozenset({role}))
 
 
+SUBSCRIBER_ROLE = "subscriber"
+SUBSCRIBER_PREFIX = "subscriber:"
+
+
+def subscriber_principal(request_id: str) -> Principal:
+    """A subscriber who proved control of a line: named by the subscriber request (a work
+    item naming the line) their session serves, never by the number."""
+    return Principal(
+        SUBSCRIBER_PREFIX + request_id,
+        PrincipalKind.SUBSCRIBER,
+        "subscriber",
+        frozenset({SUBSCRIBER_ROLE}),
+    )
+
+
+def subscriber_statement(principal: Principal) -> Statement:
+    """A subscriber always acts for their own request."""
+    return Statement(Purpose.SUBSCRIBER_REQUEST, principal.id.removeprefix(SUBSCRIBER_PREFIX))
+
+
 ANONYMOUS = Principal("anonymous", PrincipalKind.ANONYMOUS, "unknown", frozenset())
 ORDER_PROCESSOR = system_job("order-processor", "order_processor")
 WHOLESALE_ADMIN = system_job("wholesale-admin", "wholesale_admin")
@@ -107,6 +127,13 @@ REPORTER = Principal(
     PrincipalKind.SYSTEM,
     INCUMBENT_COMPLIANCE,
     frozenset({"compliance_reporter"}),
+)
+# Sends subscribers their one-time codes and opens their requests.
+SUBSCRIBER_DESK = Principal(
+    "system:subscriber-desk",
+    PrincipalKind.SYSTEM,
+    INCUMBENT_COMPLIANCE,
+    frozenset({"subscriber_desk"}),
 )
 # `forvalg ledger checkpoint | export | prove`, run by compliance on the server.
 LEDGER_CLERK = Principal(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 
 # A ledger entry names each subject's pseudonym when it touches at most this many, so a
@@ -26,11 +27,31 @@ class Pseudonymiser:
     def _compute(self, subject: str) -> str:
         return hmac.new(self._key, subject.encode(), hashlib.sha256).hexdigest()
 
-    def digest(self, subjects: Iterable[str]) -> tuple[int, str | None, tuple[str, ...]]:
-        """(count, SHA-256 over the sorted pseudonyms, the pseudonyms themselves when
-        there are at most `NAMED_SUBJECTS`) for a set of subjects."""
-        names = sorted({self.pseudonym(s) for s in subjects})
+    def subjects(self, subjects: Iterable[str]) -> SubjectSet:
+        """The pseudonyms of a set of subjects, with their count and digest."""
+        names = tuple(sorted({self.pseudonym(s) for s in subjects}))
         if not names:
-            return 0, None, ()
-        named = tuple(names) if len(names) <= NAMED_SUBJECTS else ()
-        return len(names), hashlib.sha256("\n".join(names).encode()).hexdigest(), named
+            return NO_SUBJECTS
+        return SubjectSet(names, hashlib.sha256("\n".join(names).encode()).hexdigest())
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectSet:
+    """The subjects of one decision, by pseudonym, sorted; `digest` is SHA-256 over them
+    joined by newlines. A ledger entry names them when there are few (`named`), else only
+    their count and digest (a bulk decision); the store keeps the members of bulk sets
+    so a subscriber can still find every entry that touched their line."""
+
+    members: tuple[str, ...]
+    digest: str | None
+
+    @property
+    def named(self) -> tuple[str, ...]:
+        return self.members if len(self.members) <= NAMED_SUBJECTS else ()
+
+    @property
+    def bulk(self) -> bool:
+        return len(self.members) > NAMED_SUBJECTS
+
+
+NO_SUBJECTS = SubjectSet((), None)

@@ -1,0 +1,89 @@
+"""Subscriber transparency: a subscriber proves control of the line with a one-time code
+sent to it, then sees the line's preselection status and every ledger entry that touched
+it, bulk decisions included, each with an inclusion proof against a signed checkpoint."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from forvalg.domain.lines import LineView
+from forvalg.domain.subscribers import Channel
+from forvalg.ledger.merkle import leaf_hash
+from forvalg.ledger.wire import InclusionProof
+from forvalg.wall import Principal, Purpose, Wall
+from forvalg.wall.ledger import LedgerKeeper
+from forvalg.wall.principals import ANONYMOUS, SUBSCRIBER_DESK, subscriber_statement
+from forvalg.wall.subscribers import SubscriberSession
+
+
+@dataclass(frozen=True, slots=True)
+class Touch:
+    """One ledger entry that touched the line, with its audit path."""
+
+    entry: dict[str, Any]
+    proof: InclusionProof
+
+
+@dataclass(frozen=True, slots=True)
+class Accesses:
+    checkpoint: str  # the signed note the proofs are against
+    size: int
+    touches: list[Touch]
+
+
+class SubscriberDesk:
+    def __init__(self, *, wall: Wall, keeper: LedgerKeeper) -> None:
+        self._wall = wall
+        self._keeper = keeper
+
+    def request_code(self, number: str, channel: Channel) -> None:
+        """Send a one-time code to the line (if it is one); the caller learns nothing."""
+        with self._wall.access(SUBSCRIBER_DESK, Purpose.SUBSCRIBER_REQUEST, "one-time-code") as g:
+            g.subscribers.send_code(number, channel)
+
+    def open_session(self, number: str, code: str) -> SubscriberSession | None:
+        """A session for the line if the code is right; a wrong code is a ledgered
+        denial (a guessed line shows up in the access detector)."""
+        with self._wall.access(SUBSCRIBER_DESK, Purpose.SUBSCRIBER_REQUEST, "session") as g:
+            opened = g.subscribers.open_session(number, code)
+        if opened is None:
+            self._wall.record_now(
+                [
+                    self._wall.event(
+                        ANONYMOUS,
+                        Purpose.SUBSCRIBER_REQUEST,
+                        None,
+                        "authenticate",
+                        "subscriber",
+                        allowed=False,
+                        reason="E_AUTH: wrong, expired or spent one-time code",
+                        subjects=self._wall.pseudonymiser.subjects([number]),
+                    )
+                ]
+            )
+        return opened
+
+    def line(self, principal: Principal) -> LineView:
+        with self._wall.access_for(
+            principal, subscriber_statement(principal), Purpose.SUBSCRIBER_REQUEST
+        ) as guard:
+            [number] = guard.work_items.get().lines
+            return guard.lines.view(number)
+
+    def accesses(self, principal: Principal) -> Accesses:
+        """Every entry that touched the line up to a checkpoint signed now."""
+        self._keeper.integrate()
+        signed = self._keeper.checkpoint()
+        size = signed.checkpoint.size
+        with self._wall.access_for(
+            principal, subscriber_statement(principal), Purpose.SUBSCRIBER_REQUEST
+        ) as guard:
+            [number] = guard.work_items.get().lines
+            found = guard.ledger.touching(number, size=size)
+        touches = [
+            Touch(json.loads(entry), InclusionProof(i, size, leaf_hash(entry.encode()), path))
+            for i, entry, path in found
+        ]
+        return Accesses(signed.note, size, touches)
