@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from forvalg.domain.notifications import FeedItem
 from forvalg.wall import Principal, Purpose, Wall
 from forvalg.wall.principals import UNSTATED, Statement
+from forvalg.wholesale.orders import managing
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,6 @@ class EventFeed:
         limit: int,
         stated: Statement = UNSTATED,
     ) -> EventPage:
-        with self._wall.access_for(principal, stated, Purpose.ORDER_MANAGEMENT) as guard:
-            items = guard.outbox.events(after=after, limit=limit)
+        with self._wall.access_for(principal, managing(stated), Purpose.ORDER_MANAGEMENT) as g:
+            items = g.outbox.events(after=after, limit=limit)
         return EventPage(items, items[-1].seq if items else after)

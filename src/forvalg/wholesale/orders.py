@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 
 from forvalg.domain.clock import Clock
@@ -74,6 +74,12 @@ class OrderPage:
     next_cursor: int | None
 
 
+def managing(stated: Statement) -> Statement:
+    """What a request to the order desk states: its purpose is order management,
+    whatever else was claimed."""
+    return replace(stated, purpose=Purpose.ORDER_MANAGEMENT) if stated.purpose else stated
+
+
 class OrderDesk:
     def __init__(
         self,
@@ -91,9 +97,10 @@ class OrderDesk:
     def _desk(
         self, principal: Principal, stated: Statement, label: str | None = None
     ) -> AbstractContextManager[Guard]:
-        """The desk is the operators'; anyone else is judged on what they stated (and
-        refused by the policy, the refusal ledgered)."""
-        return self._wall.access_for(principal, stated, Purpose.ORDER_MANAGEMENT, label)
+        """The desk is the operators', and it serves one purpose: order management.
+        Staff who state their work are judged as doing that here, and refused by the
+        policy; staff who state nothing are told to (both ledgered)."""
+        return self._wall.access_for(principal, managing(stated), Purpose.ORDER_MANAGEMENT, label)
 
     def submit(
         self,

@@ -1,0 +1,226 @@
+"""The authorisation matrix: every route of the application × every kind of caller, with
+the outcome the wall must give. The rows are checked against the app's route table, so a
+new route cannot be added without deciding who may call it.
+
+Staff state their natural purpose and name a work item of their own (wholesale
+operations a fault ticket on the line, billing a settlement run, compliance and the
+regulator an audit); retail roles try the fault ticket with a retail purpose. Whatever
+the outcome, no answer to a retail role, an operator about another's order, or anyone
+without a credential carries a CPS fact.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+
+from forvalg.api.app import create_app
+from forvalg.bootstrap import Services
+from forvalg.wall.principals import StaffRole
+
+from .test_openapi import _api_routes
+from .world import Operator, TestClient, World, provide
+
+LINE = "22334455"
+STAFF = [r.value for r in StaffRole]
+CALLERS = ["anonymous", "own_operator", "other_operator", "subscriber", *STAFF]
+RETAIL = {"retail_sales", "retail_marketing", "retail_customer_service"}
+LEDGER = {"compliance_officer", "regulator"}
+PURPOSES = {
+    "wholesale_ops": "fault_repair",
+    "network_provisioning": "provisioning",
+    "wholesale_billing": "settlement",
+    "retail_sales": "sales",
+    "retail_marketing": "marketing",
+    "retail_customer_service": "fault_repair",
+    "compliance_officer": "compliance_audit",
+    "regulator": "regulatory_inspection",
+}
+
+
+@dataclass
+class Scene:
+    world: World
+    alpha: Operator
+    beta: Operator
+    order: dict[str, Any]
+    ticket: str
+    items: dict[str, str]  # staff role -> the work item it names
+    clients: dict[str, TestClient] = field(default_factory=dict)
+
+    def headers(self, caller: str) -> dict[str, str]:
+        if caller not in PURPOSES:
+            return {}
+        return {"X-Forvalg-Purpose": PURPOSES[caller], "X-Forvalg-Work-Item": self.items[caller]}
+
+    def fresh_order(self) -> str:
+        placed: str = self.alpha.order(provide("22334466"))["id"]
+        return placed
+
+
+def _default(status: int) -> dict[str, int]:
+    return dict.fromkeys(CALLERS, status)
+
+
+def _row(default: int, **cells: int) -> dict[str, int]:
+    """Every caller gets `default` except those named; anonymous is 401 unless named."""
+    return _default(default) | {"anonymous": 401} | cells
+
+
+OPERATORS_ONLY = _row(403, own_operator=200, other_operator=200)
+LEDGER_READ = _row(403, compliance_officer=200, regulator=200)
+SUBSCRIBER_ONLY = _row(403, subscriber=200)
+PUBLIC_CODE = _default(202)
+
+Call = Callable[[Scene, str], tuple[str, str, dict[str, Any] | None]]
+
+
+def _get(path: Callable[[Scene, str], str]) -> Call:
+    return lambda s, caller: ("GET", path(s, caller), None)
+
+
+def _work_item_body(caller: str) -> dict[str, Any]:
+    if caller == "wholesale_billing":
+        return {
+            "kind": "settlement_run",
+            "summary": "m",
+            "operator": "alfatel",
+            "period": "2026-11",
+        }
+    if caller in LEDGER:
+        return {"kind": "audit", "summary": "a look"}
+    return {"kind": "fault_ticket", "summary": "no tone", "lines": [LINE]}
+
+
+# (method, path template) -> (how to call it, expected status per caller)
+MATRIX: dict[tuple[str, str], tuple[Call, dict[str, int]]] = {
+    ("POST", "/v1/orders"): (
+        lambda s, c: ("POST", "/v1/orders", provide("22334477")),
+        _row(403, own_operator=201, other_operator=201),
+    ),
+    ("GET", "/v1/orders"): (_get(lambda s, c: "/v1/orders"), OPERATORS_ONLY),
+    ("GET", "/v1/orders/{order_id}"): (
+        _get(lambda s, c: f"/v1/orders/{s.order['id']}"),
+        _row(403, own_operator=200, other_operator=404),
+    ),
+    ("POST", "/v1/orders/{order_id}/cancel"): (
+        lambda s, c: ("POST", f"/v1/orders/{s.fresh_order()}/cancel", None),
+        _row(403, own_operator=200, other_operator=404),
+    ),
+    ("GET", "/v1/lines/{number}/eligibility"): (
+        _get(lambda s, c: f"/v1/lines/{LINE}/eligibility"),
+        OPERATORS_ONLY,
+    ),
+    ("GET", "/v1/events"): (_get(lambda s, c: "/v1/events"), OPERATORS_ONLY),
+    ("GET", "/v1/log/checkpoint"): (_get(lambda s, c: "/v1/log/checkpoint"), LEDGER_READ),
+    ("GET", "/v1/log/key"): (_get(lambda s, c: "/v1/log/key"), LEDGER_READ),
+    ("GET", "/v1/log/entries"): (_get(lambda s, c: "/v1/log/entries?start=0&end=2"), LEDGER_READ),
+    ("GET", "/v1/log/proof/inclusion"): (
+        _get(lambda s, c: "/v1/log/proof/inclusion?index=0&size=2"),
+        LEDGER_READ,
+    ),
+    ("GET", "/v1/log/proof/consistency"): (
+        _get(lambda s, c: "/v1/log/proof/consistency?from=1&to=2"),
+        LEDGER_READ,
+    ),
+    ("POST", "/v1/work-items"): (
+        lambda s, c: ("POST", "/v1/work-items", _work_item_body(c)),
+        _row(403, wholesale_ops=201, wholesale_billing=201, compliance_officer=201, regulator=201),
+    ),
+    ("GET", "/v1/work-items/{item_id}"): (
+        _get(lambda s, c: f"/v1/work-items/{s.items.get(c, s.ticket)}"),
+        _row(403, wholesale_ops=200, wholesale_billing=200, compliance_officer=200, regulator=200),
+    ),
+    ("GET", "/v1/staff/lines/{number}"): (
+        _get(lambda s, c: f"/v1/staff/lines/{LINE}"),
+        _row(403, wholesale_ops=200, network_provisioning=200),
+    ),
+    ("GET", "/v1/staff/orders/{order_id}"): (
+        _get(lambda s, c: f"/v1/staff/orders/{s.order['id']}"),
+        _row(403, wholesale_ops=200),
+    ),
+    ("GET", "/v1/compliance/alerts"): (
+        _get(lambda s, c: "/v1/compliance/alerts"),
+        _row(403, compliance_officer=200),
+    ),
+    ("POST", "/v1/subscriber/codes"): (
+        lambda s, c: ("POST", "/v1/subscriber/codes", {"number": LINE, "channel": "sms"}),
+        PUBLIC_CODE,
+    ),
+    ("POST", "/v1/subscriber/sessions"): (
+        lambda s, c: ("POST", "/v1/subscriber/sessions", {"number": LINE, "code": "00000000"}),
+        _default(401),  # public; a wrong code is refused whoever asks
+    ),
+    ("GET", "/v1/subscriber/line"): (_get(lambda s, c: "/v1/subscriber/line"), SUBSCRIBER_ONLY),
+    ("GET", "/v1/subscriber/accesses"): (
+        _get(lambda s, c: "/v1/subscriber/accesses"),
+        SUBSCRIBER_ONLY,
+    ),
+}
+
+
+def test_every_route_has_a_row_and_every_row_a_route(services: Services) -> None:
+    routes = {
+        (method, route.path)
+        for route in _api_routes(create_app(services).routes)
+        for method in route.methods or ()
+    }
+    assert routes == set(MATRIX), (
+        f"missing rows: {sorted(routes - set(MATRIX))}; rows without a route: "
+        f"{sorted(set(MATRIX) - routes)}"
+    )
+    for _, expected in MATRIX.values():
+        assert set(expected) == set(CALLERS)
+
+
+@pytest.fixture
+def scene(world: World, alpha: Operator, beta: Operator) -> Scene:
+    order = world.preselect(alpha, LINE)
+    staff = {role: world.add_staff(role) for role in STAFF}
+    ops = staff["wholesale_ops"]
+    ticket = ops.opened("fault_repair", kind="fault_ticket", summary="no tone", lines=[LINE])
+    items = dict.fromkeys(STAFF, ticket)
+    for role in ("wholesale_billing", "compliance_officer", "regulator"):
+        body = _work_item_body(role)
+        items[role] = staff[role].opened(PURPOSES[role], **body)
+    scene = Scene(world, alpha, beta, order, ticket, items)
+    scene.clients = {"anonymous": world.client()} | {r: s.client for r, s in staff.items()}
+    scene.clients |= {"own_operator": alpha.client, "other_operator": beta.client}
+    scene.clients["subscriber"] = _subscriber(world)
+    return scene
+
+
+def _subscriber(world: World) -> TestClient:
+    from .test_subscriber import session
+
+    return session(world, channel="sms")
+
+
+def _call(scene: Scene, caller: str, call: Call) -> httpx.Response:
+    method, path, body = call(scene, caller)
+    headers = scene.headers(caller)
+    if path == "/v1/orders" and method == "POST":
+        headers["Idempotency-Key"] = uuid.uuid4().hex
+    client = scene.clients[caller]
+    response: httpx.Response = client.request(method, path, json=body, headers=headers)
+    return response
+
+
+@pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda r: f"{r[0]} {r[1]}")
+def test_the_matrix(scene: Scene, route: tuple[str, str]) -> None:
+    call, expected = MATRIX[route]
+    outcomes = {caller: _call(scene, caller, call) for caller in CALLERS}
+
+    got = {caller: r.status_code for caller, r in outcomes.items()}
+    assert got == expected
+    secrets = {"alfatel", "Alfa Telecom", "1501", scene.order["id"]}
+    for caller, response in outcomes.items():
+        if caller in RETAIL | {"anonymous", "other_operator"}:
+            asked = str(response.request.url)  # echoing what the caller sent is no leak
+            leaked = {s for s in secrets if s in response.text and s not in asked}
+            assert not leaked, (caller, leaked, response.text)
