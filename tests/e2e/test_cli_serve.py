@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import forvalg.wall.policy
 from forvalg.bootstrap import bootstrap
 from forvalg.settings import Settings
 
@@ -127,3 +128,22 @@ def test_serve_answers_openapi_and_authenticates_operators(
 def test_serve_in_an_uninitialised_directory_fails_with_one_line(cli: Cli) -> None:
     result = cli.fails("serve", "--port", str(free_port()), timeout=60)
     assert "forvalg init" in result.error_line
+
+
+def test_a_policy_that_does_not_validate_stops_serve_with_cedars_error(
+    initialised: Cli, tmp_path: Path
+) -> None:
+    shipped = Path(forvalg.wall.policy.POLICY_DIR)
+    broken = tmp_path / "policy"
+    broken.mkdir()
+    (broken / "forvalg.cedarschema").write_text((shipped / "forvalg.cedarschema").read_text())
+    text = (shipped / "forvalg.cedar").read_text()
+    (broken / "forvalg.cedar").write_text(text.replace("context.purpose", "context.reason", 1))
+
+    result = initialised.with_env(FORVALG_POLICY_DIR=str(broken)).fails(
+        "serve", "--port", str(free_port()), timeout=60
+    )
+
+    assert "does not validate against the schema" in result.error_line
+    assert "reason" in result.error_line
+    assert result.stderr.count("\n") == 1
