@@ -108,7 +108,7 @@ LETTER_TEXT: dict[LetterTemplate, Template] = {
     LetterTemplate.SUBSCRIBER_CODE: Template(
         "Line $number: your code to see your line's preselection and who has looked at "
         "its data is $code. It works until $valid_until. If you did not ask for it, you "
-        "need do nothing."
+        "need do nothing: this message is sent for information only."
     ),
 }
 
