@@ -149,6 +149,11 @@ def seeded(database_url: str) -> str:
     return database_url
 
 
+def test_every_declared_table_has_a_zone_and_the_matrix_names_no_other() -> None:
+    assert set(PLACEMENT) == set(metadata.tables)
+    assert all(set(grants) <= set(PLACEMENT) for grants in GRANTS.values())
+
+
 @postgres_only
 def test_every_zone_holds_exactly_the_privileges_of_the_matrix(seeded: str) -> None:
     """The whole matrix, privilege by privilege, as the catalog records it: what is not

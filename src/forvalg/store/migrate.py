@@ -9,11 +9,12 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, MetaData, Table, create_engine
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.schema import SchemaConst
 
 from forvalg.store.tables import metadata
-from forvalg.store.zones import Zone, placed_metadata
+from forvalg.store.zones import PLACEMENT, Zone
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -59,7 +60,27 @@ def differences(engine: Engine) -> list[Any]:
         with plain.connect() as connection:
             options = {"include_schemas": True, "include_name": ours}
             context = MigrationContext.configure(connection, opts=options)
-            placed: list[Any] = compare_metadata(context, placed_metadata(metadata))
+            placed: list[Any] = compare_metadata(context, _placed(metadata))
             return placed
     finally:
         plain.dispose()
+
+
+def _placed(declared: MetaData) -> MetaData:
+    """A copy of `declared` with every table in its schema, as PostgreSQL holds them:
+    what the schema is compared against. A table not in `PLACEMENT` stays unqualified."""
+    # Indexes were named while their tables were in public; moving them kept the names.
+    convention: dict[str, Any] = dict(declared.naming_convention)
+    convention["column_0_label"] = _unqualified_label
+    placed = MetaData(naming_convention=convention)
+    for table in declared.sorted_tables:
+        table.to_metadata(
+            placed,
+            schema=PLACEMENT.get(table.name, SchemaConst.RETAIN_SCHEMA),
+            referred_schema_fn=lambda _t, _s, fk, _r: PLACEMENT.get(fk.referred_table.name),
+        )
+    return placed
+
+
+def _unqualified_label(index: Any, table: Table) -> str:
+    return f"{table.name}_{next(iter(index.columns)).name}"

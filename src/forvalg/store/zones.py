@@ -20,11 +20,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any, Final
+from typing import Final
 
-from sqlalchemy import Connection, MetaData, Table, text
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.schema import SchemaConst
 
 
 class Zone(StrEnum):
@@ -214,26 +213,6 @@ def drop_schemas(bind: Connection) -> None:
     """Drop the (by now empty) schemas; the roles stay, other databases share them."""
     if bind.dialect.name == "postgresql":
         _run(bind, *(f"DROP SCHEMA IF EXISTS {_ident(zone)} RESTRICT" for zone in Zone))
-
-
-def placed_metadata(metadata: MetaData) -> MetaData:
-    """A copy of `metadata` with every table in its schema, as PostgreSQL holds them:
-    what the schema is compared against. A table not in `PLACEMENT` stays unqualified."""
-    # Indexes were named while their tables were in public; moving them kept the names.
-    convention: dict[str, Any] = dict(metadata.naming_convention)
-    convention["column_0_label"] = _unqualified_label
-    placed = MetaData(naming_convention=convention)
-    for table in metadata.sorted_tables:
-        table.to_metadata(
-            placed,
-            schema=PLACEMENT.get(table.name, SchemaConst.RETAIN_SCHEMA),
-            referred_schema_fn=lambda _t, _s, fk, _r: PLACEMENT.get(fk.referred_table.name),
-        )
-    return placed
-
-
-def _unqualified_label(index: Any, table: Table) -> str:
-    return f"{table.name}_{next(iter(index.columns)).name}"
 
 
 def _owned_sequences(bind: Connection, table: str) -> list[str]:
