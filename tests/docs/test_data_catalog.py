@@ -15,6 +15,7 @@ from sqlalchemy import Connection, create_engine, inspect, text
 from forvalg.domain.categories import Category
 from forvalg.store.engine import make_engine
 from forvalg.store.tables import metadata
+from forvalg.store.zones import PLACEMENT
 from forvalg.wall import catalog
 
 DOC = Path(__file__).parents[2] / "docs" / "DATA-CATALOG.md"
@@ -36,7 +37,8 @@ def differences(actual: Columns) -> str:
 
 def migrated_columns(connection: Connection) -> Columns:
     """Every column of every table and view in every non-system schema, named as the
-    catalog names tables: bare in the default schema, `schema.table` elsewhere."""
+    catalog names tables: bare in the default schema or in its zone's schema on
+    PostgreSQL (store/zones.py), `schema.table` anywhere else."""
     inspector = inspect(connection)
     found: Columns = set()
     for schema in inspector.get_schema_names():
@@ -48,7 +50,8 @@ def migrated_columns(connection: Connection) -> Columns:
         for name in names:
             if name in NOT_APPLICATION:
                 continue
-            qualified = name if schema == inspector.default_schema_name else f"{schema}.{name}"
+            home = (inspector.default_schema_name, PLACEMENT.get(name))
+            qualified = name if schema in home else f"{schema}.{name}"
             found |= {(qualified, c["name"]) for c in inspector.get_columns(name, schema)}
     return found
 

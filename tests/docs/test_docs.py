@@ -1,4 +1,5 @@
-"""Docs that tests keep true: the CLI page, the reason codes, the operator API page."""
+"""Docs that tests keep true: the CLI page, the reason codes, the operator API page,
+the database zones' privilege matrix."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import typer.main
 from forvalg.api.app import create_app
 from forvalg.cli.main import create_cli
 from forvalg.domain.reasons import DESCRIPTIONS, ReasonCode
+from forvalg.store.zones import GRANTS, OWN_ROWS, PLACEMENT, Privilege, Zone
 
 DOCS = Path(__file__).parents[2] / "docs"
 
@@ -52,3 +54,22 @@ def test_every_route_has_a_summary_and_is_in_the_operator_api_page(services: Any
     for method, path, operation in operations:
         assert operation.get("summary"), f"{method} {path} has no summary"
         assert f"`{method} {path}`" in text, f"{method} {path} is not on OPERATOR-API.md"
+
+
+def test_the_database_zones_matrix_in_security_md_is_the_one_granted() -> None:
+    text = (DOCS / "SECURITY.md").read_text()
+    section = text.split("## Database zones (PostgreSQL)")[1].split("\n## ")[0]
+    header = re.search(r"^\| table \| schema \|(.+)\|$", section, re.M)
+    assert header is not None
+    zones = [Zone(name) for name in re.findall(r"`(forvalg_\w+)`", header.group(1))]
+    assert zones == list(Zone)
+    rows = re.findall(r"^\| `(\w+)` \| `(\w+)` \|(.+)\|$", section, re.M)
+    assert sorted(table for table, _, _ in rows) == sorted(PLACEMENT)
+    for table, schema, cells in rows:
+        assert PLACEMENT[table] == schema, table
+        for zone, cell in zip(zones, cells.split("|"), strict=True):
+            granted = GRANTS[zone].get(table, frozenset())
+            documented = [] if cell.strip() == "–" else cell.replace("(own rows)", "").split()
+            assert documented == [p.value for p in Privilege if p in granted], (table, zone)
+            own = zone is Zone.API and table in OWN_ROWS and bool(granted)
+            assert ("(own rows)" in cell) == own, (table, zone, cell)

@@ -7,12 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from forvalg.store.engine import make_engine
-from forvalg.store.migrate import downgrade, upgrade
+from forvalg.store.migrate import differences, downgrade, upgrade
 from forvalg.store.tables import metadata
 
 
@@ -38,9 +36,8 @@ def test_head_matches_the_declared_tables(empty_database: str) -> None:
     engine = make_engine(empty_database)
     try:
         upgrade(engine)
-        with engine.connect() as connection:
-            differences = compare_metadata(MigrationContext.configure(connection), metadata)
-        assert differences == []
+        # On PostgreSQL each table in its zone's schema, and nothing left in public.
+        assert differences(engine) == []
     finally:
         engine.dispose()
 

@@ -4,24 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from forvalg.store.zones import SEARCH_PATH
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for SQLite (WAL, immediate transactions) or PostgreSQL (psycopg 3)."""
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    if url.startswith("sqlite"):
+
+def make_engine(url: str | URL, **kwargs: Any) -> Engine:
+    """An engine for SQLite (WAL, immediate transactions) or PostgreSQL (psycopg 3).
+
+    On PostgreSQL every connection's search path names the zones' schemas, so the
+    application's unqualified table names resolve wherever the tables live (in `public`
+    before migration 0005, in the zones' schemas after it; store/zones.py)."""
+    url = make_url(url)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    if url.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _sqlite_pragmas(engine)
         return engine
+    # Options given in the URL are kept; ours come after, so the search path is ours.
+    given = url.query.get("options", ())
+    options = [given] if isinstance(given, str) else list(given)
+    connect_args = dict(kwargs.pop("connect_args", {}))
+    connect_args["options"] = " ".join([*options, f"-c search_path={SEARCH_PATH}"])
     kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 20)
     # No pre-ping (a round trip per checkout); connections are recycled hourly instead,
     # and one that died is invalidated by SQLAlchemy on its first error.
     kwargs.setdefault("pool_recycle", 3600)
-    return create_engine(url, **kwargs)
+    return create_engine(url, connect_args=connect_args, **kwargs)
 
 
 def _sqlite_pragmas(engine: Engine) -> None:

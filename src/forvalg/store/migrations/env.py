@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
 
+from forvalg.store.engine import make_engine
 from forvalg.store.tables import metadata
 
 config = context.config
 engine = config.attributes.get("engine")
 if not isinstance(engine, Engine):
-    engine = create_engine(config.get_main_option("sqlalchemy.url") or "sqlite://")
+    engine = make_engine(config.get_main_option("sqlalchemy.url") or "sqlite://")
 
 with engine.connect() as connection:
     context.configure(
