@@ -305,11 +305,23 @@ def test_the_api_role_writes_only_its_own_operators_rows(seeded: str) -> None:
             "VALUES ('o-b1', 'CANCELLED', now(), now())",
         )
         assert "row-level security" in message
+        # UPDATE (and so a locked read, for a cancel) reaches the operator's own orders
+        # only, and cannot hand one to another operator.
+        as_operator(c, A)
+        locked = column(c, "SELECT operator_id FROM orders FOR UPDATE")
+        assert locked
+        assert set(locked) == {A}
+        touched = c.execute(
+            text("UPDATE orders SET state = 'CANCELLED' WHERE operator_id = :op"), {"op": B}
+        )
+        assert touched.rowcount == 0
+        c.rollback()
+        as_operator(c, A)
+        message = refused(c, "UPDATE orders SET operator_id = :op", {"op": B})
+        assert "row-level security" in message
         for sql in (
-            "UPDATE orders SET state = 'CANCELLED'",
             "DELETE FROM orders",
             "DELETE FROM order_history",
-            "SELECT * FROM orders FOR UPDATE",  # a locked read needs UPDATE
             "UPDATE operators SET agreement_active = false",
             "INSERT INTO operator_events (operator_id, type, number, at, payload, recorded_at) "
             "VALUES ('alfatel', 'STATE', '1', now(), '{}', now())",

@@ -37,6 +37,7 @@ from forvalg.ledger.merkle import (
     closed_by,
 )
 from forvalg.ledger.port import AccessEvent
+from forvalg.store import zones
 from forvalg.store.bulk import among, dialect_name, insert_values
 from forvalg.store.tables import (
     ledger_checkpoints,
@@ -46,6 +47,7 @@ from forvalg.store.tables import (
     ledger_subject_sets,
     ledger_subjects,
 )
+from forvalg.store.zones import Zone
 
 SEQUENCER_LOCK = 0x66766C67  # "fvlg": one sequencer at a time on PostgreSQL
 BATCH = 1000
@@ -199,6 +201,7 @@ class Sequencer:
 
     def _lock(self, connection: Connection) -> None:
         if self._postgres:
+            zones.enter(connection, Zone.COMPLIANCE)  # the ledger is compliance's zone
             connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEQUENCER_LOCK})
             connection.execute(text("SELECT set_config('forvalg.ledger_sequencer', 'on', true)"))
 

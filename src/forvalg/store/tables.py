@@ -226,6 +226,8 @@ compliance_alerts = Table(
     Column("category", String(40), nullable=False),
     Column("reason", Text, nullable=False),
     Column("acknowledged_at", UtcDateTime, nullable=True),
+    # Zones may insert but not read it back: no RETURNING of the new key.
+    implicit_returning=False,
 )
 
 # A subscriber proves control of a line with a one-time code sent to it (a letter or an
@@ -253,6 +255,8 @@ ledger_inbox = Table(
     metadata,
     Column("seq", Serial, primary_key=True, autoincrement=True),
     Column("event", Text, nullable=False),  # canonical JSON (RFC 8785)
+    # Zones may insert but not read it back: no RETURNING of the new key.
+    implicit_returning=False,
 )
 
 ledger_entries = Table(
@@ -299,6 +303,8 @@ ledger_subject_sets = Table(
     metadata,
     Column("pseudonym", String(64), primary_key=True),
     Column("digest", String(64), primary_key=True),
+    # Zones may insert but not read it back: no RETURNING of the new key.
+    implicit_returning=False,
 )
 
 LEDGER_TABLES = ("ledger_entries", "ledger_heads", "ledger_checkpoints")

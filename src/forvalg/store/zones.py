@@ -83,7 +83,8 @@ _WORK = {"work_items": _SI, "work_item_lines": _SI}
 # DELETE is granted only where the code deletes: the sequencer empties the inbox.
 GRANTS: Final[Mapping[Zone, Mapping[str, frozenset[Privilege]]]] = {
     Zone.API: {
-        "orders": _SI,
+        # UPDATE on its own rows: an operator's cancel locks its order (FOR UPDATE).
+        "orders": _SIU,
         "order_history": _SI,
         "operator_events": _S,
         "lines": _S,

@@ -31,7 +31,9 @@ from forvalg.domain.reasons import ReasonCode
 from forvalg.domain.work_items import WorkItem, WorkItemKind
 from forvalg.ledger.port import AccessEvent
 from forvalg.store import alerts as alert_store
+from forvalg.store import zones
 from forvalg.store.ledger import SqlAccessLog
+from forvalg.store.zones import Zone
 from forvalg.wall.errors import Conflict
 from forvalg.wall.guarded import (
     GuardedLedger,
@@ -42,11 +44,12 @@ from forvalg.wall.guarded import (
     GuardedUsers,
 )
 from forvalg.wall.policy import Action, Policy, Question, Scope, View
-from forvalg.wall.principals import Principal, PrincipalKind, Purpose, Statement
+from forvalg.wall.principals import Principal, PrincipalKind, Purpose, Statement, zone_of
 from forvalg.wall.pseudonyms import NO_SUBJECTS, Pseudonymiser, SubjectSet
 from forvalg.wall.subscribers import GuardedSubscribers
 from forvalg.wall.work import GuardedAlerts, GuardedWorkItems, resolve
 
+ZONE_KEY = "forvalg.zone"  # Session.info: the zone this unit of work entered
 # Who must state a purpose and name a work item; operators act on their own rows and
 # system jobs name their batch.
 BOUND = frozenset({PrincipalKind.STAFF, PrincipalKind.SUBSCRIBER})
@@ -104,7 +107,7 @@ class Wall:
             opening=opening,
         )
         try:
-            yield guard
+            yield guard.begin()
             session.commit()
         except (IntegrityError, OperationalError) as exc:
             session.rollback()
@@ -252,9 +255,27 @@ class Guard:
         self.record(permit, subjects, operators)
         return permit
 
+    def begin(self) -> Guard:
+        """Resolve the work item named (with the wall's own rights: resolving it is part
+        of deciding), then act in the principal's database zone to the end of the
+        transaction (PostgreSQL; the API's zone sees only the operator's own rows)."""
+        _ = self.item
+        self._enter_zone()
+        return self
+
+    def _enter_zone(self) -> None:
+        """Every decision is made, and its data touched, in the principal's own zone
+        (again, after a delegate worked in its own in the same transaction)."""
+        zone = zone_of(self.principal)
+        if self.session.info.get(ZONE_KEY) is not zone:
+            operator = self.principal.organisation if zone is Zone.API else None
+            zones.enter(self.session, zone, operator=operator)
+            self.session.info[ZONE_KEY] = zone
+
     def permit(self, action: Action, category: Category) -> Permit:
         """Decide; a denial is recorded and raised. An allow must be `record`ed, with the
-        subjects actually touched, before the unit of work ends."""
+        subjects actually touched, before the unit of work ends. The work item is
+        resolved when the unit of work began (`begin`)."""
         kind = ""
         if self.bound:
             if self.purpose is None or not (self.work_item or self.break_glass or self.opening):
@@ -276,6 +297,7 @@ class Guard:
                         f"no open work item {self.work_item!r}",
                     )
                 kind = item.kind.value
+        self._enter_zone()
         question = Question(
             roles=self.principal.roles,
             kind=self.principal.kind.value,
@@ -357,7 +379,7 @@ class Guard:
             purpose,
             f"on-behalf-of:{self.principal.id}",
             denials=self.denials,  # one list: the unit of work records the delegate's too
-        )
+        ).begin()
 
     @property
     def orders(self) -> GuardedOrders:

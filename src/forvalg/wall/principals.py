@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from forvalg.store.zones import Zone
+
 INCUMBENT_WHOLESALE = "incumbent:wholesale"
 INCUMBENT_COMPLIANCE = "incumbent:compliance"
 REGULATOR = "regulator"
@@ -62,6 +64,29 @@ _ORGANISATIONS = {
 }
 
 
+# The database zone each role works in (PostgreSQL; store/zones.py). A unit of work
+# enters its principal's zone before it touches a table, so a wrong query in the code
+# finds only what that zone may see.
+_ZONES = {
+    "cps_operator": Zone.API,
+    StaffRole.WHOLESALE_OPS: Zone.WHOLESALE,
+    StaffRole.NETWORK_PROVISIONING: Zone.WHOLESALE,
+    "order_processor": Zone.WHOLESALE,
+    "wholesale_admin": Zone.WHOLESALE,
+    StaffRole.WHOLESALE_BILLING: Zone.BILLING,
+    StaffRole.RETAIL_SALES: Zone.RETAIL,
+    StaffRole.RETAIL_MARKETING: Zone.RETAIL,
+    StaffRole.RETAIL_CUSTOMER_SERVICE: Zone.RETAIL,
+    StaffRole.COMPLIANCE_OFFICER: Zone.COMPLIANCE,
+    "subscriber": Zone.COMPLIANCE,
+    "subscriber_desk": Zone.COMPLIANCE,
+    "compliance_reporter": Zone.COMPLIANCE,
+    "ledger_clerk": Zone.COMPLIANCE,
+    "user_admin": Zone.COMPLIANCE,
+    StaffRole.REGULATOR: Zone.REGULATOR,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Statement:
     """What a request states about itself (headers `X-Forvalg-Purpose`,
@@ -82,6 +107,15 @@ class Principal:
     kind: PrincipalKind
     organisation: str
     roles: frozenset[str]
+
+
+def zone_of(principal: Principal) -> Zone:
+    """The zone of the principal's role; a principal with no known role gets retail's,
+    which reads nothing."""
+    found = {_ZONES[r] for r in principal.roles if r in _ZONES}
+    if len(found) == 1:
+        return found.pop()
+    return Zone.RETAIL
 
 
 def operator_principal(operator_id: str) -> Principal:
