@@ -24,7 +24,7 @@ from forvalg.bootstrap import Services
 from forvalg.wall.principals import StaffRole
 
 from .test_openapi import _api_routes
-from .world import Operator, TestClient, World, provide
+from .world import Operator, Staff, TestClient, World, provide
 
 LINE = "22334455"
 STAFF = [r.value for r in StaffRole]
@@ -52,11 +52,19 @@ class Scene:
     ticket: str
     items: dict[str, str]  # staff role -> the work item it names
     clients: dict[str, TestClient] = field(default_factory=dict)
+    openers: dict[str, Staff] = field(default_factory=dict)
 
     def headers(self, caller: str) -> dict[str, str]:
         if caller not in PURPOSES:
             return {}
         return {"X-Forvalg-Purpose": PURPOSES[caller], "X-Forvalg-Work-Item": self.items[caller]}
+
+    def closable(self, caller: str) -> str:
+        """A fresh work item of the caller's own kind (the ticket for everyone else)."""
+        if caller not in PURPOSES or caller not in self.openers:
+            return self.ticket
+        opened: str = self.openers[caller].opened(PURPOSES[caller], **_work_item_body(caller))
+        return opened
 
     def fresh_order(self) -> str:
         placed: str = self.alpha.order(provide("22334466"))["id"]
@@ -136,9 +144,14 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, int]]] = {
         _get(lambda s, c: f"/v1/work-items/{s.items.get(c, s.ticket)}"),
         _row(403, wholesale_ops=200, wholesale_billing=200, compliance_officer=200, regulator=200),
     ),
+    ("POST", "/v1/work-items/{item_id}/close"): (
+        lambda s, c: ("POST", f"/v1/work-items/{s.closable(c)}/close", None),
+        _row(403, wholesale_ops=200, wholesale_billing=200, compliance_officer=200, regulator=200),
+    ),
     ("GET", "/v1/staff/lines/{number}"): (
         _get(lambda s, c: f"/v1/staff/lines/{LINE}"),
-        _row(403, wholesale_ops=200, network_provisioning=200),
+        # The subscriber's own line, in the policy's status view (the test checks the mask).
+        _row(403, wholesale_ops=200, network_provisioning=200, subscriber=200),
     ),
     ("GET", "/v1/staff/orders/{order_id}"): (
         _get(lambda s, c: f"/v1/staff/orders/{s.order['id']}"),
@@ -189,6 +202,8 @@ def scene(world: World, alpha: Operator, beta: Operator) -> Scene:
         body = _work_item_body(role)
         items[role] = staff[role].opened(PURPOSES[role], **body)
     scene = Scene(world, alpha, beta, order, ticket, items)
+    openers = ("wholesale_ops", "wholesale_billing", "compliance_officer", "regulator")
+    scene.openers = {role: staff[role] for role in openers}
     scene.clients = {"anonymous": world.client()} | {r: s.client for r, s in staff.items()}
     scene.clients |= {"own_operator": alpha.client, "other_operator": beta.client}
     scene.clients["subscriber"] = _subscriber(world)

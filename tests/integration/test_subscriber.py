@@ -70,6 +70,7 @@ def test_the_code_goes_to_the_line_and_the_answer_reveals_nothing(world: World) 
 def test_the_subscriber_sees_the_lines_status_and_nothing_else(
     world: World, preselected: dict[str, Any]
 ) -> None:
+    session(world, "22334466")  # a neighbour's request, which this subscriber must not use
     client = session(world)
 
     line = client.get("/v1/subscriber/line")
@@ -82,8 +83,19 @@ def test_the_subscriber_sees_the_lines_status_and_nothing_else(
         "option": "ALL",
         "since": None,
     }
-    for path in ("/v1/orders", f"/v1/staff/lines/{LINE}", "/v1/log/checkpoint"):
+    for path in ("/v1/orders", "/v1/log/checkpoint", "/v1/compliance/alerts"):
         assert client.get(path).status_code == 403, path
+    # Whatever a subscriber states, the wall holds them to their own request and line.
+    [other] = [
+        r["work_item_id"] for r in world.rows(tables.work_item_lines) if r["number"] == "22334466"
+    ]
+    stolen = {"X-Forvalg-Purpose": "subscriber_request", "X-Forvalg-Work-Item": other}
+    for path in ("/v1/log/checkpoint", "/v1/log/entries?start=0&end=3", f"/v1/work-items/{other}"):
+        assert client.get(path, headers=stolen).status_code == 403, path
+    assert client.get("/v1/staff/lines/22334466", headers=stolen).status_code == 403
+    own = client.get(f"/v1/staff/lines/{LINE}", headers=stolen)  # the policy's status view
+    assert own.status_code == 200
+    assert own.json()["postcode"] is None
 
 
 def test_every_entry_that_touched_the_line_with_a_proof_bulk_included(

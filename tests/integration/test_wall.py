@@ -137,14 +137,41 @@ def test_network_provisioning_sees_number_to_carrier_code_only(
 def test_wholesale_ops_reads_the_order_it_works_and_no_other(
     world: World, alpha: Operator, ops: Staff, preselected: dict[str, Any]
 ) -> None:
-    order_id = preselected["id"]
-    response = ops.get(f"/v1/staff/orders/{order_id}", purpose="provisioning", work_item=order_id)
+    worked = alpha.order(provide(OTHER_LINE))["id"]
+    response = ops.get(f"/v1/staff/orders/{worked}", purpose="provisioning", work_item=worked)
     assert response.status_code == 200, response.text
-    assert response.json()["history"][-1]["state"] == "COMPLETED"
+    assert response.json()["state"] == "RECEIVED"
 
-    other = alpha.order(provide(OTHER_LINE))
-    refused = ops.get(f"/v1/staff/orders/{other['id']}", purpose="provisioning", work_item=order_id)
+    # Another order is not the one being worked.
+    other = preselected["id"]
+    refused = ops.get(f"/v1/staff/orders/{other}", purpose="provisioning", work_item=worked)
     problem(refused, 403, "E_WORK_ITEM_MISMATCH")
+    # An order that has ended is worked no more: naming it covers nothing, not even itself.
+    ended = ops.get(f"/v1/staff/orders/{other}", purpose="provisioning", work_item=other)
+    problem(ended, 403, "E_WORK_ITEM_MISMATCH")
+    line = ops.get(f"/v1/staff/lines/{LINE}", purpose="provisioning", work_item=other)
+    problem(line, 403, "E_WORK_ITEM_MISMATCH")
+
+
+def test_a_closed_ticket_covers_nothing(world: World, ops: Staff, ticket: str) -> None:
+    assert ops.get(f"/v1/staff/lines/{LINE}", purpose=REPAIR, work_item=ticket).status_code == 200
+    closed = ops.client.post(
+        f"/v1/work-items/{ticket}/close", headers={"X-Forvalg-Purpose": REPAIR}
+    )
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["closed_at"] is not None
+    response = ops.get(f"/v1/staff/lines/{LINE}", purpose=REPAIR, work_item=ticket)
+    problem(response, 403, "E_WORK_ITEM_MISMATCH")
+
+
+def test_a_refused_role_cannot_tell_a_real_work_item_from_a_made_up_one(
+    world: World, ticket: str, preselected: dict[str, Any]
+) -> None:
+    retail = world.add_staff("retail_sales")
+    made_up = ("o" + "0" * 26, "FT-000000000000")
+    for name in (preselected["id"], ticket, *made_up):
+        response = retail.get(f"/v1/staff/lines/{LINE}", purpose=REPAIR, work_item=name)
+        problem(response, 403, "E_FORBIDDEN")
 
 
 @pytest.mark.parametrize("role", ["retail_sales", "retail_marketing", "retail_customer_service"])

@@ -13,8 +13,9 @@ from forvalg.domain.subscribers import Channel
 from forvalg.ledger.merkle import leaf_hash
 from forvalg.ledger.wire import InclusionProof
 from forvalg.wall import Principal, Purpose, Wall
+from forvalg.wall.gateway import Guard
 from forvalg.wall.ledger import LedgerKeeper
-from forvalg.wall.principals import ANONYMOUS, SUBSCRIBER_DESK, subscriber_statement
+from forvalg.wall.principals import ANONYMOUS, SUBSCRIBER_DESK, Statement, subscriber_statement
 from forvalg.wall.subscribers import SubscriberSession
 
 
@@ -37,6 +38,12 @@ class SubscriberDesk:
     def __init__(self, *, wall: Wall, keeper: LedgerKeeper) -> None:
         self._wall = wall
         self._keeper = keeper
+
+    @staticmethod
+    def _line(guard: Guard, principal: Principal) -> str:
+        request = subscriber_statement(principal).work_item or ""
+        [number] = guard.work_items.get(request).lines
+        return number
 
     def request_code(self, number: str, channel: Channel) -> None:
         """Send a one-time code to the line (if it is one); the caller learns nothing."""
@@ -65,22 +72,22 @@ class SubscriberDesk:
             )
         return opened
 
-    def line(self, principal: Principal) -> LineView:
-        with self._wall.access_for(
-            principal, subscriber_statement(principal), Purpose.SUBSCRIBER_REQUEST
-        ) as guard:
-            [number] = guard.work_items.get().lines
+    def line(self, principal: Principal, stated: Statement) -> LineView:
+        """The line of the subscriber's request, in the policy's `status` view. (Anyone
+        else is judged on what they stated, and refused.)"""
+        with self._wall.access_for(principal, stated, Purpose.SUBSCRIBER_REQUEST) as guard:
+            number = self._line(guard, principal)
             return guard.lines.view(number)
 
-    def accesses(self, principal: Principal) -> Accesses:
-        """Every entry that touched the line up to a checkpoint signed now."""
+    def accesses(self, principal: Principal, stated: Statement) -> Accesses:
+        """Every entry that touched the line up to a checkpoint signed now (once the wall
+        has let the caller in: nobody else makes the log sign)."""
+        with self._wall.access_for(principal, stated, Purpose.SUBSCRIBER_REQUEST) as guard:
+            number = self._line(guard, principal)
         self._keeper.integrate()
         signed = self._keeper.checkpoint()
         size = signed.checkpoint.size
-        with self._wall.access_for(
-            principal, subscriber_statement(principal), Purpose.SUBSCRIBER_REQUEST
-        ) as guard:
-            [number] = guard.work_items.get().lines
+        with self._wall.access_for(principal, stated, Purpose.SUBSCRIBER_REQUEST) as guard:
             found = guard.ledger.touching(number, size=size)
         touches = [
             Touch(json.loads(entry), InclusionProof(i, size, leaf_hash(entry.encode()), path))

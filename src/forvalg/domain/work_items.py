@@ -45,9 +45,13 @@ LINE_BOUND = frozenset(
 _REFERENCE = re.compile(r"^(o[0-9A-Z]{26}|(FT|SR|INQ|SUB|AUD)-[0-9a-f]{12})$")
 
 
-def is_reference(text: str) -> bool:
-    """Whether `text` is shaped like a work item id (an order id or `FT-<12 hex>`, ...)."""
-    return bool(_REFERENCE.match(text))
+def kind_of(reference: str) -> WorkItemKind | None:
+    """The kind a work item id claims by its shape (an order id, `FT-<12 hex>`, ...), or
+    None if it is not shaped like one. Read without looking anything up, so the policy
+    can refuse a kind before anyone learns whether such an item exists."""
+    if not _REFERENCE.match(reference):
+        return None
+    return next(k for k in WorkItemKind if reference.startswith(k.prefix))
 
 
 @dataclass(frozen=True, slots=True)

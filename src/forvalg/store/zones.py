@@ -78,6 +78,8 @@ _SIU = _SI | {Privilege.UPDATE}
 _RECORD = {"ledger_inbox": _I, "ledger_subject_sets": _I, "compliance_alerts": _I}
 _LEDGER = ("ledger_entries", "ledger_heads", "ledger_checkpoints")
 _WORK = {"work_items": _SI, "work_item_lines": _SI}
+# Staff who open work items also close them (UPDATE closed_at).
+_OWN_WORK = {"work_items": _SIU, "work_item_lines": _SI}
 
 # The privilege matrix: zone -> table -> privileges; what is not here is refused.
 # DELETE is granted only where the code deletes: the sequencer empties the inbox.
@@ -96,7 +98,7 @@ GRANTS: Final[Mapping[Zone, Mapping[str, frozenset[Privilege]]]] = {
         **{t: _SIU for t, z in PLACEMENT.items() if z is Zone.WHOLESALE},
         **{"operator_api_keys": _SIU, **_RECORD},
     },
-    Zone.BILLING: {"operators": _S, "preselections": _S, "orders": _S, **_WORK, **_RECORD},
+    Zone.BILLING: {"operators": _S, "preselections": _S, "orders": _S, **_OWN_WORK, **_RECORD},
     Zone.COMPLIANCE: {
         **dict.fromkeys(PLACEMENT, _S),
         **dict.fromkeys((*_LEDGER, "ledger_subjects", "ledger_subject_sets"), _SI),
@@ -104,7 +106,7 @@ GRANTS: Final[Mapping[Zone, Mapping[str, frozenset[Privilege]]]] = {
         **dict.fromkeys(("staff_users", "compliance_alerts", "subscriber_codes", *_WORK), _SIU),
         "customer_letters": _SI,
     },
-    Zone.REGULATOR: {**dict.fromkeys(_LEDGER, _S), **_WORK, **_RECORD},
+    Zone.REGULATOR: {**dict.fromkeys(_LEDGER, _S), **_OWN_WORK, **_RECORD},
     Zone.RETAIL: dict(_RECORD),
 }
 

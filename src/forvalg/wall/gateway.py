@@ -28,7 +28,7 @@ from forvalg.domain.alerts import Alert
 from forvalg.domain.categories import Category
 from forvalg.domain.clock import Clock
 from forvalg.domain.reasons import ReasonCode
-from forvalg.domain.work_items import WorkItem, WorkItemKind
+from forvalg.domain.work_items import WorkItem, WorkItemKind, kind_of
 from forvalg.ledger.port import AccessEvent
 from forvalg.store import alerts as alert_store
 from forvalg.store import zones
@@ -44,7 +44,14 @@ from forvalg.wall.guarded import (
     GuardedUsers,
 )
 from forvalg.wall.policy import Action, Policy, Question, Scope, View
-from forvalg.wall.principals import Principal, PrincipalKind, Purpose, Statement, zone_of
+from forvalg.wall.principals import (
+    Principal,
+    PrincipalKind,
+    Purpose,
+    Statement,
+    subscriber_statement,
+    zone_of,
+)
 from forvalg.wall.pseudonyms import NO_SUBJECTS, Pseudonymiser, SubjectSet
 from forvalg.wall.subscribers import GuardedSubscribers
 from forvalg.wall.work import GuardedAlerts, GuardedWorkItems, resolve
@@ -129,8 +136,11 @@ class Wall:
         purpose: Purpose,
         label: str | None = None,
     ) -> AbstractContextManager[Guard]:
-        """`access` for a request: staff and subscribers act on what they stated; operators
-        and system jobs for the service's `purpose`, named in the ledger by `label`."""
+        """`access` for a request: staff act on what they stated, subscribers always for
+        their own request (whatever they state); operators and system jobs for the
+        service's `purpose`, named in the ledger by `label`."""
+        if principal.kind is PrincipalKind.SUBSCRIBER:
+            statement = subscriber_statement(principal)
         if principal.kind in BOUND:
             return self.access(
                 principal,
@@ -256,10 +266,8 @@ class Guard:
         return permit
 
     def begin(self) -> Guard:
-        """Resolve the work item named (with the wall's own rights: resolving it is part
-        of deciding), then act in the principal's database zone to the end of the
-        transaction (PostgreSQL; the API's zone sees only the operator's own rows)."""
-        _ = self.item
+        """Act in the principal's database zone from here to the end of the transaction
+        (PostgreSQL; the API's zone sees only the operator's own rows)."""
         self._enter_zone()
         return self
 
@@ -274,9 +282,13 @@ class Guard:
 
     def permit(self, action: Action, category: Category) -> Permit:
         """Decide; a denial is recorded and raised. An allow must be `record`ed, with the
-        subjects actually touched, before the unit of work ends. The work item is
-        resolved when the unit of work began (`begin`)."""
-        kind = ""
+        subjects actually touched, before the unit of work ends.
+
+        The policy decides on the kind the work item's id claims, before the item is
+        looked up, so a refused caller cannot learn whether it exists; only then is it
+        resolved (in the principal's zone), and an unknown one is a mismatch."""
+        self._enter_zone()
+        kind: WorkItemKind | None = None
         if self.bound:
             if self.purpose is None or not (self.work_item or self.break_glass or self.opening):
                 self._deny(
@@ -285,34 +297,36 @@ class Guard:
                     ReasonCode.E_PURPOSE_REQUIRED,
                     "no purpose or no work item stated",
                 )
-            if self.opening is not None:
-                kind = self.opening.value
-            elif self.work_item:
-                item = self.item
-                if item is None:
-                    self._deny(
-                        action,
-                        category,
-                        ReasonCode.E_WORK_ITEM_MISMATCH,
-                        f"no open work item {self.work_item!r}",
-                    )
-                kind = item.kind.value
-        self._enter_zone()
+            kind = self.opening or (kind_of(self.work_item) if self.work_item else None)
+            if self.work_item and kind is None:
+                self._deny(
+                    action,
+                    category,
+                    ReasonCode.E_WORK_ITEM_MISMATCH,
+                    f"{self.work_item!r} is not a work item",
+                )
         question = Question(
             roles=self.principal.roles,
             kind=self.principal.kind.value,
             action=action,
             category=category,
             purpose="" if self.purpose is None else self.purpose.value,
-            work_item=kind,
+            work_item="" if kind is None else kind.value,
             break_glass=self.break_glass is not None,
         )
         decision = self.policy.decide(question)
         if decision.scope is None:
             self._deny(action, category, ReasonCode.E_FORBIDDEN, decision.reason)
-        return Permit(
+        permit = Permit(
             action, category, decision.scope, decision.view, decision.break_glass, decision.reason
         )
+        if self.bound and self.opening is None and self.work_item and self.item is None:
+            self.refuse(permit, ReasonCode.E_WORK_ITEM_MISMATCH, f"no work item {self.work_item!r}")
+        return permit
+
+    def refuse(self, permit: Permit, code: ReasonCode, reason: str) -> NoReturn:
+        """Turn an allow into a denial: what was asked for is not covered after all."""
+        self._deny(permit.action, permit.category, code, reason)
 
     def record(
         self, permit: Permit, subjects: Iterable[str], operators: Iterable[str] = ()

@@ -8,13 +8,16 @@ audits). Resolving one is part of making the decision, not an access of its own.
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from forvalg.domain.alerts import Alert
 from forvalg.domain.categories import Category
-from forvalg.domain.work_items import WorkItem, WorkItemKind, is_reference
+from forvalg.domain.orders import FINAL_STATES
+from forvalg.domain.reasons import ReasonCode
+from forvalg.domain.work_items import WorkItem, WorkItemKind, kind_of
 from forvalg.store import alerts as alert_store
 from forvalg.store import orders as order_store
 from forvalg.store import work_items as work_store
@@ -25,9 +28,13 @@ if TYPE_CHECKING:
 
 
 def resolve(session: Session, reference: str) -> WorkItem | None:
-    if not is_reference(reference):
+    """The work item `reference` names, or None. An order is worked until it ends: once
+    completed, rejected or cancelled it is a closed work item (a later fault on the line
+    is a fault ticket)."""
+    kind = kind_of(reference)
+    if kind is None:
         return None
-    if reference.startswith(WorkItemKind.ORDER.prefix):
+    if kind is WorkItemKind.ORDER:
         order = order_store.by_ids(session, ids=[reference], history=False).get(reference)
         if order is None:
             return None
@@ -39,8 +46,12 @@ def resolve(session: Session, reference: str) -> WorkItem | None:
             opened_at=order.created_at,
             lines=frozenset({order.number}),
             operator_id=order.operator_id,
+            closed_at=(order.updated_at or order.created_at)
+            if order.state in FINAL_STATES
+            else None,
         )
-    return work_store.get_work_item(session, item_id=reference)
+    item = work_store.get_work_item(session, item_id=reference)
+    return item if item is not None and item.kind is kind else None
 
 
 def new_work_item_id(kind: WorkItemKind) -> str:
@@ -58,13 +69,26 @@ class GuardedWorkItems:
         self._g.record(permit, item.lines, operators)
         work_store.add_work_item(self._g.session, item=item)
 
-    def get(self) -> WorkItem:
-        """The work item the request names (reading it is covered by naming it)."""
+    def get(self, item_id: str) -> WorkItem:
+        """Work item `item_id`, which must be the one this unit of work names (reading it
+        is covered by naming it)."""
         permit = self._g.permit(Action.READ, Category.WORK_ITEM)
         item = self._g.item
-        assert item is not None  # permit() refuses a staff request without one
+        if item is None or item.id != item_id:
+            self._g.refuse(permit, ReasonCode.E_WORK_ITEM_MISMATCH, f"{item_id} is not named")
         self._g.record(permit, item.lines)
         return item
+
+    def close(self, item_id: str) -> WorkItem:
+        """Close the work item named: from now on it covers no data."""
+        permit = self._g.permit(Action.WRITE, Category.WORK_ITEM)
+        item = self._g.item
+        if item is None or item.id != item_id or item.kind is WorkItemKind.ORDER:
+            self._g.refuse(permit, ReasonCode.E_WORK_ITEM_MISMATCH, f"{item_id} is not named")
+        self._g.record(permit, item.lines)
+        now = self._g.wall.clock.now()
+        work_store.close_work_item(self._g.session, item_id=item_id, at=now)
+        return replace(item, closed_at=now)
 
 
 class GuardedAlerts:

@@ -62,4 +62,12 @@ class WorkDesk:
         with self._wall.access_for(
             principal, replace(stated, work_item=item_id), Purpose.ADMINISTRATION
         ) as guard:
-            return guard.work_items.get()
+            return guard.work_items.get(item_id)
+
+    def close(self, principal: Principal, stated: Statement, item_id: str) -> WorkItem:
+        """Close the work item `item_id` (named in the path, so named as the work item):
+        from now on it covers no data. The closing is in the ledger."""
+        with self._wall.access_for(
+            principal, replace(stated, work_item=item_id), Purpose.ADMINISTRATION
+        ) as guard:
+            return guard.work_items.close(item_id)

@@ -80,6 +80,23 @@ def get_work_item(
     return WorkItemPublic.of(svc.work.get(principal, stated, item_id))
 
 
+@router.post(
+    "/v1/work-items/{item_id}/close",
+    summary="Close a work item",
+    response_model=WorkItemPublic,
+    responses=ERRORS,
+)
+def close_work_item(
+    svc: Svc,
+    principal: CurrentPrincipal,
+    stated: CurrentStatement,
+    item_id: Annotated[str, Path(max_length=40)],
+) -> WorkItemPublic:
+    """The roles that open a kind close it (the policy's `write` on `work.item`); a closed
+    work item covers no data any more. An order closes by itself when it ends."""
+    return WorkItemPublic.of(svc.work.close(principal, stated, item_id))
+
+
 @router.get(
     "/v1/staff/lines/{number}",
     summary="A line, as the caller's view shows it",

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from forvalg.api.deps import CurrentPrincipal, Svc
+from forvalg.api.deps import CurrentPrincipal, CurrentStatement, Svc
 from forvalg.api.problems import ApiProblem
 from forvalg.api.schemas import (
     AccessList,
@@ -72,9 +72,9 @@ def open_session(svc: Svc, body: SessionRequest) -> SessionPublic:
 @router.get(
     "/line", summary="My line's preselection", response_model=SubscriberLine, responses=ERRORS
 )
-def line(svc: Svc, principal: CurrentPrincipal) -> SubscriberLine:
+def line(svc: Svc, principal: CurrentPrincipal, stated: CurrentStatement) -> SubscriberLine:
     """Whether the line has preselection, with which operator and option, since when."""
-    view = svc.subscribers.line(principal)
+    view = svc.subscribers.line(principal, stated)
     return SubscriberLine(
         number=view.number,
         preselected=view.preselected,
@@ -90,11 +90,11 @@ def line(svc: Svc, principal: CurrentPrincipal) -> SubscriberLine:
     response_model=AccessList,
     responses=ERRORS,
 )
-def accesses(svc: Svc, principal: CurrentPrincipal) -> AccessList:
+def accesses(svc: Svc, principal: CurrentPrincipal, stated: CurrentStatement) -> AccessList:
     """Every ledger entry that touched the line (bulk decisions included), each with its
     inclusion proof against the checkpoint returned, which `forvalg-verify inclusion`
     checks. Entries name people by role and organisation, the line only by pseudonym."""
-    found = svc.subscribers.accesses(principal)
+    found = svc.subscribers.accesses(principal, stated)
     return AccessList(
         checkpoint=found.checkpoint,
         size=found.size,
