@@ -179,3 +179,19 @@ def test_a_ceased_or_unknown_line_gets_no_code(world: World) -> None:
         assert anonymous.post("/v1/subscriber/codes", json={"number": number}).status_code == 202
     assert world.count(tables.customer_letters) == 0
     assert world.count(tables.subscriber_codes) == 0
+
+
+def test_a_line_gets_at_most_three_codes_a_day_however_they_are_spent(world: World) -> None:
+    anonymous = world.client()
+    for _ in range(3):
+        anonymous.post("/v1/subscriber/codes", json={"number": LINE})
+        for _ in range(5):  # spend it
+            wrong = {"number": LINE, "code": "99999999"}
+            anonymous.post("/v1/subscriber/sessions", json=wrong)
+    more = anonymous.post("/v1/subscriber/codes", json={"number": LINE})
+
+    assert more.status_code == 202
+    assert world.count(tables.subscriber_codes) == 3
+    world.clock.at += timedelta(days=1, seconds=1)
+    anonymous.post("/v1/subscriber/codes", json={"number": LINE})
+    assert world.count(tables.subscriber_codes) == 4

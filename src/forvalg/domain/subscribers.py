@@ -15,6 +15,8 @@ from forvalg.domain.notifications import CustomerLetter, LetterTemplate
 CODE_DIGITS = 8
 MAX_ATTEMPTS = 5  # wrong codes before a code is spent
 MAX_LIVE_CODES = 3  # codes a line may have outstanding at once
+CODES_PER_DAY = 3  # codes a line may be sent in 24 hours: at most 15 guesses a day
+DAY = timedelta(days=1)
 SESSION = timedelta(hours=1)
 
 

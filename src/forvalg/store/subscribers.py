@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from forvalg.store.tables import subscriber_codes
@@ -59,6 +59,12 @@ def live_codes(
     return [LiveCode(r.id, r.code_hash, r.attempts) for r in session.execute(query)]
 
 
+def codes_sent_since(session: Session, *, number: str, since: datetime) -> int:
+    c = subscriber_codes.c
+    query = select(func.count()).where(c.number == number, c.created_at >= since)
+    return int(session.execute(query).scalar_one())
+
+
 def count_attempt(session: Session, *, code_ids: list[str]) -> None:
     """A wrong guess counts against every code the line has outstanding."""
     c = subscriber_codes.c
@@ -75,10 +81,12 @@ def start_session(
     session_hash: str,
     expires_at: datetime,
     work_item_id: str,
-) -> None:
-    session.execute(
+) -> bool:
+    """Spend the code on a session; False if a concurrent request spent it first."""
+    spent = session.execute(
         update(subscriber_codes)
-        .where(subscriber_codes.c.id == code_id)
+        .where(subscriber_codes.c.id == code_id, subscriber_codes.c.used_at.is_(None))
+        .returning(subscriber_codes.c.id)
         .values(
             used_at=at,
             session_hash=session_hash,
@@ -86,6 +94,7 @@ def start_session(
             work_item_id=work_item_id,
         )
     )
+    return spent.first() is not None
 
 
 def request_for_session(session: Session, *, session_hash: str, at: datetime) -> str | None:

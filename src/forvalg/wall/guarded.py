@@ -184,11 +184,13 @@ class GuardedLines:
         """One line as the principal's view shows it; the mask is applied here, so what it
         hides never leaves the wall. Each category shown is a decision of its own."""
         g, subjects = self._g, [number]
+        # Both decisions come first, whatever the line holds: how many entries a read
+        # leaves, or whether it is refused, must not tell whether the line is preselected.
         routing = g.authorize(Action.READ, Category.ROUTING, subjects)
+        g.authorize(Action.READ, Category.OPERATOR, subjects)
         current = preselection_store.current(g.session, numbers=subjects).get(number)
         operator = None
         if current is not None:
-            g.authorize(Action.READ, Category.OPERATOR, subjects)
             operator = operator_store.get_operators(g.session, ids=[current.operator_id]).get(
                 current.operator_id
             )

@@ -53,6 +53,11 @@ class View(StrEnum):
     COUNTS = "counts"  # aggregates, never rows
 
 
+# Views from what hides most to what hides least: when several permits decide, the
+# principal gets the widest view any of them grants.
+REVEALS = (View.COUNTS, View.STATUS, View.ROUTING, View.FULL)
+
+
 class PolicyInvalid(Exception):
     """The policy files do not parse or do not validate against the schema."""
 
@@ -139,7 +144,7 @@ class Policy:
         return Decision(
             allowed=True,
             scope=Scope.ALL if Scope.ALL.value in scopes else Scope.OWN,
-            view=View.FULL if View.FULL.value in views else View(min(views)),
+            view=max((View(v) for v in views), key=REVEALS.index),
             break_glass=q.break_glass and any("break_glass" in n for n in notes),
             reason="granted by " + self._names(ids),
         )

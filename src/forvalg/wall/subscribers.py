@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from forvalg.domain.categories import Category
 from forvalg.domain.subscribers import (
     CODE_DIGITS,
+    CODES_PER_DAY,
+    DAY,
     MAX_ATTEMPTS,
     MAX_LIVE_CODES,
     SESSION,
@@ -26,6 +28,7 @@ from forvalg.store import outbox as outbox_store
 from forvalg.store import subscribers as subscriber_store
 from forvalg.store import work_items as work_store
 from forvalg.wall.credentials import SUBSCRIBER_PREFIX, hash_token
+from forvalg.wall.errors import Conflict
 from forvalg.wall.policy import Action
 from forvalg.wall.work import new_work_item_id
 
@@ -61,7 +64,8 @@ class GuardedSubscribers:
         live = subscriber_store.live_codes(
             g.session, number=number, at=now, max_attempts=MAX_ATTEMPTS, lock=True
         )
-        if len(live) >= MAX_LIVE_CODES:
+        recent = subscriber_store.codes_sent_since(g.session, number=number, since=now - DAY)
+        if len(live) >= MAX_LIVE_CODES or recent >= CODES_PER_DAY:
             return False
         code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
         code_id = "c" + secrets.token_hex(8)
@@ -92,6 +96,7 @@ class GuardedSubscribers:
         if not right:
             subscriber_store.count_attempt(g.session, code_ids=[c.id for c in live])
             return None
+        token = f"{SUBSCRIBER_PREFIX}_{right[0].id}_{secrets.token_urlsafe(32)}"
         g.authorize(Action.WRITE, Category.WORK_ITEM, subjects)
         request = new_work_item(
             new_work_item_id(WorkItemKind.SUBSCRIBER_REQUEST),
@@ -102,8 +107,7 @@ class GuardedSubscribers:
             lines=subjects,
         )
         work_store.add_work_item(g.session, item=request)
-        token = f"{SUBSCRIBER_PREFIX}_{right[0].id}_{secrets.token_urlsafe(32)}"
-        subscriber_store.start_session(
+        started = subscriber_store.start_session(
             g.session,
             code_id=right[0].id,
             at=now,
@@ -111,4 +115,6 @@ class GuardedSubscribers:
             expires_at=now + SESSION,
             work_item_id=request.id,
         )
+        if not started:  # spent by a concurrent request a moment ago
+            raise Conflict(f"one-time code {right[0].id} was used already")
         return SubscriberSession(request.id, token, now + SESSION)
