@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -25,11 +26,12 @@ MORE = {f"2450{i:04d}": ("0150", "PSTN", "ACTIVE") for i in range(NAMED_SUBJECTS
 
 
 def code_for(world: World, number: str) -> str:
-    letters = world.rows(tables.customer_letters, tables.customer_letters.c.number == number)
-    codes = [r for r in letters if r["template"] == "SUBSCRIBER_CODE"]
-    assert codes, f"no code letter to {number}"
-    code: str = codes[-1]["fields"]["code"]
-    return code
+    """The code in the last message to the line, as the subscriber reads it there."""
+    messages = world.rows(tables.subscriber_messages, tables.subscriber_messages.c.number == number)
+    assert messages, f"no message to {number}"
+    found = re.search(r"\bis ([0-9]{8})\.", messages[-1]["body"])
+    assert found, messages[-1]["body"]
+    return found.group(1)
 
 
 def session(world: World, number: str = LINE, channel: str = "letter") -> TestClient:
@@ -60,11 +62,14 @@ def test_the_code_goes_to_the_line_and_the_answer_reveals_nothing(world: World) 
     assert known.json()["detail"].replace(LINE, "N").replace("sms", "C") == unknown.json()[
         "detail"
     ].replace(UNKNOWN_NUMBER, "N").replace("letter", "C")
-    [letter] = world.rows(tables.customer_letters)
-    assert (letter["number"], letter["channel"], letter["order_id"]) == (LINE, "sms", None)
-    assert len(letter["fields"]["code"]) == 8
+    [message] = world.rows(tables.subscriber_messages)
+    assert (message["number"], message["channel"]) == (LINE, "sms")
+    assert "information only" in message["body"]
+    assert "alfatel" not in message["body"]
+    code = code_for(world, LINE)
     [stored] = world.rows(tables.subscriber_codes)
-    assert letter["fields"]["code"] not in json.dumps(stored, default=str)
+    assert code not in json.dumps(stored, default=str)
+    assert world.count(tables.customer_letters) == 0
 
 
 def test_the_subscriber_sees_the_lines_status_and_nothing_else(
@@ -177,7 +182,7 @@ def test_a_ceased_or_unknown_line_gets_no_code(world: World) -> None:
     anonymous = world.client()
     for number in ("55501236", UNKNOWN_NUMBER):  # ceased; not a line
         assert anonymous.post("/v1/subscriber/codes", json={"number": number}).status_code == 202
-    assert world.count(tables.customer_letters) == 0
+    assert world.count(tables.subscriber_messages) == 0
     assert world.count(tables.subscriber_codes) == 0
 
 

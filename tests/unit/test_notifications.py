@@ -202,8 +202,7 @@ def test_every_template_has_a_text() -> None:
 
 def test_a_letter_names_no_recipient_but_the_line() -> None:
     names = {f.name for f in dataclasses.fields(CustomerLetter)}
-    # The channel says how (letter or SMS), never to whom.
-    assert names == {"number", "order_id", "template", "fields", "at", "channel"}
+    assert names == {"number", "order_id", "template", "fields", "at"}
 
 
 # --- scenarios: nobody but CPS operators is ever told anything -------------------------------

@@ -92,7 +92,6 @@ def loss_cancelled_notice(losing_operator: str, transfer: Order, at: datetime) -
 class LetterTemplate(StrEnum):
     PRESELECTION_CONFIRMATION = "PRESELECTION_CONFIRMATION"
     PRESELECTION_ENDS = "PRESELECTION_ENDS"
-    SUBSCRIBER_CODE = "SUBSCRIBER_CODE"
 
 
 LETTER_TEXT: dict[LetterTemplate, Template] = {
@@ -105,22 +104,16 @@ LETTER_TEXT: dict[LetterTemplate, Template] = {
         "Line $number: as requested, carrier preselection ends on $effective_date. "
         "This letter is sent for information only."
     ),
-    LetterTemplate.SUBSCRIBER_CODE: Template(
-        "Line $number: your code to see your line's preselection and who has looked at "
-        "its data is $code. It works until $valid_until. If you did not ask for it, you "
-        "need do nothing: this message is sent for information only."
-    ),
 }
 
 
 @dataclass(frozen=True, slots=True)
 class CustomerLetter:
     number: str
-    order_id: str | None  # None for a one-time code, which is about no order
+    order_id: str
     template: LetterTemplate
     fields: dict[str, str]
     at: datetime
-    channel: str = "letter"  # letter | sms
 
     def text(self) -> str:
         return LETTER_TEXT[self.template].substitute(self.fields)

@@ -7,10 +7,9 @@ request (a work item naming the line) and a short session bound to it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-
-from forvalg.domain.notifications import CustomerLetter, LetterTemplate
 
 CODE_DIGITS = 8
 MAX_ATTEMPTS = 5  # wrong codes before a code is spent
@@ -30,14 +29,23 @@ class Channel(StrEnum):
         return timedelta(days=14) if self is Channel.LETTER else timedelta(minutes=15)
 
 
-def code_letter(
+@dataclass(frozen=True, slots=True)
+class CodeMessage:
+    """The letter or SMS that carries a one-time code to the line. Neutral: it names no
+    operator and says nothing about preselection."""
+
+    number: str
+    channel: Channel
+    body: str
+    at: datetime
+
+
+def code_message(
     number: str, code: str, channel: Channel, *, valid_until: datetime, at: datetime
-) -> CustomerLetter:
-    return CustomerLetter(
-        number=number,
-        order_id=None,
-        template=LetterTemplate.SUBSCRIBER_CODE,
-        fields={"number": number, "code": code, "valid_until": valid_until.isoformat()},
-        at=at,
-        channel=channel.value,
+) -> CodeMessage:
+    body = (
+        f"Line {number}: your code to see your line's preselection and who has looked at "
+        f"its data is {code}. It works until {valid_until.isoformat()}. If you did not ask "
+        "for it, you need do nothing: this message is sent for information only."
     )
+    return CodeMessage(number, channel, body, at)

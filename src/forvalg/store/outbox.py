@@ -51,7 +51,6 @@ def add_letters(session: Session, *, letters: Sequence[CustomerLetter]) -> None:
                 {
                     "number": letter.number,
                     "order_id": letter.order_id,
-                    "channel": letter.channel,
                     "template": letter.template.value,
                     "fields": letter.fields,
                     "at": letter.at,

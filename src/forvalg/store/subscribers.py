@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from forvalg.store.tables import subscriber_codes
+from forvalg.domain.subscribers import CodeMessage
+from forvalg.store.tables import subscriber_codes, subscriber_messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,18 @@ def add_code(
             created_at=at,
             expires_at=expires_at,
             attempts=0,
+        )
+    )
+
+
+def add_message(session: Session, *, code_id: str, message: CodeMessage) -> None:
+    session.execute(
+        insert(subscriber_messages).values(
+            code_id=code_id,
+            number=message.number,
+            channel=message.channel.value,
+            body=message.body,
+            at=message.at,
         )
     )
 

@@ -169,9 +169,7 @@ customer_letters = Table(
     metadata,
     Column("seq", Serial, primary_key=True, autoincrement=True),
     Column("number", String(8), nullable=False),
-    # None for a one-time code to a subscriber (it proves control of the line).
-    Column("order_id", String(32), ForeignKey("orders.id"), nullable=True),
-    Column("channel", String(8), nullable=False, server_default="letter"),  # letter | sms
+    Column("order_id", String(32), ForeignKey("orders.id"), nullable=False),
     Column("template", String(40), nullable=False),
     Column("fields", JSON, nullable=False),
     Column("at", UtcDateTime, nullable=False),
@@ -245,6 +243,20 @@ subscriber_codes = Table(
     Column("session_hash", String(64), nullable=True, unique=True),
     Column("session_expires_at", UtcDateTime, nullable=True),
     Column("work_item_id", String(40), ForeignKey("work_items.id"), nullable=True),
+)
+
+# The one-time codes on their way to the line: a letter or an SMS whose body carries the
+# code in clear until it is sent, so it lives in the compliance zone only.
+subscriber_messages = Table(
+    "subscriber_messages",
+    metadata,
+    Column("seq", Serial, primary_key=True, autoincrement=True),
+    Column("code_id", String(32), ForeignKey("subscriber_codes.id"), nullable=False),
+    Column("number", String(8), nullable=False),
+    Column("channel", String(8), nullable=False),  # letter | sms
+    Column("body", Text, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime, nullable=True),
 )
 
 # The ledger (docs/LEDGER.md). Access events are queued in the inbox inside the

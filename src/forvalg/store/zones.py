@@ -59,7 +59,7 @@ PLACEMENT: Final[Mapping[str, Zone]] = {
         (
             *("ledger_inbox", "ledger_entries", "ledger_heads", "ledger_checkpoints"),
             *("ledger_subjects", "ledger_subject_sets"),
-            *("staff_users", "compliance_alerts", "subscriber_codes"),
+            *("staff_users", "compliance_alerts", "subscriber_codes", "subscriber_messages"),
         ),
         Zone.COMPLIANCE,
     ),
@@ -103,8 +103,10 @@ GRANTS: Final[Mapping[Zone, Mapping[str, frozenset[Privilege]]]] = {
         **dict.fromkeys(PLACEMENT, _S),
         **dict.fromkeys((*_LEDGER, "ledger_subjects", "ledger_subject_sets"), _SI),
         "ledger_inbox": _SI | {Privilege.DELETE},
-        **dict.fromkeys(("staff_users", "compliance_alerts", "subscriber_codes", *_WORK), _SIU),
-        "customer_letters": _SI,
+        **dict.fromkeys(
+            ("staff_users", "compliance_alerts", "subscriber_codes", "subscriber_messages"), _SIU
+        ),
+        **dict.fromkeys(_WORK, _SIU),
     },
     Zone.REGULATOR: {**dict.fromkeys(_LEDGER, _S), **_OWN_WORK, **_RECORD},
     Zone.RETAIL: dict(_RECORD),

@@ -74,7 +74,7 @@ MEANINGS: dict[C, str] = {
     "lines they concern",
     C.ALERT: "denials and break-glass accesses raised to compliance",
     C.STAFF_USER: "staff accounts and their roles",
-    C.CREDENTIAL: "hashes of API keys, staff tokens, subscribers' one-time codes and sessions",
+    C.CREDENTIAL: "secrets: hashes of API keys, staff tokens, sessions; one-time codes",
 }
 
 # Categories no stored column has, each with the reason. A reservation must go when a
@@ -180,13 +180,12 @@ CATALOG: tuple[TableEntry, ...] = (
     ),
     _table(
         "customer_letters",
-        "Letters and SMS to subscribers: order news, and one-time codes for their requests.",
+        "Letters to subscribers about their orders.",
         ("seq", C.LETTER, "position in order of writing"),
         ("number", C.LETTER, "the line written to"),
-        ("order_id", C.LETTER, "the order it is about; empty for a one-time code"),
-        ("channel", C.LETTER, "`letter` or `sms`"),
+        ("order_id", C.LETTER, "the order it is about"),
         ("template", C.LETTER, "the fixed template"),
-        ("fields", C.LETTER, "its fields (JSON): the chosen operator, or a one-time code"),
+        ("fields", C.LETTER, "its fields (JSON), the chosen operator among them"),
         ("at", C.LETTER, "when it was written"),
         ("sent_at", C.LETTER, "when it was sent"),
     ),
@@ -245,6 +244,17 @@ CATALOG: tuple[TableEntry, ...] = (
         ("session_hash", C.CREDENTIAL, "hash of the session token it bought"),
         ("session_expires_at", C.WORK_ITEM, "when the session ends"),
         ("work_item_id", C.WORK_ITEM, "the subscriber request it serves"),
+    ),
+    _table(
+        "subscriber_messages",
+        "Letters and SMS carrying one-time codes to lines, waiting to be sent.",
+        ("seq", C.WORK_ITEM, "position in order of writing"),
+        ("code_id", C.WORK_ITEM, "the code it carries"),
+        ("number", C.WORK_ITEM, "the line it goes to"),
+        ("channel", C.WORK_ITEM, "`letter` or `sms`"),
+        ("body", C.CREDENTIAL, "the text, with the one-time code in clear"),
+        ("at", C.WORK_ITEM, "when it was written"),
+        ("sent_at", C.WORK_ITEM, "when it was sent"),
     ),
     _table(
         "ledger_inbox",

@@ -1,7 +1,7 @@
 """The subscriber desk behind the wall: one-time codes to a line, and the sessions a
-right code buys. Codes are random, stored as keyed hashes (the pseudonym key), and go
-out only through the outbox to the line itself; a session token is random and stored as
-a SHA-256 hash."""
+right code buys. Codes are random and stored as keyed hashes (the pseudonym key); the
+letter or SMS carrying one waits in `subscriber_messages`, in the compliance zone only.
+A session token is random and stored as a SHA-256 hash."""
 
 from __future__ import annotations
 
@@ -20,11 +20,10 @@ from forvalg.domain.subscribers import (
     MAX_LIVE_CODES,
     SESSION,
     Channel,
-    code_letter,
+    code_message,
 )
 from forvalg.domain.work_items import WorkItemKind, new_work_item
 from forvalg.store import lines as line_store
-from forvalg.store import outbox as outbox_store
 from forvalg.store import subscribers as subscriber_store
 from forvalg.store import work_items as work_store
 from forvalg.wall.credentials import SUBSCRIBER_PREFIX, hash_token
@@ -78,9 +77,8 @@ class GuardedSubscribers:
             at=now,
             expires_at=valid_until,
         )
-        g.authorize(Action.WRITE, Category.LETTER, subjects)
-        letter = code_letter(number, code, channel, valid_until=valid_until, at=now)
-        outbox_store.add_letters(g.session, letters=[letter])
+        message = code_message(number, code, channel, valid_until=valid_until, at=now)
+        subscriber_store.add_message(g.session, code_id=code_id, message=message)
         return True
 
     def open_session(self, number: str, code: str) -> SubscriberSession | None:

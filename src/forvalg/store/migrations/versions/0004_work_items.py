@@ -1,11 +1,11 @@
-"""Work items, compliance alerts, subscribers' one-time codes; letters without an order.
+"""Work items, compliance alerts, subscribers' one-time codes and the messages that carry them.
 
 Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-29
 
-A customer letter may now carry a one-time code to a subscriber instead of news about
-an order (`order_id` NULL), by letter or SMS (`channel`).
+A one-time code travels in `subscriber_messages` (a letter or an SMS), not with the
+customer letters: its body holds the code in clear until it is sent.
 """
 
 from __future__ import annotations
@@ -85,17 +85,26 @@ def upgrade() -> None:
         sa.UniqueConstraint("session_hash", name="uq_subscriber_codes_session_hash"),
     )
     op.create_index("ix_subscriber_codes_number", "subscriber_codes", ["number"])
-    with op.batch_alter_table("customer_letters", schema=None) as batch_op:
-        batch_op.alter_column("order_id", existing_type=sa.String(length=32), nullable=True)
-        batch_op.add_column(
-            sa.Column("channel", sa.String(length=8), server_default="letter", nullable=False)
-        )
+    op.create_table(
+        "subscriber_messages",
+        sa.Column("seq", Serial, autoincrement=True, nullable=False),
+        sa.Column("code_id", sa.String(length=32), nullable=False),
+        sa.Column("number", sa.String(length=8), nullable=False),
+        sa.Column("channel", sa.String(length=8), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("at", UtcDateTime(), nullable=False),
+        sa.Column("sent_at", UtcDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["code_id"],
+            ["subscriber_codes.id"],
+            name="fk_subscriber_messages_code_id_subscriber_codes",
+        ),
+        sa.PrimaryKeyConstraint("seq", name="pk_subscriber_messages"),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("customer_letters", schema=None) as batch_op:
-        batch_op.drop_column("channel")
-        batch_op.alter_column("order_id", existing_type=sa.String(length=32), nullable=False)
+    op.drop_table("subscriber_messages")
     op.drop_index("ix_subscriber_codes_number", table_name="subscriber_codes")
     op.drop_table("subscriber_codes")
     op.drop_table("compliance_alerts")

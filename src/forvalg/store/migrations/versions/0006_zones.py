@@ -37,7 +37,8 @@ depends_on = None
 TABLES = (
     *("operators", "operator_api_keys", "lines", "orders", "order_history", "preselections"),
     *("operator_events", "customer_letters", "staff_users", "work_items", "work_item_lines"),
-    *("compliance_alerts", "subscriber_codes", "ledger_inbox", "ledger_entries"),
+    *("compliance_alerts", "subscriber_codes", "subscriber_messages"),
+    *("ledger_inbox", "ledger_entries"),
     *("ledger_heads", "ledger_checkpoints", "ledger_subjects", "ledger_subject_sets"),
 )
 
