@@ -16,7 +16,6 @@ from forvalg.domain.orders import OrderType
 from forvalg.domain.reasons import ReasonCode
 from forvalg.domain.work_items import InvalidWorkItem
 from forvalg.wall import AccessDenied
-from forvalg.wall.errors import Conflict
 from forvalg.wholesale.orders import CancelRefused, IdempotencyConflict, OrderNotFound
 
 MEDIA_TYPE = "application/problem+json"
@@ -154,10 +153,6 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(OrderNotFound)
     async def _missing(_: Request, exc: OrderNotFound) -> JSONResponse:
         return problem(404, ReasonCode.E_NOT_FOUND, f"no order {exc}")
-
-    @app.exception_handler(Conflict)
-    async def _race(_: Request, exc: Conflict) -> JSONResponse:
-        return problem(409, ReasonCode.E_CONFLICT, "a concurrent request won; retry")
 
     @app.exception_handler(IdempotencyConflict)
     async def _idem(_: Request, exc: IdempotencyConflict) -> JSONResponse:

@@ -13,6 +13,7 @@ from forvalg.domain.subscribers import Channel
 from forvalg.ledger.merkle import leaf_hash
 from forvalg.ledger.wire import InclusionProof
 from forvalg.wall import Principal, Purpose, Wall
+from forvalg.wall.errors import Conflict
 from forvalg.wall.gateway import Guard
 from forvalg.wall.ledger import LedgerKeeper
 from forvalg.wall.principals import ANONYMOUS, SUBSCRIBER_DESK, Statement, subscriber_statement
@@ -53,8 +54,11 @@ class SubscriberDesk:
     def open_session(self, number: str, code: str) -> SubscriberSession | None:
         """A session for the line if the code is right; a wrong code is a ledgered
         denial (a guessed line shows up in the access detector)."""
-        with self._wall.access(SUBSCRIBER_DESK, Purpose.SUBSCRIBER_REQUEST, "session") as g:
-            opened = g.subscribers.open_session(number, code)
+        try:
+            with self._wall.access(SUBSCRIBER_DESK, Purpose.SUBSCRIBER_REQUEST, "session") as g:
+                opened = g.subscribers.open_session(number, code)
+        except Conflict:  # a concurrent request spent the same code first
+            opened = None
         if opened is None:
             self._wall.record_now(
                 [
