@@ -14,6 +14,7 @@ import tempfile
 import uuid
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -75,23 +76,29 @@ def postgres_server() -> Iterator[str]:
         shutil.rmtree(data, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def postgres_database(postgres_server: str) -> Iterator[str]:
-    """A fresh database for this test session, migrated to head; dropped afterwards."""
-    name = f"forvalg_test_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(postgres_server, isolation_level="AUTOCOMMIT")
+@contextmanager
+def scratch_database(server: str, prefix: str) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database on `server`; dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
     try:
-        yield url
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_database(postgres_server: str) -> Iterator[str]:
+    """A fresh database for this test session, migrated to head; dropped afterwards."""
+    with scratch_database(postgres_server, "forvalg_test") as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
 
 
 @pytest.fixture(scope="session")

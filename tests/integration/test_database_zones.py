@@ -7,7 +7,6 @@ security (the last test shows `enter` does nothing there)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -38,7 +37,7 @@ from forvalg.store.tables import (
 )
 from forvalg.store.zones import GRANTS, PLACEMENT, Privilege, Zone, enter
 
-from ..conftest import T0
+from ..conftest import T0, scratch_database
 
 postgres_only = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
@@ -458,19 +457,11 @@ def test_enter_does_nothing_on_sqlite(database_url: str) -> None:
 
 @pytest.fixture
 def throwaway(postgres_server: str) -> Iterator[str]:
-    name = f"forvalg_zones_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(postgres_server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(postgres_server, "forvalg_zones") as url:
+        yield url
 
 
-def test_the_zones_migration_runs_down_to_0004_and_up_again(throwaway: str) -> None:
+def test_the_zones_migration_runs_down_and_up_again(throwaway: str) -> None:
     """Down: the tables back in public with their rows, no policies, no zone privileges,
     no schemas; the roles stay (other databases share them). Up again: as before."""
     engine = make_engine(throwaway)

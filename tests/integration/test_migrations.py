@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 
 from forvalg.store.engine import make_engine
 from forvalg.store.migrate import differences, downgrade, upgrade
 from forvalg.store.tables import metadata
+
+from ..conftest import scratch_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -19,17 +20,8 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    server: str = request.getfixturevalue("postgres_server")
-    name = f"forvalg_migrations_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(request.getfixturevalue("postgres_server"), "forvalg_migrations") as url:
+        yield url
 
 
 def test_head_matches_the_declared_tables(empty_database: str) -> None:
