@@ -23,8 +23,8 @@ from datetime import datetime
 from typing import Any
 
 import rfc8785
-from sqlalchemy import Connection, Engine, Insert, Table, func, insert, select, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from forvalg.ledger.entries import GENESIS_PREV, seal
@@ -50,6 +50,7 @@ from forvalg.store.tables import (
 from forvalg.store.zones import Zone
 
 SEQUENCER_LOCK = 0x66766C67  # "fvlg": one sequencer at a time on PostgreSQL
+SETS_WRITTEN = "forvalg.subject_sets"  # Session.info: bulk sets recorded in this unit
 BATCH = 1000
 
 Db = Connection | Session
@@ -75,10 +76,11 @@ class SqlAccessLog:
         """Queue the event; `members` are a bulk decision's subjects (pseudonyms), kept
         for the subject index since the entry names only their count and digest."""
         self._session.execute(insert(ledger_inbox), {"event": canonical(event)})
-        if members and event.subjects_digest:
-            digest = event.subjects_digest
-            rows = [{"pseudonym": m, "digest": digest} for m in members]
-            self._session.execute(_insert_new(self._session, ledger_subject_sets), rows)
+        digest = event.subjects_digest
+        written = self._session.info.setdefault(SETS_WRITTEN, set())
+        if members and digest and digest not in written:
+            _add_subject_set(self._session, digest, members)
+            written.add(digest)  # one unit of work often decides on one set several times
 
 
 class StoredNodes:
@@ -258,11 +260,21 @@ def subject_entries(db: Db, *, pseudonym: str, size: int) -> list[tuple[int, str
     return [(r[0], r[1]) for r in rows]
 
 
-def _insert_new(db: Db, table: Table) -> Insert:
-    """INSERT that skips rows whose key is there already."""
-    if dialect_name(db) == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    return sqlite.insert(table).on_conflict_do_nothing()
+def _add_subject_set(session: Session, digest: str, members: Sequence[str]) -> None:
+    """Record the members of a bulk decision's subject set, unless already there: on
+    PostgreSQL one statement over an array (a row per member, set-based), on SQLite an
+    executemany (in process, cheap)."""
+    if dialect_name(session) == "postgresql":
+        session.execute(
+            text(
+                "INSERT INTO ledger_subject_sets (pseudonym, digest) "
+                "SELECT unnest(CAST(:members AS text[])), :digest ON CONFLICT DO NOTHING"
+            ),
+            {"members": list(members), "digest": digest},
+        )
+        return
+    rows = [{"pseudonym": m, "digest": digest} for m in members]
+    session.execute(sqlite.insert(ledger_subject_sets).on_conflict_do_nothing(), rows)
 
 
 def _missing(node: NodeId) -> bytes:
