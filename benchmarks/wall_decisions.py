@@ -37,9 +37,13 @@ Equivalence: before timing, the casbin model is checked against Cedar (`Policy.e
 on the exhaustive cross product roles x categories x actions x purposes (and none) x
 work-item kinds (and none) x break-glass, with the principal's kind following from its
 role as in forvalg.wall.principals. The number of disagreements is printed; it must be 0.
+As shipped, no forbid changes any decision (each guards against a permit that does not
+exist yet), so that pass cannot see a wrong deny line; a second pass adds a permit of
+everything to both models, so that the forbids alone decide, and checks them the same way.
+Both passes take ~95 s (--skip-equivalence skips them).
 
-    .venv/bin/python benchmarks/wall_decisions.py                 # ~2 minutes
-    .venv/bin/python benchmarks/wall_decisions.py --quick         # ~20 s, smaller rounds
+    .venv/bin/python benchmarks/wall_decisions.py                 # ~3 minutes
+    .venv/bin/python benchmarks/wall_decisions.py --quick         # ~2 minutes: 3 x 2,000
     .venv/bin/python benchmarks/wall_decisions.py --profile 20    # cProfile of each contender
 
 Bounded: --rounds x --calls calls per contender; no files, no network, nothing to clean up.
