@@ -675,8 +675,8 @@ def main(argv: list[str] | None = None) -> int:
         help="wall, bypass and, to split the wall's cost, no-insert (decides and builds the "
         "ledger entry, inserts nothing)",
     )
-    parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--requests", type=int, default=300, help="orders per round")
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--requests", type=int, default=200, help="orders per round")
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--operators", type=int, default=4)
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
