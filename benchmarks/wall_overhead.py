@@ -232,11 +232,11 @@ def database(backend: str, postgres_url: str, workdir: Path) -> Iterator[str]:
 
 
 def ledger_size(svc: Services) -> tuple[int, int]:
-    """(entries in the tree, events still queued in the inbox)."""
+    """(entries in the tree, batches integrated so far: one `ledger_heads` row each)."""
     with svc.engine.connect() as connection:
         size = ledger_store.head(connection).size
-        queued = connection.execute(text("SELECT count(*) FROM ledger_inbox")).scalar_one()
-    return size, int(queued)
+        batches = connection.execute(text("SELECT count(*) FROM ledger_heads")).scalar_one()
+    return size, int(batches)
 
 
 # --------------------------------------------------------------------------- CPU
@@ -374,6 +374,7 @@ class Round:
     seconds: float  # requests and the drain
     drain: float  # the keeper's integrate() after the last response
     entries: int  # ledger entries the round added
+    batches: int  # in how many integrated batches (transactions of the keeper)
     cpu: tuple[float, float, float]  # cores: this process, PostgreSQL, others
 
     @property
@@ -471,8 +472,10 @@ def one_round(b: Backend, mode: str, build: str, numbers: range, index: int) -> 
     after = ledger_size(b.svc)
     if codes.get(201, 0) != len(numbers):
         raise RuntimeError(f"{b.name} {mode} {build}: expected {len(numbers)} 201s, got {codes}")
-    entries = after[0] - before[0]
-    return Round(b.name, mode, build, index, len(numbers), seconds + drain, drain, entries, cpu)
+    entries, batches = after[0] - before[0], after[1] - before[1]
+    return Round(
+        b.name, mode, build, index, len(numbers), seconds + drain, drain, entries, batches, cpu
+    )
 
 
 @contextmanager
@@ -523,7 +526,8 @@ def measure(args: argparse.Namespace) -> list[Round]:
                         print(
                             f"{name:10} {mode:8} round {r + 1} {build:9} "
                             f"{found.rate:8.1f} orders/s  drain {1000 * found.drain:6.1f} ms  "
-                            f"ledger +{found.entries:<4} CPU self {100 * found.cpu[0]:3.0f}% "
+                            f"ledger +{found.entries:<4} in {found.batches:3} batches  "
+                            f"CPU self {100 * found.cpu[0]:3.0f}% "
                             f"pg {100 * found.cpu[1]:3.0f}% others {100 * found.cpu[2]:3.0f}%",
                             flush=True,
                         )
@@ -628,7 +632,7 @@ def summarise(rounds: list[Round], args: argparse.Namespace) -> None:
     print()
     header = (
         f"{'backend':10} {'mode':8} {'build':9} {'orders/s':>8} {'bypass/s':>8} {'cost':>6} "
-        f"{'cost*':>6} {'+ms/order':>9} {'drain ms':>8} {'CPU ms':>6} {'bypass':>6} "
+        f"{'cost*':>6} {'+ms/order':>9} {'drain ms':>8} {'batch':>5} {'CPU ms':>6} {'bypass':>6} "
         f"{'CPU cost':>8} {'others':>6} {'target':>7}"
     )
     print(header)
@@ -671,6 +675,7 @@ def summarise(rounds: list[Round], args: argparse.Namespace) -> None:
                     f"{name:10} {mode:8} {build:9} {w:8.1f} {p:8.1f} {100 * cost:5.1f}% "
                     f"{100 * server_cost:5.1f}% {1000 * (1 / w - 1 / p):9.3f} "
                     f"{statistics.median(1000 * r.drain / r.requests for r in rs):8.3f} "
+                    f"{statistics.median(r.entries / max(1, r.batches) for r in rs):5.0f} "
                     f"{statistics.median(r.cpu_ms for r in found.values()):6.2f} "
                     f"{statistics.median(r.cpu_ms for r in bypass.values()):6.2f} "
                     f"{100 * cpu_cost:7.1f}% {100 * others:5.0f}% {verdict:>7}"
@@ -684,7 +689,8 @@ def summarise(rounds: list[Round], args: argparse.Namespace) -> None:
         f"build/bypass, run back to back (target <= {100 * TARGET_COST:.0f}% for the wall); "
         "cost*: the same with the in-process client's time per request (against an app "
         "that does nothing) taken out of both; +ms/order: 1/build - 1/bypass; drain: the "
-        "keeper's integrate() after the round, per order (inside orders/s); CPU ms: this "
+        "keeper's integrate() after the round, per order (inside orders/s); batch: entries "
+        "per integrated batch (one keeper transaction each); CPU ms: this "
         "process and its PostgreSQL backends per order, the build and the bypass; CPU cost: "
         "1 - bypass/build of that; others: the rest of the machine's CPU (100% = one core); "
         "target: judged for the wall over HTTP (direct is the use case alone, for comparison)."
