@@ -1,4 +1,4 @@
-"""Benchmark: what the wall and the ledger cost the order API, against the gateway bypassed.
+r"""Benchmark: what the wall and the ledger cost the order API, against the gateway bypassed.
 
 Target (issue): "The wall plus ledger may cost at most 15% of the order API's throughput
 against a build with the gateway bypassed, measured side by side."
@@ -43,8 +43,9 @@ After the rounds, `--parts` times the wall's pieces one by one (the decision, th
 event, its canonical JSON, the INSERT, the keeper's integration per entry).
 
     .venv/bin/python benchmarks/wall_overhead.py                     # ~2.5 minutes
-    .venv/bin/python benchmarks/wall_overhead.py --builds wall,wall/tick,wall/off,bypass \
-        --rounds 9                                                    # ~3.5 minutes
+    # the split (~3.5 minutes):
+    .venv/bin/python benchmarks/wall_overhead.py --rounds 9 --parts 0 \
+        --builds wall,wall/tick,wall/off,no-insert,bypass
     .venv/bin/python benchmarks/wall_overhead.py --profile 25         # cProfile `direct`
 
 Bounded: rounds x requests per backend, mode and build. The SQLite file lives in a
