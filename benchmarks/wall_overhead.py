@@ -82,18 +82,16 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import make_url, text
-from sqlalchemy.exc import IntegrityError, OperationalError
 
 from forvalg.api.app import create_app
 from forvalg.bootstrap import Services, bootstrap, initialise
 from forvalg.domain.categories import Category
 from forvalg.domain.orders import Authorisation, Option, OrderType
-from forvalg.domain.work_items import WorkItemKind
 from forvalg.settings import Settings
 from forvalg.store import ledger as ledger_store
 from forvalg.store.engine import make_engine, make_sessions
 from forvalg.store.ledger import SqlAccessLog, canonical
-from forvalg.wall import Conflict, Wall
+from forvalg.wall import Wall
 from forvalg.wall.gateway import Guard, Permit
 from forvalg.wall.policy import Action, Scope, View
 from forvalg.wall.principals import Principal, PrincipalKind, Purpose, operator_principal
@@ -130,51 +128,14 @@ class NoInsertGuard(Guard):
     def record(
         self, permit: Permit, subjects: Iterable[str], operators: Iterable[str] = ()
     ) -> None:
-        event = self._event(permit.action, permit.category, True, permit.reason, list(subjects))
+        named = self.wall.pseudonymiser.subjects(subjects)
+        event = self._event(permit.action, permit.category, True, permit.reason, named)
         canonical(event)
 
 
 class BenchWall(Wall):
-    """`Wall.access` with another `Guard` class: same session, same commit and rollback.
-    (src/ has no seam for this; the body is `Wall.access`'s, less the denial log, which
-    these guards never fill.)"""
-
-    guard_type: type[Guard] = BypassGuard
-
-    @contextmanager
-    def access(
-        self,
-        principal: Principal,
-        purpose: Purpose | None,
-        work_item: str | None = None,
-        *,
-        break_glass: str | None = None,
-        opening: WorkItemKind | None = None,
-    ) -> Iterator[Guard]:
-        session = self._sessions()
-        guard = self.guard_type(
-            self,
-            session,
-            self.policy,
-            principal,
-            purpose,
-            work_item,
-            break_glass=break_glass or None,
-            opening=opening,
-        )
-        try:
-            yield guard
-            session.commit()
-        except (IntegrityError, OperationalError) as exc:
-            session.rollback()
-            if isinstance(exc, IntegrityError):
-                raise Conflict(str(exc.orig)) from exc
-            raise
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+    """The wall with another guard class (`Wall.guard_type`): same session, same commit
+    and rollback, same zones."""
 
 
 GUARDS: dict[str, type[Guard]] = {"bypass": BypassGuard, "no-insert": NoInsertGuard}
