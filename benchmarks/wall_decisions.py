@@ -75,7 +75,7 @@ import casbin
 
 from forvalg.domain.categories import Category
 from forvalg.domain.work_items import WorkItemKind
-from forvalg.wall.gateway import Guard
+from forvalg.wall.guard import Guard
 from forvalg.wall.policy import (
     POLICY_DIR,
     POLICY_FILE,

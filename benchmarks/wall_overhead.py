@@ -92,7 +92,7 @@ from forvalg.store import ledger as ledger_store
 from forvalg.store.engine import make_engine, make_sessions
 from forvalg.store.ledger import SqlAccessLog, canonical
 from forvalg.wall import Wall
-from forvalg.wall.gateway import Guard, Permit
+from forvalg.wall.guard import Guard, Permit
 from forvalg.wall.policy import Action, Scope, View
 from forvalg.wall.principals import Principal, PrincipalKind, Purpose, operator_principal
 from forvalg.wholesale.orders import OrderDesk, OrderRequest

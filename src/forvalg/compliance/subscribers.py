@@ -14,7 +14,7 @@ from forvalg.ledger.merkle import leaf_hash
 from forvalg.ledger.wire import InclusionProof
 from forvalg.wall import Principal, Purpose, Wall
 from forvalg.wall.errors import Conflict
-from forvalg.wall.gateway import Guard
+from forvalg.wall.guard import Guard
 from forvalg.wall.ledger import LedgerKeeper
 from forvalg.wall.principals import ANONYMOUS, SUBSCRIBER_DESK, Statement, subscriber_statement
 from forvalg.wall.subscribers import SubscriberSession

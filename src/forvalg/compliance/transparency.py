@@ -17,7 +17,7 @@ from typing import Any
 
 from forvalg.ledger.wire import ConsistencyProof, InclusionProof
 from forvalg.wall import Principal, Purpose, Wall
-from forvalg.wall.gateway import Guard
+from forvalg.wall.guard import Guard
 from forvalg.wall.ledger import LedgerKeeper, SignedCheckpoint
 from forvalg.wall.principals import UNSTATED, Statement
 

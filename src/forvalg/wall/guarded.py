@@ -32,7 +32,7 @@ from forvalg.store.ledger import TreeHead
 from forvalg.wall.policy import Action, Scope, View
 
 if TYPE_CHECKING:
-    from forvalg.wall.gateway import Guard, Permit
+    from forvalg.wall.guard import Guard, Permit
 
 
 class GuardedOrders:

@@ -32,7 +32,7 @@ from forvalg.wall.policy import Action
 from forvalg.wall.work import new_work_item_id
 
 if TYPE_CHECKING:
-    from forvalg.wall.gateway import Guard
+    from forvalg.wall.guard import Guard
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from forvalg.store import work_items as work_store
 from forvalg.wall.policy import Action
 
 if TYPE_CHECKING:
-    from forvalg.wall.gateway import Guard
+    from forvalg.wall.guard import Guard
 
 
 def resolve(session: Session, reference: str) -> WorkItem | None:
