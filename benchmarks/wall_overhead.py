@@ -10,12 +10,11 @@ Builds over the same database, in the same process, measured in alternating roun
              in the order's transaction (`Guard.record`: subject pseudonym, canonical
              JSON, one INSERT), and the ledger keeper integrates the inbox into the Merkle
              tree in the background (`LedgerKeeper.start`, as `forvalg serve` runs it).
-  bypass     the same app over the same services, except that the order desk's `Wall` is
-             a `BenchWall` (below, in this file only: src/ has no hook for it): its
-             `access()` is `Wall.access` yielding a `BypassGuard`, whose `permit` returns
-             the allow the policy would give (scope OWN for an operator) without asking
-             it, and whose `record` writes no ledger row. Sign-in, validation, the order's
-             own rows and the transaction are unchanged.
+  bypass     the same app over the same services, except that the order desk's `Wall`
+             yields a `BypassGuard` (`Wall.guard_type`), whose `permit` returns the allow
+             the policy would give (scope OWN for an operator) without asking it, whose
+             `record` writes no ledger row, and which enters no database zone. Sign-in,
+             validation, the order's own rows and the transaction are unchanged.
 Optional builds (--builds), to split the wall's cost:
   wall/tick  the wall, with a trial keeper loop (`tick_keeper`: one batch per 0.2 s)
              instead of `LedgerKeeper.keep`'s (not in src/)
@@ -118,9 +117,7 @@ class BypassGuard(Guard):
         scope = Scope.OWN if self.principal.kind is PrincipalKind.OPERATOR else Scope.ALL
         return Permit(action, category, scope, View.FULL, False, "bypassed")
 
-    def record(
-        self, permit: Permit, subjects: Iterable[str], operators: Iterable[str] = ()
-    ) -> None:
+    def record(self, permit: Permit, subjects: Iterable[str]) -> None:
         return None
 
 
@@ -129,17 +126,10 @@ class NoInsertGuard(Guard):
     (pseudonym digest, `AccessEvent`, canonical JSON) exactly as `Guard.record` does,
     but does not insert it."""
 
-    def record(
-        self, permit: Permit, subjects: Iterable[str], operators: Iterable[str] = ()
-    ) -> None:
+    def record(self, permit: Permit, subjects: Iterable[str]) -> None:
         named = self.wall.pseudonymiser.subjects(subjects)
         event = self._event(permit.action, permit.category, True, permit.reason, named)
         canonical(event)
-
-
-class BenchWall(Wall):
-    """The wall with another guard class (`Wall.guard_type`): same session, same commit
-    and rollback, same zones."""
 
 
 class NoZoneGuard(Guard):
@@ -157,11 +147,11 @@ GUARDS: dict[str, type[Guard]] = {
 
 
 def rebuilt(svc: Services, build: str) -> Services:
-    """The same services (same engine and pool) with the order desk behind a `BenchWall`
-    whose guards are those of `build`."""
+    """The same services (same engine and pool) with the order desk behind a `Wall`
+    whose guards are those of `build` (`Wall.guard_type`)."""
     if build == "wall":
         return svc
-    wall = BenchWall(
+    wall = Wall(
         sessions=make_sessions(svc.engine),
         pseudonymiser=svc.wall.pseudonymiser,
         clock=svc.clock,

@@ -16,7 +16,7 @@ from forvalg.wall import Principal, Purpose, Wall
 from forvalg.wall.errors import Conflict
 from forvalg.wall.guard import Guard
 from forvalg.wall.ledger import LedgerKeeper
-from forvalg.wall.principals import ANONYMOUS, SUBSCRIBER_DESK, Statement, subscriber_statement
+from forvalg.wall.principals import SUBSCRIBER_DESK, Statement, subscriber_statement
 from forvalg.wall.subscribers import SubscriberSession
 
 
@@ -60,19 +60,12 @@ class SubscriberDesk:
         except Conflict:  # a concurrent request spent the same code first
             opened = None
         if opened is None:
-            self._wall.record_now(
-                [
-                    self._wall.event(
-                        ANONYMOUS,
-                        Purpose.SUBSCRIBER_REQUEST,
-                        None,
-                        "authenticate",
-                        "subscriber",
-                        allowed=False,
-                        reason="E_AUTH: wrong, expired or spent one-time code",
-                        subjects=self._wall.pseudonymiser.subjects([number]),
-                    )
-                ]
+            self._wall.failed_sign_in(
+                Purpose.SUBSCRIBER_REQUEST,
+                None,
+                "subscriber",
+                "wrong, expired or spent one-time code",
+                [number],
             )
         return opened
 

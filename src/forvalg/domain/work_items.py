@@ -68,7 +68,9 @@ class WorkItem:
     closed_at: datetime | None = None
 
     def uncovered(self, numbers: Iterable[str], operators: Iterable[str] = ()) -> str | None:
-        """Why the data touched does not belong to this work item, or None if it does."""
+        """Why the data touched does not belong to this work item, or None if it does.
+        `operators` are the operators whose data was touched; no read names any yet (the
+        wall passes lines only): settlement's reads of traffic (issue 5) will."""
         if self.closed_at is not None:
             return f"work item {self.id} is closed"
         if self.kind in LINE_BOUND:

@@ -54,11 +54,9 @@ def get_work_item(session: Session, *, item_id: str) -> WorkItem | None:
     )
 
 
-def close_work_item(session: Session, *, item_id: str, at: datetime) -> bool:
-    result = session.execute(
+def close_work_item(session: Session, *, item_id: str, at: datetime) -> None:
+    session.execute(
         update(work_items)
         .where(work_items.c.id == item_id, work_items.c.closed_at.is_(None))
         .values(closed_at=at)
-        .returning(work_items.c.id)
     )
-    return result.first() is not None

@@ -3,15 +3,16 @@
 A column's category is what reading it reveals. An order row tells that a line is
 leaving for a competitor, so every column of `orders` is `cps.order`, its number and
 postcode included; the same number in the line inventory only says whose line it is
-(`personal.subscriber`). The wall names the categories an access touches and the policy
-decides per category, so a column the catalog does not know has no category and no
-grant: `category_of` raises rather than guess. Tests check the catalog against the
-tables and against the migrated schema on SQLite and PostgreSQL, and docs/DATA-CATALOG.md
-against `render_markdown()`; `python -m forvalg.wall.catalog --write docs/DATA-CATALOG.md`
-refreshes the page.
+(`personal.subscriber`). The guarded stores name the categories each access touches and
+the policy decides per category; the catalog is the record of which category every
+column is, for auditors and for the tests that check it against the tables, against
+the migrated schema on SQLite and PostgreSQL, and docs/DATA-CATALOG.md against
+`render_markdown()` (`python -m forvalg.wall.catalog --write docs/DATA-CATALOG.md`
+refreshes the page). `category_of` raises for a column it does not know rather than
+guess. The wall does not consult it at run time.
 
-Table names are as SQLAlchemy's `Table.fullname` spells them: bare in the default
-schema, `schema.table` elsewhere. This module is data and imports only the domain.
+Table names are bare, wherever the table lives (its zone's schema on PostgreSQL). This
+module is data and imports only the domain.
 """
 
 from __future__ import annotations

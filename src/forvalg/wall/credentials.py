@@ -15,7 +15,6 @@ from forvalg.store import operators as operator_store
 from forvalg.store import subscribers as subscriber_store
 from forvalg.store import users as user_store
 from forvalg.wall.principals import (
-    ANONYMOUS,
     Principal,
     Purpose,
     StaffRole,
@@ -82,19 +81,11 @@ class Authenticator:
         if found:
             return found
         claimed = _key_id(token)
-        self._wall.record_now(
-            [
-                self._wall.event(
-                    ANONYMOUS,
-                    Purpose.ORDER_MANAGEMENT,
-                    None if claimed is None else f"api-key:{claimed}",
-                    "authenticate",
-                    "api",
-                    allowed=False,
-                    reason="E_AUTH: "
-                    + ("no credential" if not token else "unknown or revoked key"),
-                )
-            ]
+        self._wall.failed_sign_in(
+            Purpose.ORDER_MANAGEMENT,
+            None if claimed is None else f"api-key:{claimed}",
+            "api",
+            "no credential" if not token else "unknown or revoked key",
         )
         return None
 

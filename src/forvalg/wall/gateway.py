@@ -24,6 +24,7 @@ from forvalg.wall.errors import Conflict
 from forvalg.wall.guard import BOUND, Guard, alert_of
 from forvalg.wall.policy import Policy
 from forvalg.wall.principals import (
+    ANONYMOUS,
     Principal,
     PrincipalKind,
     Purpose,
@@ -112,6 +113,28 @@ class Wall:
                 break_glass=statement.break_glass,
             )
         return self.access(principal, purpose, label)
+
+    def failed_sign_in(
+        self,
+        purpose: Purpose,
+        claimed: str | None,
+        resource: str,
+        reason: str,
+        subjects: Iterable[str] = (),
+    ) -> None:
+        """Ledger a refused sign-in by someone unknown (an operator key, a staff token, a
+        subscriber's one-time code): `claimed` names what they claimed, never a secret."""
+        event = self.event(
+            ANONYMOUS,
+            purpose,
+            claimed,
+            AUTHENTICATE,
+            resource,
+            allowed=False,
+            reason=f"E_AUTH: {reason}",
+            subjects=self.pseudonymiser.subjects(subjects),
+        )
+        self.record_now([event])
 
     def record_now(self, events: Iterable[AccessEvent]) -> None:
         """Append events in a transaction of their own (denials, failed sign-ins); every

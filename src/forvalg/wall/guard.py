@@ -111,12 +111,11 @@ class Guard:
         action: Action,
         category: Category,
         subjects: Iterable[str] = (),
-        operators: Iterable[str] = (),
     ) -> Permit:
         """Decide, check the work item, log, and return the permit; raise `AccessDenied`
         on deny. For writes and reads whose subjects are known before the data is."""
         permit = self.permit(action, category)
-        self.record(permit, subjects, operators)
+        self.record(permit, subjects)
         return permit
 
     def begin(self) -> Guard:
@@ -182,9 +181,7 @@ class Guard:
         """Turn an allow into a denial: what was asked for is not covered after all."""
         self._deny(permit.action, permit.category, code, reason)
 
-    def record(
-        self, permit: Permit, subjects: Iterable[str], operators: Iterable[str] = ()
-    ) -> None:
+    def record(self, permit: Permit, subjects: Iterable[str]) -> None:
         """Check that what was touched belongs to the work item, then log the allow in
         this unit of work's transaction (with an alert if break-glass decided it)."""
         subjects = list(subjects)
@@ -192,7 +189,7 @@ class Guard:
         if permit.break_glass:
             reason += f"; break-glass: {self.break_glass}"
         elif self.bound and self.opening is None and self.item is not None:
-            why = self.item.uncovered(subjects, operators)
+            why = self.item.uncovered(subjects)
             if why is not None:
                 self._deny(
                     permit.action, permit.category, ReasonCode.E_WORK_ITEM_MISMATCH, why, subjects

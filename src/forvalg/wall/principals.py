@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from forvalg.store.zones import Zone
 
@@ -110,12 +111,15 @@ class Principal:
 
 
 def zone_of(principal: Principal) -> Zone:
-    """The zone of the principal's role; a principal with no known role gets retail's,
-    which reads nothing."""
-    found = {_ZONES[r] for r in principal.roles if r in _ZONES}
-    if len(found) == 1:
-        return found.pop()
-    return Zone.RETAIL
+    """The zone of the principal's role; a principal with no known role (or roles of two
+    zones) gets retail's, which reads nothing. Asked at every decision, hence cached."""
+    return _zone_of_roles(principal.roles)
+
+
+@lru_cache(maxsize=64)
+def _zone_of_roles(roles: frozenset[str]) -> Zone:
+    found = {_ZONES[r] for r in roles if r in _ZONES}
+    return found.pop() if len(found) == 1 else Zone.RETAIL
 
 
 def operator_principal(operator_id: str) -> Principal:

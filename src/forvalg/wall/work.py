@@ -64,9 +64,8 @@ class GuardedWorkItems:
 
     def open(self, item: WorkItem) -> None:
         """Record a new work item; the guard was opened for that kind (`Guard.opening`)."""
-        operators = [item.operator_id] if item.operator_id else []
         permit = self._g.permit(Action.WRITE, Category.WORK_ITEM)
-        self._g.record(permit, item.lines, operators)
+        self._g.record(permit, item.lines)
         work_store.add_work_item(self._g.session, item=item)
 
     def get(self, item_id: str) -> WorkItem:
