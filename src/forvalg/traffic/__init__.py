@@ -1,0 +1,1 @@
+"""Traffic: CDR route-check and rating, and monthly settlement (DuckDB over Arrow)."""
