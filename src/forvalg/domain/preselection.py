@@ -15,6 +15,7 @@ class Preselection:
     option: Option
     valid_from: datetime
     order_id: str
+    valid_to: datetime | None = None  # None while it lasts
 
 
 @dataclass(frozen=True, slots=True)

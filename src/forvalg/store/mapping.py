@@ -80,5 +80,10 @@ def line_from_row(row: RowMapping) -> Line:
 
 def preselection_from_row(row: RowMapping) -> Preselection:
     return Preselection(
-        row["number"], row["operator_id"], Option(row["option"]), row["valid_from"], row["order_id"]
+        row["number"],
+        row["operator_id"],
+        Option(row["option"]),
+        row["valid_from"],
+        row["order_id"],
+        row["valid_to"],
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+import pyarrow as pa
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -98,3 +99,26 @@ def count_current(session: Session) -> dict[str, int]:
         .group_by(preselections.c.operator_id)
     ).all()
     return {r[0]: r[1] for r in rows}
+
+
+def history(session: Session) -> pa.Table:
+    """Every preselection period as it is known now, one row each (the rating engine's
+    HISTORY schema: number, operator_id, option, valid_from, valid_to, order_id)."""
+    p = preselections.c
+    rows = session.execute(
+        select(p.number, p.operator_id, p.option, p.valid_from, p.valid_to, p.order_id).order_by(
+            p.number, p.valid_from
+        )
+    ).all()
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 6
+    stamp = pa.timestamp("us", tz="UTC")
+    return pa.table(
+        {
+            "number": pa.array(columns[0], pa.string()),
+            "operator_id": pa.array(columns[1], pa.string()),
+            "option": pa.array(columns[2], pa.string()),
+            "valid_from": pa.array(columns[3], stamp),
+            "valid_to": pa.array(columns[4], stamp),
+            "order_id": pa.array(columns[5], pa.string()),
+        }
+    )

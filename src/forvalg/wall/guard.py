@@ -41,6 +41,7 @@ from forvalg.wall.policy import Action, Policy, Question, Scope, View
 from forvalg.wall.principals import Principal, PrincipalKind, Purpose, zone_of
 from forvalg.wall.pseudonyms import SubjectSet
 from forvalg.wall.subscribers import GuardedSubscribers
+from forvalg.wall.traffic import GuardedTraffic
 from forvalg.wall.work import GuardedAlerts, GuardedWorkItems, resolve
 
 if TYPE_CHECKING:
@@ -281,3 +282,7 @@ class Guard:
     @property
     def subscribers(self) -> GuardedSubscribers:
         return GuardedSubscribers(self)
+
+    @property
+    def traffic(self) -> GuardedTraffic:
+        return GuardedTraffic(self)

@@ -75,6 +75,7 @@ _ZONES = {
     "order_processor": Zone.WHOLESALE,
     "wholesale_admin": Zone.WHOLESALE,
     StaffRole.WHOLESALE_BILLING: Zone.BILLING,
+    "traffic_rater": Zone.BILLING,
     StaffRole.RETAIL_SALES: Zone.RETAIL,
     StaffRole.RETAIL_MARKETING: Zone.RETAIL,
     StaffRole.RETAIL_CUSTOMER_SERVICE: Zone.RETAIL,
@@ -172,6 +173,10 @@ SUBSCRIBER_DESK = Principal(
     PrincipalKind.SYSTEM,
     INCUMBENT_COMPLIANCE,
     frozenset({"subscriber_desk"}),
+)
+# `forvalg traffic rate`: one settlement access per rating run.
+RATER = Principal(
+    "system:traffic-rater", PrincipalKind.SYSTEM, "incumbent:billing", frozenset({"traffic_rater"})
 )
 # `forvalg ledger checkpoint | export | prove`, run by compliance on the server.
 LEDGER_CLERK = Principal(

@@ -1,0 +1,317 @@
+"""`forvalg traffic rate`: route-check and rate a CDR file, vectorised in DuckDB.
+
+One SQL statement streams the calls through small joined tables (traffic/reference.py)
+and out to the rated file; there is no per-row Python. The decision per call is the
+domain's `routing.route` and `Tariff.charge`, in SQL; a property test holds the two
+equal on every row. Bad rows go to a rejects file with a reason each; the rated file and
+the rejects file appear together, or neither does (written aside, then renamed).
+
+Memory stays bounded whatever the file size: DuckDB streams the scan, the joins'
+build sides are the small tables, and `memory_limit` caps the rest (it spills).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections import Counter
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from forvalg.domain.numbering import CSC_DIGITS, INTERNATIONAL_PREFIX, KEY_DIGITS, OWN_COUNTRY_CODE
+from forvalg.domain.numbering import NATIONAL_DIGITS as NAT
+from forvalg.domain.routing import INCUMBENT, SELECTABLE
+from forvalg.domain.tariffs import UNITS_PER_NOK, units
+from forvalg.traffic.cdrs import CdrSource, file_format, open_cdrs, sql_path
+from forvalg.traffic.reference import RatingReference
+
+RATED_COLUMNS = (
+    "call_id",
+    "start_utc",
+    "duration_s",
+    "a_number",
+    "dialed",
+    "carrier",
+    "call_class",
+    "expected_carrier",
+    "route_reason",
+    "order_id",
+    "routing_version",
+    "time_band",
+    "charge_nok",
+    "mismatch",
+)
+REJECT_COLUMNS = ("row", "reason", "call_id", "start_utc", "duration_s", "a_number", "dialed")
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+CSV_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z"
+
+
+@dataclass
+class RatingSummary:
+    source: Path
+    out: Path
+    rejects: Path | None
+    rows: int = 0
+    rated: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    by_reason: Counter[str] = field(default_factory=Counter)
+    by_class: Counter[str] = field(default_factory=Counter)
+    mismatches: int = 0
+    charge_nok: Decimal = Decimal("0.0000")
+    ignored_columns: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    threads: int | None = None  # DuckDB's default: every core
+    memory_limit: str = "2GB"
+    temp_directory: Path | None = None
+    compression: str = "zstd"
+
+
+def _checked(src: CdrSource) -> str:
+    """The calls with `start_ts` (TIMESTAMP, UTC), `dur` (BIGINT) and `reject` (the
+    first problem found, or NULL)."""
+    if src.typed:
+        start = "CAST(start_utc AS TIMESTAMP)"
+        dur = "CAST(duration_s AS BIGINT)"
+        time_reason = "WHEN start_utc IS NULL THEN 'start_utc: missing'"
+        dur_reason = "WHEN duration_s IS NULL THEN 'duration_s: missing'"
+    else:
+        start = (
+            f"CASE WHEN regexp_full_match(start_utc, '{CSV_TIME}') "
+            "THEN TRY_CAST(rtrim(start_utc, 'Z') AS TIMESTAMP) END"
+        )
+        dur = (
+            "CASE WHEN regexp_full_match(duration_s, '-?[0-9]{1,18}') "
+            "THEN CAST(duration_s AS BIGINT) END"
+        )
+        time_reason = (
+            "WHEN start_utc IS NULL THEN 'start_utc: missing' "
+            "WHEN start_ts IS NULL "
+            "THEN 'start_utc: not an ISO 8601 UTC time like 2026-11-01T10:00:00Z'"
+        )
+        dur_reason = (
+            "WHEN duration_s IS NULL THEN 'duration_s: missing' "
+            "WHEN dur IS NULL THEN 'duration_s: not an integer'"
+        )
+    carrier = "carrier" if src.has_carrier else "CAST(NULL AS VARCHAR)"
+    earliest = EARLIEST.replace(tzinfo=None).isoformat(sep=" ")
+    latest = LATEST.replace(tzinfo=None).isoformat(sep=" ")
+    return f"""
+        SELECT *, CASE
+            WHEN call_id IS NULL OR call_id = '' THEN 'call_id: missing'
+            {time_reason}
+            WHEN start_ts < TIMESTAMP '{earliest}' OR start_ts >= TIMESTAMP '{latest}'
+                THEN 'start_utc: outside 1990-2099'
+            {dur_reason}
+            WHEN dur < 0 THEN 'duration_s: negative'
+            WHEN a_number IS NULL OR a_number = '' THEN 'a_number: missing'
+            WHEN NOT regexp_full_match(a_number, '[0-9]{{{NAT}}}')
+                THEN 'a_number: not an 8-digit national number'
+            WHEN dialed IS NULL OR dialed = '' THEN 'dialed: missing'
+            WHEN NOT regexp_full_match(dialed, '[0-9]{{1,32}}') THEN 'dialed: not 1-32 digits'
+        END AS reject
+        FROM (
+            SELECT row, call_id, start_utc, duration_s, a_number, dialed,
+                   {carrier} AS carrier, {start} AS start_ts, {dur} AS dur
+            FROM {src.relation}
+        )"""
+
+
+def _rated(src: CdrSource, reference: RatingReference) -> str:
+    """The route of DOMAIN.md (and of `routing.route`) and the charge, per valid call."""
+    selectable = ", ".join(f"'{c.value}'" for c in sorted(SELECTABLE))
+    own = INTERNATIONAL_PREFIX + OWN_COUNTRY_CODE
+    minimum = units(reference.tariff.minimum_charge)
+    k = CSC_DIGITS
+    return f"""
+    WITH calls AS ({_checked(src)}),
+    split AS (
+        SELECT row, call_id, start_ts, dur, a_number, dialed, carrier,
+            CASE WHEN length(dialed) > {k} AND regexp_full_match(dialed[1:{k}], '15[0-4][0-9]')
+                 THEN dialed[1:{k}] END AS csc
+        FROM calls WHERE reject IS NULL
+    ),
+    numbered AS (
+        SELECT *, CASE WHEN csc IS NULL THEN dialed ELSE dialed[{k + 1}:] END AS num FROM split
+    ),
+    national AS (
+        SELECT *, CASE WHEN starts_with(num, '{own}') AND length(num) = {len(own) + NAT}
+                       THEN num[{len(own) + 1}:] ELSE num END AS nat
+        FROM numbered
+    ),
+    judged AS (
+        SELECT c.*,
+            coalesce(p.call_class, 'INVALID') AS class0,
+            coalesce(p.excluded, false) AS excluded,
+            k.operator_id AS code_operator,
+            h.operator_id AS cps_operator, h.order_id AS cps_order,
+            cv.call_class IS NOT NULL AS covered,
+            t.band, t.routing_version
+        FROM national c
+        LEFT JOIN plan p ON p.length = length(c.nat) AND p.key = c.nat[1:{KEY_DIGITS}]
+        LEFT JOIN codes k ON k.csc = c.csc
+        LEFT JOIN history h ON h.number = c.a_number AND c.start_ts >= h.valid_from
+             AND (h.valid_to IS NULL OR c.start_ts < h.valid_to)
+        LEFT JOIN covers cv
+             ON cv.option = h.option AND cv.call_class = coalesce(p.call_class, 'INVALID')
+        JOIN minutes t ON t.minute = epoch(c.start_ts)::BIGINT // 60
+    ),
+    routed AS (
+        SELECT *, CASE
+            WHEN excluded THEN 'EXCLUDED'
+            WHEN csc IS NOT NULL THEN
+                CASE WHEN code_operator IS NOT NULL AND class0 IN ({selectable})
+                     THEN 'CSC' ELSE 'DEFAULT' END
+            WHEN covered THEN 'CPS'
+            ELSE 'DEFAULT' END AS route_reason
+        FROM judged
+    )
+    SELECT r.row, r.call_id, r.start_ts, r.dur AS duration_s, r.a_number, r.dialed, r.carrier,
+        CASE WHEN csc IS NOT NULL AND NOT excluded AND route_reason = 'DEFAULT'
+             THEN 'INVALID' ELSE class0 END AS call_class,
+        CASE route_reason WHEN 'CSC' THEN code_operator WHEN 'CPS' THEN cps_operator
+             ELSE '{INCUMBENT}' END AS expected_carrier,
+        route_reason,
+        CASE WHEN route_reason = 'CPS' THEN cps_order END AS order_id,
+        r.routing_version,
+        r.band AS time_band,
+        CASE WHEN route_reason IN ('CSC', 'CPS') AND r.dur > 0
+             THEN greatest((r.dur * rt.rate_units + 30) // 60, {minimum}) ELSE 0 END
+             AS charge_units
+    FROM routed r
+    LEFT JOIN rates rt ON rt.call_class = r.class0 AND rt.band = r.band
+    """
+
+
+def _output(rated: str, fmt: str) -> str:
+    """The rated rows in the published columns and types."""
+    charge = f"CAST(charge_units AS DECIMAL(18, 0)) * {Decimal(1) / UNITS_PER_NOK}"
+    if fmt == "parquet":
+        start = "CAST(start_ts AS TIMESTAMPTZ)"
+    else:
+        start = (
+            "CASE WHEN microsecond(start_ts) % 1000000 = 0 "
+            "THEN strftime(start_ts, '%Y-%m-%dT%H:%M:%SZ') "
+            "ELSE strftime(start_ts, '%Y-%m-%dT%H:%M:%S.%fZ') END"
+        )
+        charge = f"CAST({charge} AS VARCHAR)"
+    return f"""
+        SELECT call_id, {start} AS start_utc, duration_s, a_number, dialed, carrier,
+               call_class, expected_carrier, route_reason, order_id, routing_version,
+               time_band, {charge} AS charge_nok,
+               coalesce(carrier IS NOT NULL AND carrier <> expected_carrier, false) AS mismatch
+        FROM ({rated}) ORDER BY row"""
+
+
+class RatingEngine:
+    """Rates CDR files against one `RatingReference` (docs/TRAFFIC.md)."""
+
+    def __init__(self, reference: RatingReference, settings: EngineSettings | None = None):
+        self._reference = reference
+        self._settings = settings or EngineSettings()
+
+    def _connect(self, temp: Path) -> duckdb.DuckDBPyConnection:
+        s = self._settings
+        con = duckdb.connect(config={"threads": s.threads} if s.threads else {})
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute(f"SET memory_limit = '{s.memory_limit}'")
+        con.execute(f"SET temp_directory = '{s.temp_directory or temp}'")
+        for name, table in self._reference.tables().items():
+            con.register(name, table)
+        return con
+
+    def rate(self, source: Path, out: Path, *, rejects: Path | None = None) -> RatingSummary:
+        """Rate `source` into `out` (format by extension) and bad rows into `rejects`
+        (default `<out>.rejects.csv`, written only when there are any)."""
+        started = time.perf_counter()
+        rejects = rejects or out.with_name(out.name + ".rejects.csv")
+        fmt = file_format(out)
+        with ExitStack() as stack:
+            temp = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=out.parent)))
+            src = open_cdrs(source, temp / "staged.parquet")
+            con = stack.enter_context(self._connect(temp))
+            summary = RatingSummary(source, out, None, ignored_columns=src.ignored)
+            checked = _checked(src)
+            first, last = self._span(con, src, summary)
+            con.register("minutes", self._reference.minutes(first, last))
+            rated, staged = _output(_rated(src, self._reference), fmt), temp / f"rated.{fmt}"
+            options = "FORMAT csv, HEADER true"
+            if fmt == "parquet":
+                options = f"FORMAT parquet, COMPRESSION {self._settings.compression}"
+            con.execute(f"COPY ({rated}) TO {sql_path(staged)} ({options})")
+            self._tally(con, _reader(staged, fmt), summary)
+            if summary.rejected:
+                self._write_rejects(con, checked, src, temp / "rejects.csv")
+            os.replace(staged, out)
+            if summary.rejected:
+                os.replace(temp / "rejects.csv", rejects)
+                summary.rejects = rejects
+        summary.seconds = time.perf_counter() - started
+        return summary
+
+    def _span(
+        self, con: duckdb.DuckDBPyConnection, src: CdrSource, summary: RatingSummary
+    ) -> tuple[datetime | None, datetime | None]:
+        """Count the rows and the rejects by reason; the first and last valid start."""
+        rows = con.execute(
+            "SELECT reject, count(*), min(start_ts), max(start_ts) "
+            f"FROM ({_checked(src)}) GROUP BY reject"
+        ).fetchall()
+        first = last = None
+        for reject, count, lo, hi in rows:
+            summary.rows += count
+            if reject is not None:
+                summary.rejected[reject] += count
+            elif lo is not None:
+                first, last = lo.replace(tzinfo=UTC), hi.replace(tzinfo=UTC)
+        for _, reason in src.malformed:
+            summary.rows += 1
+            summary.rejected[reason] += 1
+        return first, last
+
+    def _tally(self, con: duckdb.DuckDBPyConnection, rated: str, summary: RatingSummary) -> None:
+        rows = con.execute(
+            f"""SELECT route_reason, call_class, count(*),
+                       count(*) FILTER (WHERE CAST(mismatch AS BOOLEAN)),
+                       coalesce(sum(CAST(charge_nok AS DECIMAL(38, 4))), 0)
+                FROM {rated} GROUP BY ALL"""
+        ).fetchall()
+        for reason, call_class, count, mismatches, charge in rows:
+            summary.rated += count
+            summary.by_reason[reason] += count
+            summary.by_class[call_class] += count
+            summary.mismatches += mismatches
+            summary.charge_nok += Decimal(charge)
+
+    def _write_rejects(
+        self, con: duckdb.DuckDBPyConnection, checked: str, src: CdrSource, path: Path
+    ) -> None:
+        text = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in REJECT_COLUMNS[2:])
+        nulls = ", ".join(f"CAST(NULL AS VARCHAR) AS {c}" for c in REJECT_COLUMNS[2:])
+        query = f"SELECT row, reject AS reason, {text} FROM ({checked}) WHERE reject IS NOT NULL"
+        if src.malformed:
+            rows, reasons = zip(*src.malformed, strict=True)
+            con.register("malformed", pa.table({"row": list(rows), "reason": list(reasons)}))
+            query = f"{query} UNION ALL SELECT row, reason, {nulls} FROM malformed"
+        con.execute(f"COPY ({query} ORDER BY row) TO {sql_path(path)} (FORMAT csv, HEADER true)")
+
+
+def _reader(path: Path, fmt: str) -> str:
+    if fmt == "parquet":
+        return f"read_parquet({sql_path(path)})"
+    return f"read_csv({sql_path(path)}, all_varchar = true, header = true)"

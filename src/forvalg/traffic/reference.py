@@ -1,0 +1,168 @@
+"""What rating needs to know besides the calls, as small Arrow tables for DuckDB.
+
+Everything here comes from one definition in the domain: the numbering plan's lookup
+table (`NumberingPlan.rows`), the options' coverage (`routing.COVERS`), the tariff's
+rates and time bands (`Tariff.rows`, `Tariff.band`), and, read through the wall in one
+settlement access, the preselection history, the routing table versions and the active
+carrier selection codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from typing import Protocol
+
+import numpy as np
+import pyarrow as pa
+
+from forvalg.domain.numbering import NumberingPlan
+from forvalg.domain.orders import Option
+from forvalg.domain.preselection import Preselection
+from forvalg.domain.routing import COVERS
+from forvalg.domain.tariffs import Tariff
+
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+_HISTORY: dict[str, pa.DataType] = {
+    "number": pa.string(),
+    "operator_id": pa.string(),
+    "option": pa.string(),
+    "valid_from": TIMESTAMP,
+    "valid_to": TIMESTAMP,
+    "order_id": pa.string(),
+}
+HISTORY_SCHEMA = pa.schema(_HISTORY)
+_MINUTES: dict[str, pa.DataType] = {
+    "minute": pa.int64(),
+    "band": pa.string(),
+    "routing_version": pa.string(),
+}
+MINUTES_SCHEMA = pa.schema(_MINUTES)
+MINUTE = timedelta(minutes=1)
+MAX_SPAN = timedelta(days=3661)  # a file of more than ten years of calls is refused
+
+
+class Version(Protocol):
+    """A routing table version as rating needs it."""
+
+    @property
+    def effective_at(self) -> datetime: ...
+
+    @property
+    def content_hash(self) -> str: ...
+
+
+class SpanTooLong(ValueError):
+    """The calls span more time than one rating run takes."""
+
+
+@dataclass(frozen=True)
+class RatingReference:
+    """The plan, the tariff, and the state of the network the calls must be judged by."""
+
+    tariff: Tariff
+    history: pa.Table  # HISTORY_SCHEMA: one row per preselection period
+    versions: Sequence[Version]  # in version order, version 0 first
+    carrier_codes: Mapping[str, str]  # allocated and active 15NN code -> operator id
+    plan: NumberingPlan = field(default_factory=NumberingPlan)
+
+    def tables(self) -> dict[str, pa.Table]:
+        """The small tables the engine joins, by name (everything but the minutes)."""
+        length, key, call_class, excluded = zip(*self.plan.rows(), strict=True)
+        covers = [(o.value, c.value) for o, classes in COVERS.items() for c in sorted(classes)]
+        rates = list(self.tariff.rows())
+        return {
+            "plan": pa.table(
+                {
+                    "length": pa.array(length, pa.int64()),
+                    "key": pa.array(key, pa.string()),
+                    "call_class": pa.array(call_class, pa.string()),
+                    "excluded": pa.array(excluded, pa.bool_()),
+                }
+            ),
+            "covers": pa.table(
+                {"option": [o for o, _ in covers], "call_class": [c for _, c in covers]}
+            ),
+            "codes": pa.table(
+                {
+                    "csc": pa.array(list(self.carrier_codes), pa.string()),
+                    "operator_id": pa.array(list(self.carrier_codes.values()), pa.string()),
+                }
+            ),
+            "rates": pa.table(
+                {
+                    "call_class": [r[0] for r in rates],
+                    "band": [r[1] for r in rates],
+                    "rate_units": pa.array([r[2] for r in rates], pa.int64()),
+                }
+            ),
+            "history": self.history.cast(HISTORY_SCHEMA),
+        }
+
+    @cached_property
+    def _version_minutes(self) -> tuple[np.ndarray, np.ndarray]:
+        """The first whole minute each version is in force (its effective instant rounded
+        up), ascending, and the versions' hashes in the same order."""
+        effective = np.array(
+            [-(-int(v.effective_at.timestamp()) // 60) for v in self.versions], dtype=np.int64
+        )
+        order = np.argsort(effective, kind="stable")
+        hashes = np.array([v.content_hash for v in self.versions], dtype=object)
+        return effective[order], hashes[order]
+
+    def version_at(self, at: datetime) -> str:
+        """The content hash of the routing table version in force at `at`."""
+        effective, hashes = self._version_minutes
+        index = int(np.searchsorted(effective, int(at.timestamp()) // 60, side="right")) - 1
+        if index < 0:
+            raise ValueError(f"no routing table version is in force at {at.isoformat()}")
+        return str(hashes[index])
+
+    @cached_property
+    def _periods(self) -> dict[str, list[Preselection]]:
+        periods: dict[str, list[Preselection]] = {}
+        for row in self.history.to_pylist():
+            periods.setdefault(row["number"], []).append(
+                Preselection(
+                    row["number"],
+                    row["operator_id"],
+                    Option(row["option"]),
+                    row["valid_from"],
+                    row["order_id"],
+                    row["valid_to"],
+                )
+            )
+        return periods
+
+    def preselection_at(self, number: str, at: datetime) -> Preselection | None:
+        """The line's preselection valid at `at`, if any (periods never overlap)."""
+        for p in self._periods.get(number, ()):
+            if p.valid_from <= at and (p.valid_to is None or at < p.valid_to):
+                return p
+        return None
+
+    def minutes(self, first: datetime | None, last: datetime | None) -> pa.Table:
+        """One row per UTC minute from `first` to `last`: epoch minute, time band, and the
+        content hash of the routing table version in force. Versions take effect on whole
+        minutes (switch instants are times of day); a version effective inside a minute
+        counts from the next one."""
+        if first is None or last is None:
+            return MINUTES_SCHEMA.empty_table()
+        if last - first > MAX_SPAN:
+            raise SpanTooLong(f"the calls span {last - first}; at most {MAX_SPAN} per run")
+        start = first.astimezone(UTC).replace(second=0, microsecond=0)
+        count = int((last - start) // MINUTE) + 1
+        epoch_minute = int(start.timestamp()) // 60 + np.arange(count, dtype=np.int64)
+        hours = list(self.tariff.bands_by_hour(start, last))
+        hour_of = (epoch_minute - epoch_minute[0] + start.minute) // 60
+        bands = np.array([b.value for _, b in hours], dtype=object)[hour_of]
+        effective, hashes = self._version_minutes
+        in_force = np.searchsorted(effective, epoch_minute, side="right") - 1
+        if (in_force < 0).any():
+            raise ValueError("no routing table version covers the first calls")
+        return pa.table(
+            [pa.array(epoch_minute), pa.array(bands, pa.string()), pa.array(hashes[in_force])],
+            schema=MINUTES_SCHEMA,
+        )

@@ -1,0 +1,277 @@
+"""The batch engine (DuckDB) against the scalar truth (`traffic.scalar.judge`), row by row,
+and the engine's handling of files: formats, rejects, schema errors, atomic output."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from forvalg.domain.numbering import NORWAY
+from forvalg.domain.orders import Option
+from forvalg.domain.tariffs import tariff_from_toml
+from forvalg.traffic.cdrs import CdrFileError
+from forvalg.traffic.rating import RATED_COLUMNS, REJECT_COLUMNS, RatingEngine
+from forvalg.traffic.reference import HISTORY_SCHEMA, RatingReference
+from forvalg.traffic.scalar import Call, judge
+
+TARIFF = tariff_from_toml(
+    (Path(__file__).parents[2] / "src/forvalg/traffic/tariffs/default.toml").read_text(),
+    "default.toml",
+)
+LINES = ["22334455", "22334456", "51234567", "73000001"]
+OPERATORS = ["telia", "ice", "phonero"]
+CODES = {"1505": "telia", "1510": "ice"}  # 1520 is allocated to nobody (or suspended)
+# Around the end of summer time 2026 (25 October), All Saints' is no holiday in Norway,
+# and Christmas 2026 is.
+WINDOW = (datetime(2026, 10, 24, tzinfo=UTC), datetime(2026, 12, 27, tzinfo=UTC))
+
+
+@dataclass(frozen=True)
+class V:
+    effective_at: datetime
+    content_hash: str
+
+
+def _digits(n: int) -> st.SearchStrategy[str]:
+    return st.text(alphabet="0123456789", min_size=n, max_size=n)
+
+
+@st.composite
+def dialled(draw: st.DrawFn) -> str:
+    r = draw(st.sampled_from(NORWAY))
+    number = r.prefix + draw(_digits(r.length - len(r.prefix)))
+    number = draw(
+        st.sampled_from(
+            [
+                number,
+                "0047" + draw(_digits(8)),
+                draw(st.text(alphabet="0123456789", min_size=1, max_size=18)),
+            ]
+        )
+    )
+    prefix = draw(st.sampled_from(["", "", "", "1505", "1510", "1520", "1549", "1550"]))
+    return prefix + number
+
+
+instants = st.datetimes(
+    min_value=WINDOW[0].replace(tzinfo=None), max_value=WINDOW[1].replace(tzinfo=None)
+).map(lambda d: d.replace(tzinfo=UTC))
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> pa.Table:
+    rows = []
+    for number in LINES:
+        cuts = sorted(draw(st.lists(instants, max_size=3, unique=True)))
+        for i, start in enumerate(cuts):
+            if draw(st.booleans()):
+                continue  # a gap: no preselection for a while
+            rows.append(
+                {
+                    "number": number,
+                    "operator_id": draw(st.sampled_from(OPERATORS)),
+                    "option": draw(st.sampled_from(list(Option))).value,
+                    "valid_from": start,
+                    "valid_to": cuts[i + 1] if i + 1 < len(cuts) else None,
+                    "order_id": f"o{number}{i}",
+                }
+            )
+    return pa.Table.from_pylist(rows, schema=HISTORY_SCHEMA)
+
+
+@st.composite
+def references(draw: st.DrawFn) -> RatingReference:
+    moments = sorted(draw(st.lists(instants, max_size=4, unique=True)))
+    versions = [V(datetime(1970, 1, 1, tzinfo=UTC), "v0")]
+    versions += [V(at, f"v{i + 1}") for i, at in enumerate(moments)]
+    return RatingReference(TARIFF, draw(histories()), versions, CODES)
+
+
+calls = st.builds(
+    Call,
+    start=instants.map(lambda d: d.replace(microsecond=0)),
+    duration_s=st.integers(min_value=0, max_value=20_000),
+    a_number=st.sampled_from(LINES),
+    dialed=dialled(),
+    carrier=st.sampled_from([None, "INCUMBENT", *OPERATORS]),
+)
+
+
+def _write(calls_: list[Call], path: Path) -> None:
+    table = pa.table(
+        {
+            "call_id": [f"c{i}" for i in range(len(calls_))],
+            "start_utc": pa.array([c.start for c in calls_], pa.timestamp("us", tz="UTC")),
+            "duration_s": pa.array([c.duration_s for c in calls_], pa.int64()),
+            "a_number": [c.a_number for c in calls_],
+            "dialed": [c.dialed for c in calls_],
+            "carrier": pa.array([c.carrier for c in calls_], pa.string()),
+        }
+    )
+    pq.write_table(table, path)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(reference=references(), batch=st.lists(calls, min_size=1, max_size=150))
+def test_the_engine_equals_the_scalar_truth_on_every_row(
+    tmp_path: Path, reference: RatingReference, batch: list[Call]
+) -> None:
+    source, out = tmp_path / "cdrs.parquet", tmp_path / "rated.parquet"
+    _write(batch, source)
+    summary = RatingEngine(reference).rate(source, out)
+    assert summary.rated == len(batch)
+    assert not summary.rejected
+    rows = pq.read_table(out).to_pylist()
+    for call, row in zip(batch, rows, strict=True):
+        truth = judge(call, reference)
+        got = (
+            row["call_class"],
+            row["expected_carrier"],
+            row["route_reason"],
+            row["order_id"],
+            row["routing_version"],
+            row["time_band"],
+            row["charge_nok"],
+            row["mismatch"],
+        )
+        want = (
+            truth.route.call_class.value,
+            truth.route.expected_carrier,
+            truth.route.route_reason.value,
+            truth.route.order_id,
+            truth.routing_version,
+            truth.time_band.value,
+            truth.charge_nok,
+            truth.mismatch,
+        )
+        assert got == want, (call, got, want)
+    assert summary.charge_nok == sum((r["charge_nok"] for r in rows), Decimal(0))
+
+
+def _reference() -> RatingReference:
+    history = pa.Table.from_pylist(
+        [
+            {
+                "number": "22334455",
+                "operator_id": "telia",
+                "option": "ALL",
+                "valid_from": datetime(2026, 11, 1, 23, tzinfo=UTC),
+                "valid_to": None,
+                "order_id": "o1",
+            }
+        ],
+        schema=HISTORY_SCHEMA,
+    )
+    versions = [
+        V(datetime(1970, 1, 1, tzinfo=UTC), "v0"),
+        V(datetime(2026, 11, 1, 23, tzinfo=UTC), "v1"),
+    ]
+    return RatingReference(TARIFF, history, versions, CODES)
+
+
+CSV = """call_id,start_utc,duration_s,a_number,dialed,carrier
+c1,2026-11-02T10:00:00Z,61,22334455,91234567,telia
+c2,2026-11-01T10:00:00Z,61,22334455,91234567,INCUMBENT
+c3,2026-11-02T10:00:00Z,61,22334455,112,INCUMBENT
+c4,2026-11-02T10:00:00Z,61,22334455,151091234567,ice
+c5,2026-11-02T10:00:00Z,-1,22334455,91234567,
+c6,2026-11-02 10:00:00,5,22334455,91234567,
+c7,2026-11-02T10:00:00Z,5,2233445,91234567,
+c8,2026-11-02T10:00:00Z,5,22334455
+c9,,5,22334455,91234567,
+c10,2026-11-02T10:00:00Z,5.5,22334455,91234567,
+c11,2026-11-02T10:00:00Z,5,22334455,9123-4567,
+c12,2026-11-07T10:00:00.250000Z,0,22334455,0046701234567,INCUMBENT
+"""
+
+
+def test_bad_rows_go_to_the_rejects_file_and_the_good_rows_are_rated(tmp_path: Path) -> None:
+    source = tmp_path / "cdrs.csv"
+    source.write_text(CSV)
+    summary = RatingEngine(_reference()).rate(source, tmp_path / "rated.csv")
+    assert (summary.rows, summary.rated, sum(summary.rejected.values())) == (12, 5, 7)
+    header, rated = _csv(tmp_path / "rated.csv")
+    assert header == RATED_COLUMNS
+    assert [r["call_id"] for r in rated] == ["c1", "c2", "c3", "c4", "c12"]
+    by_id = {r["call_id"]: r for r in rated}
+    c1 = by_id["c1"]
+    assert (c1["route_reason"], c1["order_id"], c1["charge_nok"]) == ("CPS", "o1", "0.0661")
+    assert (by_id["c2"]["routing_version"], by_id["c2"]["time_band"]) == ("v0", "WEEKEND")
+    assert by_id["c12"]["mismatch"] == "true"
+    assert by_id["c12"]["start_utc"] == "2026-11-07T10:00:00.250000Z"
+    header, rejects = _csv(tmp_path / "rated.csv.rejects.csv")
+    assert header == REJECT_COLUMNS
+    assert {r["row"]: r["reason"] for r in rejects} == {
+        "5": "duration_s: negative",
+        "6": "start_utc: not an ISO 8601 UTC time like 2026-11-01T10:00:00Z",
+        "7": "a_number: not an 8-digit national number",
+        "8": "expected 6 fields, found 4",
+        "9": "start_utc: missing",
+        "10": "duration_s: not an integer",
+        "11": "dialed: not 1-32 digits",
+    }
+    assert (rejects[0]["call_id"], rejects[0]["duration_s"]) == ("c5", "-1")
+
+
+def _csv(path: Path) -> tuple[tuple[str, ...], list[dict[str, str]]]:
+    with path.open(newline="") as f:
+        reader = csv.DictReader(f)
+        rows = list(reader)
+        return tuple(reader.fieldnames or ()), rows
+
+
+def test_a_file_with_the_wrong_schema_fails_at_once_and_writes_nothing(tmp_path: Path) -> None:
+    source = tmp_path / "cdrs.parquet"
+    pq.write_table(pa.table({"call_id": ["c1"], "start_utc": ["2026-11-02T10:00:00Z"]}), source)
+    with pytest.raises(CdrFileError, match="column duration_s: missing"):
+        RatingEngine(_reference()).rate(source, tmp_path / "rated.parquet")
+    table = pa.table(
+        {
+            "call_id": ["c1"],
+            "start_utc": ["2026-11-02T10:00:00Z"],
+            "duration_s": [1],
+            "a_number": ["22334455"],
+            "dialed": ["91234567"],
+        }
+    )
+    pq.write_table(table, source)
+    with pytest.raises(CdrFileError, match="column start_utc: expected timestamp"):
+        RatingEngine(_reference()).rate(source, tmp_path / "rated.parquet")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cdrs.parquet"]
+
+
+def test_parquet_in_and_out_keeps_the_published_types(tmp_path: Path) -> None:
+    source = tmp_path / "cdrs.csv"
+    source.write_text(CSV)
+    RatingEngine(_reference()).rate(source, tmp_path / "rated.parquet")
+    schema = pq.read_schema(tmp_path / "rated.parquet")
+    assert tuple(schema.names) == RATED_COLUMNS
+    assert schema.field("start_utc").type == pa.timestamp("us", tz="UTC")
+    assert schema.field("charge_nok").type == pa.decimal128(18, 4)
+    assert schema.field("mismatch").type == pa.bool_()
+    assert schema.field("duration_s").type == pa.int64()
+
+
+def test_a_month_of_calls_is_one_run_and_rated_in_order(tmp_path: Path) -> None:
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    batch = [
+        Call(start + timedelta(minutes=7 * i), i % 400, "22334455", "91234567") for i in range(5000)
+    ]
+    _write(batch, tmp_path / "cdrs.parquet")
+    summary = RatingEngine(_reference()).rate(tmp_path / "cdrs.parquet", tmp_path / "rated.parquet")
+    ids = pq.read_table(tmp_path / "rated.parquet", columns=["call_id"]).column(0).to_pylist()
+    assert ids == [f"c{i}" for i in range(5000)]
+    assert summary.by_reason["CPS"] + summary.by_reason["DEFAULT"] == 5000
