@@ -28,7 +28,8 @@ class GuardedTraffic:
         """Every preselection period, for judging calls by the routing valid at their time."""
         permit = self._g.permit(Action.READ, Category.ROUTING)
         table = preselection_store.history(self._g.session)
-        self._g.record(permit, table.column("number").unique().to_pylist())
+        numbers = table.column("number").unique().to_pylist()
+        self._g.record(permit, (str(n) for n in numbers))
         return table
 
     def carrier_codes(self) -> dict[str, str]:
