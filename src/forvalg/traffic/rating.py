@@ -215,7 +215,7 @@ def _output(rated: str, fmt: str) -> str:
                call_class, expected_carrier, route_reason, order_id, routing_version,
                time_band, {charge} AS charge_nok,
                coalesce(carrier IS NOT NULL AND carrier <> expected_carrier, false) AS mismatch
-        FROM ({rated}) ORDER BY row"""
+        FROM ({rated})"""
 
 
 class RatingEngine:
@@ -230,7 +230,10 @@ class RatingEngine:
         con = duckdb.connect(config={"threads": s.threads} if s.threads else {})
         con.execute("SET TimeZone = 'UTC'")
         con.execute(f"SET memory_limit = '{s.memory_limit}'")
-        con.execute(f"SET temp_directory = '{s.temp_directory or temp}'")
+        con.execute(f"SET temp_directory = {sql_path(s.temp_directory or temp)}")
+        # The calls are the probe side of every join, whatever the optimiser estimates
+        # after the per-row checks: building a hash table of them would hold the file.
+        con.execute("SET disabled_optimizers = 'join_order,build_side_probe_side'")
         for name, table in self._reference.tables().items():
             con.register(name, table)
         return con

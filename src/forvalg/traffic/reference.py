@@ -34,6 +34,9 @@ _HISTORY: dict[str, pa.DataType] = {
     "order_id": pa.string(),
 }
 HISTORY_SCHEMA = pa.schema(_HISTORY)
+_NAIVE_HISTORY = pa.schema(
+    {**_HISTORY, "valid_from": pa.timestamp("us"), "valid_to": pa.timestamp("us")}
+)
 _MINUTES: dict[str, pa.DataType] = {
     "minute": pa.int64(),
     "band": pa.string(),
@@ -98,7 +101,8 @@ class RatingReference:
                     "rate_units": pa.array([r[2] for r in rates], pa.int64()),
                 }
             ),
-            "history": self.history.cast(HISTORY_SCHEMA),
+            # The engine compares naive UTC timestamps (no time zone arithmetic per row).
+            "history": self.history.cast(HISTORY_SCHEMA).cast(_NAIVE_HISTORY),
         }
 
     @cached_property
