@@ -116,6 +116,14 @@ def test_fire_police_and_ambulance_are_emergency(number: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "number", ["1100", "1120", "11299", "113113", "11234567", "112" + "2" * 14]
+)
+def test_an_emergency_code_followed_by_more_digits_is_emergency(number: str) -> None:
+    """The exchange connects 110, 112 or 113 as soon as they are dialled."""
+    assert PLAN.classify(number) == Classified(C.EMERGENCY, excluded=True)
+
+
+@pytest.mark.parametrize(
     "number",
     [
         "100",
@@ -192,9 +200,14 @@ def test_0047_and_8_digits_is_the_national_number(number: str, expected: CallCla
         "001",
         "00123",  # too short to be 00 and a country code and a number
         "00" + "1" * 16,  # longer than E.164 allows
+        "00471234",  # 0047 and anything but 8 digits: +47 is not international
+        "004702000",
+        "0047112",
+        "0047223344556",
+        "0047" + "1" * 13,
     ],
 )
-def test_000_and_impossible_international_lengths_are_invalid(number: str) -> None:
+def test_000_0047_and_impossible_international_lengths_are_invalid(number: str) -> None:
     assert call_class(number) is C.INVALID
 
 
@@ -210,7 +223,8 @@ def test_000_and_impossible_international_lengths_are_invalid(number: str) -> No
         "412345678",
         "8001234",
         "800123456",
-        "1101",
+        "1151",
+        "1001",
         "0200",
         "020000",
         "14",
@@ -283,7 +297,13 @@ def test_other_numbers_are_not_excluded(number: str) -> None:
 def test_an_exclusion_of_an_invalid_number_excludes_it_and_keeps_it_invalid() -> None:
     plan = NumberingPlan(exclusions=ExclusionList("t", (Exclusion("15", 4, "codes alone"),)))
     assert plan.classify("1505") == Classified(C.INVALID, excluded=True)
-    assert not plan.classify("110").excluded  # the default list is replaced, not extended
+    assert not plan.classify("100").excluded  # the default list is replaced, not extended
+
+
+@pytest.mark.parametrize("number", ["110", "112", "113", "1120", "11234567", "112" * 5])
+def test_emergency_numbers_are_excluded_whatever_the_list_says(number: str) -> None:
+    plan = NumberingPlan(exclusions=ExclusionList("none", ()))
+    assert plan.classify(number) == Classified(C.EMERGENCY, excluded=True)
 
 
 def test_a_plan_with_another_exclusion_list() -> None:
@@ -416,10 +436,11 @@ def naive(number: str, plan: NumberingPlan = PLAN) -> Classified:
     number = national_form(number)
     fits = [r for r in plan.ranges if r.length == len(number) and number.startswith(r.prefix)]
     best = max(fits, key=lambda r: len(r.prefix), default=None)
-    excluded = any(
+    call_class = best.call_class if best else C.INVALID
+    excluded = call_class is C.EMERGENCY or any(
         e.length == len(number) and number.startswith(e.prefix) for e in plan.exclusions.entries
     )
-    return Classified(best.call_class if best else C.INVALID, excluded)
+    return Classified(call_class, excluded)
 
 
 @st.composite

@@ -23,6 +23,8 @@ KEY_DIGITS = 5
 NATIONAL_DIGITS = 8
 INTERNATIONAL_PREFIX = "00"
 OWN_COUNTRY_CODE = "47"
+E164_DIGITS = 15  # the longest international number, country code included
+LONGEST = len(INTERNATIONAL_PREFIX) + E164_DIGITS  # the longest number the plan classes
 CSC_DIGITS = 4
 _DIGITS = re.compile(r"[0-9]+")
 
@@ -86,12 +88,26 @@ NORWAY: tuple[Range, ...] = (
     # European services, 5-digit 0xxxx services (UAN, SMS).
     Range("1", 3, C.SHORT, "1xx special numbers"),
     *_ranges(C.EMERGENCY, 3, "110 112 113", "emergency: fire, police, ambulance"),
+    # The exchange connects an emergency code as soon as it is dialled: digits keyed after
+    # it do not make the call another one (libphonenumber: Norway matches emergency numbers
+    # by prefix).
+    *(
+        Range(code, n, C.EMERGENCY, "emergency code followed by more digits")
+        for code in ("110", "112", "113")
+        for n in range(len(code) + 1, LONGEST + 1)
+    ),
     *_ranges(C.SHORT, 4, "14 18", "4-digit services, directory enquiries"),
     Range("116", 6, C.SHORT, "116xxx harmonised services of social value"),
     *_ranges(C.SHORT, 5, "02 03 04 05 06 07 08 09", "5-digit services"),
-    # International: 00, a country code (not 0) and up to 15 digits in all (E.164).
-    *(Range("00", n, C.INTERNATIONAL, "international") for n in range(6, 18)),
-    *(Range("000", n, C.INVALID, "no country code starts with 0") for n in range(6, 18)),
+    # International: 00, a country code (not 0) and up to 15 digits in all (E.164). 0047
+    # and 8 digits is the national number (`national_form` reads it so before the lookup);
+    # 0047 and anything else is no number at all, not an international call.
+    *(Range("00", n, C.INTERNATIONAL, "international") for n in range(6, LONGEST + 1)),
+    *(Range("000", n, C.INVALID, "no country code starts with 0") for n in range(6, LONGEST + 1)),
+    *(
+        Range("0047", n, C.INVALID, "+47: only an 8-digit national number, read as national")
+        for n in range(6, LONGEST + 1)
+    ),
 )
 
 
@@ -142,7 +158,8 @@ class NumberingPlan:
     @cached_property
     def table(self) -> dict[tuple[int, str], Classified]:
         """(length, first min(length, KEY_DIGITS) digits) -> class and exclusion. Keys
-        that are missing are INVALID and not excluded."""
+        that are missing are INVALID and not excluded. EMERGENCY numbers are excluded
+        whatever the exclusion list says: no list can send a call to 112 elsewhere."""
         classes: dict[tuple[int, str], CallClass] = {}
         for r in sorted(self.ranges, key=lambda r: len(r.prefix)):  # longer prefixes win
             for key in _expand(r.prefix, r.length):
@@ -150,10 +167,12 @@ class NumberingPlan:
         excluded: set[tuple[int, str]] = set()
         for e in self.exclusions.entries:
             excluded.update((e.length, key) for key in _expand(e.prefix, e.length))
-        return {
-            key: Classified(classes.get(key, CallClass.INVALID), key in excluded)
-            for key in classes.keys() | excluded
-        }
+        table: dict[tuple[int, str], Classified] = {}
+        for key in classes.keys() | excluded:
+            call_class = classes.get(key, CallClass.INVALID)
+            emergency = call_class is CallClass.EMERGENCY
+            table[key] = Classified(call_class, key in excluded or emergency)
+        return table
 
     def classify(self, number: str) -> Classified:
         """The class of a dialled number without any carrier selection prefix."""
