@@ -11,13 +11,17 @@ from hypothesis import strategies as st
 from forvalg.domain.numbering import (
     DEFAULT_EXCLUSIONS,
     KEY_DIGITS,
+    LONGEST,
     NORWAY,
     CallClass,
     Classified,
     Exclusion,
     ExclusionList,
+    InvalidExclusions,
     NumberingPlan,
     Range,
+    exclusions_from_toml,
+    exclusions_to_toml,
     national_form,
     split_carrier_code,
 )
@@ -310,6 +314,123 @@ def test_a_plan_with_another_exclusion_list() -> None:
     plan = NumberingPlan(exclusions=ExclusionList("t", (Exclusion("1881", 4, "directory"),)))
     assert plan.classify("1881") == Classified(C.SHORT, excluded=True)
     assert plan.classify("1882") == Classified(C.SHORT, excluded=False)
+
+
+# The exclusion list as a file.
+
+GOOD = """
+version = "2026-02"
+
+[[exclude]]
+prefix = "1"
+length = 3
+note = "1xx"
+
+[[exclude]]
+prefix = "1881"
+length = 4
+note = "directory enquiries"
+"""
+
+
+def test_an_exclusion_file_is_read() -> None:
+    assert exclusions_from_toml(GOOD, "x.toml") == ExclusionList(
+        "2026-02", (Exclusion("1", 3, "1xx"), Exclusion("1881", 4, "directory enquiries"))
+    )
+
+
+def test_an_exclusion_file_may_exclude_nothing_but_emergency_stays_excluded() -> None:
+    nothing = exclusions_from_toml('version = "empty"\n', "x.toml")
+    assert nothing == ExclusionList("empty", ())
+    assert exclusions_from_toml('version = "empty"\nexclude = []\n', "x.toml") == nothing
+    plan = NumberingPlan(exclusions=nothing)
+    assert plan.classify("112").excluded
+    assert not plan.classify("116111").excluded
+
+
+def test_the_default_exclusions_survive_a_round_trip_through_toml() -> None:
+    text = exclusions_to_toml(DEFAULT_EXCLUSIONS)
+    assert exclusions_from_toml(text, "default") == DEFAULT_EXCLUSIONS
+    assert text.startswith('version = "2026-01"\n\n[[exclude]]\nprefix = "1"\nlength = 3\n')
+
+
+exclusions = st.builds(
+    Exclusion,
+    prefix=st.text("0123456789", min_size=1, max_size=KEY_DIGITS),
+    length=st.integers(KEY_DIGITS, LONGEST),
+    note=st.text(min_size=1).filter(str.strip),
+)
+
+
+@given(
+    st.text(min_size=1).filter(str.strip),
+    st.lists(exclusions, max_size=5, unique_by=lambda e: (e.prefix, e.length)),
+)
+def test_any_exclusion_list_survives_a_round_trip_through_toml(
+    version: str, entries: list[Exclusion]
+) -> None:
+    exclusions = ExclusionList(version, tuple(entries))
+    assert exclusions_from_toml(exclusions_to_toml(exclusions), "x.toml") == exclusions
+
+
+def file(*entries: dict[str, str]) -> str:
+    """An exclusion file of version "1" with these entries, their values as TOML."""
+    lines = ['version = "1"']
+    for entry in entries:
+        lines += ["[[exclude]]", *(f"{name} = {value}" for name, value in entry.items())]
+    return "\n".join(lines) + "\n"
+
+
+OK = {"prefix": '"116"', "length": "6", "note": '"116xxx"'}
+
+
+def but(**changes: str | None) -> dict[str, str]:
+    """OK with some fields changed (None: left out)."""
+    changed = {**OK, **changes}
+    return {name: value for name, value in changed.items() if value is not None}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("version = ", "x.toml: not TOML: "),
+        ("", "x.toml: version: a non-empty string is required"),
+        ("version = 2026", "x.toml: version: a non-empty string is required"),
+        ('version = " "', "x.toml: version: a non-empty string is required"),
+        ('version = "1"\nexclusions = []', "x.toml: exclusions: unknown key"),
+        ('version = "1"\nexclude = "116"', "x.toml: exclude: an array of tables"),
+        ('version = "1"\nexclude = [1]', r"x.toml: exclude\[0\]: a table with prefix, length"),
+        (file(OK, but(prefix=None)), r"x.toml: exclude\[1\]\.prefix: None is not"),
+        (file(OK, but(prefix='""')), r"exclude\[1\]\.prefix: '' is not"),
+        (file(but(prefix="116")), r"exclude\[0\]\.prefix: 116 is not"),
+        (file(but(prefix='"11a"')), r"exclude\[0\]\.prefix: '11a' is not"),
+        (file(but(prefix='"+116"')), r"exclude\[0\]\.prefix: '\+116' is not"),
+        (file(but(prefix='"١١٦"')), r"exclude\[0\]\.prefix: '١١٦' is not"),
+        (file(but(prefix='"116000"')), r"exclude\[0\]\.prefix: '116000' is not"),
+        (file(but(length="2")), r"exclude\[0\]\.prefix: '116' is longer than the numbers"),
+        (file(but(length=None)), r"exclude\[0\]\.length: None is not"),
+        (file(but(length="0")), r"exclude\[0\]\.length: 0 is not"),
+        (file(but(length="18")), r"exclude\[0\]\.length: 18 is not"),
+        (file(but(length="6.0")), r"exclude\[0\]\.length: 6\.0 is not"),
+        (file(but(length="true")), r"exclude\[0\]\.length: True is not"),
+        (file(but(length='"6"')), r"exclude\[0\]\.length: '6' is not"),
+        (file(but(note=None)), r"exclude\[0\]\.note: say why"),
+        (file(but(note='" "')), r"exclude\[0\]\.note: say why"),
+        (file(but(note="1")), r"exclude\[0\]\.note: say why"),
+        (file(but(notes='"x"')), r"exclude\[0\]\.notes: unknown field"),
+        (file(OK, OK), r"exclude\[1\]\.prefix: 116 of length 6 is already exclude\[0\]"),
+    ],
+)
+def test_a_bad_exclusion_file_is_refused_naming_the_file_entry_and_field(
+    text: str, message: str
+) -> None:
+    with pytest.raises(InvalidExclusions, match=message) as raised:
+        exclusions_from_toml(text, "x.toml")
+    assert str(raised.value).startswith("x.toml: ")
+
+
+def test_invalid_exclusions_is_a_value_error() -> None:
+    assert issubclass(InvalidExclusions, ValueError)
 
 
 # Carrier selection codes.

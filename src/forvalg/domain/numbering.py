@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -138,6 +139,100 @@ DEFAULT_EXCLUSIONS = ExclusionList(
     ),
 )
 
+EXCLUSION_FIELDS = ("prefix", "length", "note")
+
+
+class InvalidExclusions(ValueError):
+    """An exclusion list file that cannot be used; the message names the file, the entry
+    (`exclude[i]`, counted from 0) and the field at fault."""
+
+
+def exclusions_from_toml(text: str, source: str) -> ExclusionList:
+    """Parse an exclusion list file (format in docs/NUMBERING.md):
+
+    version = "2026-01"
+
+    [[exclude]]
+    prefix = "116"
+    length = 6
+    note = "116xxx harmonised services of social value"
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidExclusions(f"{source}: not TOML: {exc}") from None
+    unknown = sorted(set(data) - {"version", "exclude"})
+    if unknown:
+        raise InvalidExclusions(f"{source}: {unknown[0]}: unknown key (version, [[exclude]])")
+    version = data.get("version")
+    if not isinstance(version, str) or not version.strip():
+        raise InvalidExclusions(f"{source}: version: a non-empty string is required")
+    entries = data.get("exclude", [])
+    if not isinstance(entries, list):
+        raise InvalidExclusions(f"{source}: exclude: an array of tables, [[exclude]], is required")
+    parsed: list[Exclusion] = []
+    for index, entry in enumerate(entries):
+        exclusion = _exclusion(entry, f"{source}: exclude[{index}]")
+        shapes = [(e.prefix, e.length) for e in parsed]
+        if (exclusion.prefix, exclusion.length) in shapes:
+            first = shapes.index((exclusion.prefix, exclusion.length))
+            raise InvalidExclusions(
+                f"{source}: exclude[{index}].prefix: {exclusion.prefix} of length "
+                f"{exclusion.length} is already exclude[{first}]"
+            )
+        parsed.append(exclusion)
+    return ExclusionList(version, tuple(parsed))
+
+
+def _exclusion(entry: object, at: str) -> Exclusion:
+    if not isinstance(entry, dict):
+        raise InvalidExclusions(f"{at}: a table with prefix, length and note is required")
+    unknown = sorted(set(entry) - set(EXCLUSION_FIELDS))
+    if unknown:
+        raise InvalidExclusions(f"{at}.{unknown[0]}: unknown field (prefix, length, note)")
+    prefix, length, note = (entry.get(name) for name in EXCLUSION_FIELDS)
+    if not isinstance(prefix, str) or not _DIGITS.fullmatch(prefix) or len(prefix) > KEY_DIGITS:
+        raise InvalidExclusions(
+            f"{at}.prefix: {prefix!r} is not a string of 1-{KEY_DIGITS} digits 0-9"
+        )
+    if not isinstance(length, int) or isinstance(length, bool) or not 1 <= length <= LONGEST:
+        raise InvalidExclusions(f"{at}.length: {length!r} is not a whole number 1-{LONGEST}")
+    if len(prefix) > length:
+        raise InvalidExclusions(
+            f"{at}.prefix: {prefix!r} is longer than the numbers it excludes ({length} digits)"
+        )
+    if not isinstance(note, str) or not note.strip():
+        raise InvalidExclusions(f"{at}.note: say why the numbers are excluded (a string)")
+    return Exclusion(prefix, length, note)
+
+
+def exclusions_to_toml(exclusions: ExclusionList) -> str:
+    """The file that `exclusions_from_toml` reads back as `exclusions`."""
+    lines = [f"version = {_toml_string(exclusions.version)}"]
+    for e in exclusions.entries:
+        lines += [
+            "",
+            "[[exclude]]",
+            f"prefix = {_toml_string(e.prefix)}",
+            f"length = {e.length}",
+            f"note = {_toml_string(e.note)}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string: quotes and backslashes escaped, control characters as \\uXXXX."""
+    out = ['"']
+    for ch in text:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch < " " or ch == "\x7f":
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
 
 @dataclass(frozen=True, slots=True)
 class Classified:
@@ -168,10 +263,10 @@ class NumberingPlan:
         for e in self.exclusions.entries:
             excluded.update((e.length, key) for key in _expand(e.prefix, e.length))
         table: dict[tuple[int, str], Classified] = {}
-        for key in classes.keys() | excluded:
-            call_class = classes.get(key, CallClass.INVALID)
+        for shape in classes.keys() | excluded:
+            call_class = classes.get(shape, CallClass.INVALID)
             emergency = call_class is CallClass.EMERGENCY
-            table[key] = Classified(call_class, key in excluded or emergency)
+            table[shape] = Classified(call_class, shape in excluded or emergency)
         return table
 
     def classify(self, number: str) -> Classified:
