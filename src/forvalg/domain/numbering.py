@@ -67,8 +67,9 @@ _N = NATIONAL_DIGITS
 C = CallClass
 
 # Nkom's plan for 8-digit national numbers, as libphonenumber describes it (metadata for
-# region NO). Ranges libphonenumber calls personal, VoIP, UAN and voicemail are charged as
-# national calls, so they are LOCAL_NATIONAL here.
+# regions NO and SJ). Ranges libphonenumber calls personal, VoIP, UAN and voicemail are
+# charged as national calls, so they are LOCAL_NATIONAL here. docs/NUMBERING.md shows the
+# same table (tests/docs/test_numbering_doc.py keeps it so).
 NORWAY: tuple[Range, ...] = (
     *_ranges(C.LOCAL_NATIONAL, _N, "21 22 23 24 31 32 33 35 37 38", "geographic"),
     *_ranges(C.LOCAL_NATIONAL, _N, "51 52 53 55 56 57 61 62 63 64", "geographic"),
@@ -89,9 +90,9 @@ NORWAY: tuple[Range, ...] = (
     # European services, 5-digit 0xxxx services (UAN, SMS).
     Range("1", 3, C.SHORT, "1xx special numbers"),
     *_ranges(C.EMERGENCY, 3, "110 112 113", "emergency: fire, police, ambulance"),
-    # The exchange connects an emergency code as soon as it is dialled: digits keyed after
-    # it do not make the call another one (libphonenumber: Norway matches emergency numbers
-    # by prefix).
+    # A call is connected to 110, 112 or 113 as soon as the code is dialled: digits keyed
+    # after it do not make another call of it (libphonenumber's connects_to_emergency_number
+    # matches by prefix for Norway).
     *(
         Range(code, n, C.EMERGENCY, "emergency code followed by more digits")
         for code in ("110", "112", "113")
