@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -23,6 +24,8 @@ KEY_DIGITS = 5
 NATIONAL_DIGITS = 8
 INTERNATIONAL_PREFIX = "00"
 OWN_COUNTRY_CODE = "47"
+E164_DIGITS = 15  # the longest international number, country code included
+LONGEST = len(INTERNATIONAL_PREFIX) + E164_DIGITS  # the longest number the plan classes
 CSC_DIGITS = 4
 _DIGITS = re.compile(r"[0-9]+")
 
@@ -64,8 +67,9 @@ _N = NATIONAL_DIGITS
 C = CallClass
 
 # Nkom's plan for 8-digit national numbers, as libphonenumber describes it (metadata for
-# region NO). Ranges libphonenumber calls personal, VoIP, UAN and voicemail are charged as
-# national calls, so they are LOCAL_NATIONAL here.
+# regions NO and SJ). Ranges libphonenumber calls personal, VoIP, UAN and voicemail are
+# charged as national calls, so they are LOCAL_NATIONAL here. docs/NUMBERING.md shows the
+# same table (tests/docs/test_numbering_doc.py keeps it so).
 NORWAY: tuple[Range, ...] = (
     *_ranges(C.LOCAL_NATIONAL, _N, "21 22 23 24 31 32 33 35 37 38", "geographic"),
     *_ranges(C.LOCAL_NATIONAL, _N, "51 52 53 55 56 57 61 62 63 64", "geographic"),
@@ -86,12 +90,26 @@ NORWAY: tuple[Range, ...] = (
     # European services, 5-digit 0xxxx services (UAN, SMS).
     Range("1", 3, C.SHORT, "1xx special numbers"),
     *_ranges(C.EMERGENCY, 3, "110 112 113", "emergency: fire, police, ambulance"),
+    # A call is connected to 110, 112 or 113 as soon as the code is dialled: digits keyed
+    # after it do not make another call of it (libphonenumber's connects_to_emergency_number
+    # matches by prefix for Norway).
+    *(
+        Range(code, n, C.EMERGENCY, "emergency code followed by more digits")
+        for code in ("110", "112", "113")
+        for n in range(len(code) + 1, LONGEST + 1)
+    ),
     *_ranges(C.SHORT, 4, "14 18", "4-digit services, directory enquiries"),
     Range("116", 6, C.SHORT, "116xxx harmonised services of social value"),
     *_ranges(C.SHORT, 5, "02 03 04 05 06 07 08 09", "5-digit services"),
-    # International: 00, a country code (not 0) and up to 15 digits in all (E.164).
-    *(Range("00", n, C.INTERNATIONAL, "international") for n in range(6, 18)),
-    *(Range("000", n, C.INVALID, "no country code starts with 0") for n in range(6, 18)),
+    # International: 00, a country code (not 0) and up to 15 digits in all (E.164). 0047
+    # and 8 digits is the national number (`national_form` reads it so before the lookup);
+    # 0047 and anything else is no number at all, not an international call.
+    *(Range("00", n, C.INTERNATIONAL, "international") for n in range(6, LONGEST + 1)),
+    *(Range("000", n, C.INVALID, "no country code starts with 0") for n in range(6, LONGEST + 1)),
+    *(
+        Range("0047", n, C.INVALID, "+47: only an 8-digit national number, read as national")
+        for n in range(6, LONGEST + 1)
+    ),
 )
 
 
@@ -122,6 +140,100 @@ DEFAULT_EXCLUSIONS = ExclusionList(
     ),
 )
 
+EXCLUSION_FIELDS = ("prefix", "length", "note")
+
+
+class InvalidExclusions(ValueError):
+    """An exclusion list file that cannot be used; the message names the file, the entry
+    (`exclude[i]`, counted from 0) and the field at fault."""
+
+
+def exclusions_from_toml(text: str, source: str) -> ExclusionList:
+    """Parse an exclusion list file (format in docs/NUMBERING.md):
+
+    version = "2026-01"
+
+    [[exclude]]
+    prefix = "116"
+    length = 6
+    note = "116xxx harmonised services of social value"
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidExclusions(f"{source}: not TOML: {exc}") from None
+    unknown = sorted(set(data) - {"version", "exclude"})
+    if unknown:
+        raise InvalidExclusions(f"{source}: {unknown[0]}: unknown key (version, [[exclude]])")
+    version = data.get("version")
+    if not isinstance(version, str) or not version.strip():
+        raise InvalidExclusions(f"{source}: version: a non-empty string is required")
+    entries = data.get("exclude", [])
+    if not isinstance(entries, list):
+        raise InvalidExclusions(f"{source}: exclude: an array of tables, [[exclude]], is required")
+    parsed: list[Exclusion] = []
+    for index, entry in enumerate(entries):
+        exclusion = _exclusion(entry, f"{source}: exclude[{index}]")
+        shapes = [(e.prefix, e.length) for e in parsed]
+        if (exclusion.prefix, exclusion.length) in shapes:
+            first = shapes.index((exclusion.prefix, exclusion.length))
+            raise InvalidExclusions(
+                f"{source}: exclude[{index}].prefix: {exclusion.prefix} of length "
+                f"{exclusion.length} is already exclude[{first}]"
+            )
+        parsed.append(exclusion)
+    return ExclusionList(version, tuple(parsed))
+
+
+def _exclusion(entry: object, at: str) -> Exclusion:
+    if not isinstance(entry, dict):
+        raise InvalidExclusions(f"{at}: a table with prefix, length and note is required")
+    unknown = sorted(set(entry) - set(EXCLUSION_FIELDS))
+    if unknown:
+        raise InvalidExclusions(f"{at}.{unknown[0]}: unknown field (prefix, length, note)")
+    prefix, length, note = (entry.get(name) for name in EXCLUSION_FIELDS)
+    if not isinstance(prefix, str) or not _DIGITS.fullmatch(prefix) or len(prefix) > KEY_DIGITS:
+        raise InvalidExclusions(
+            f"{at}.prefix: {prefix!r} is not a string of 1-{KEY_DIGITS} digits 0-9"
+        )
+    if not isinstance(length, int) or isinstance(length, bool) or not 1 <= length <= LONGEST:
+        raise InvalidExclusions(f"{at}.length: {length!r} is not a whole number 1-{LONGEST}")
+    if len(prefix) > length:
+        raise InvalidExclusions(
+            f"{at}.prefix: {prefix!r} is longer than the numbers it excludes ({length} digits)"
+        )
+    if not isinstance(note, str) or not note.strip():
+        raise InvalidExclusions(f"{at}.note: say why the numbers are excluded (a string)")
+    return Exclusion(prefix, length, note)
+
+
+def exclusions_to_toml(exclusions: ExclusionList) -> str:
+    """The file that `exclusions_from_toml` reads back as `exclusions`."""
+    lines = [f"version = {_toml_string(exclusions.version)}"]
+    for e in exclusions.entries:
+        lines += [
+            "",
+            "[[exclude]]",
+            f"prefix = {_toml_string(e.prefix)}",
+            f"length = {e.length}",
+            f"note = {_toml_string(e.note)}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string: quotes and backslashes escaped, control characters as \\uXXXX."""
+    out = ['"']
+    for ch in text:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch < " " or ch == "\x7f":
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
 
 @dataclass(frozen=True, slots=True)
 class Classified:
@@ -142,7 +254,8 @@ class NumberingPlan:
     @cached_property
     def table(self) -> dict[tuple[int, str], Classified]:
         """(length, first min(length, KEY_DIGITS) digits) -> class and exclusion. Keys
-        that are missing are INVALID and not excluded."""
+        that are missing are INVALID and not excluded. EMERGENCY numbers are excluded
+        whatever the exclusion list says: no list can send a call to 112 elsewhere."""
         classes: dict[tuple[int, str], CallClass] = {}
         for r in sorted(self.ranges, key=lambda r: len(r.prefix)):  # longer prefixes win
             for key in _expand(r.prefix, r.length):
@@ -150,10 +263,12 @@ class NumberingPlan:
         excluded: set[tuple[int, str]] = set()
         for e in self.exclusions.entries:
             excluded.update((e.length, key) for key in _expand(e.prefix, e.length))
-        return {
-            key: Classified(classes.get(key, CallClass.INVALID), key in excluded)
-            for key in classes.keys() | excluded
-        }
+        table: dict[tuple[int, str], Classified] = {}
+        for shape in classes.keys() | excluded:
+            call_class = classes.get(shape, CallClass.INVALID)
+            emergency = call_class is CallClass.EMERGENCY
+            table[shape] = Classified(call_class, shape in excluded or emergency)
+        return table
 
     def classify(self, number: str) -> Classified:
         """The class of a dialled number without any carrier selection prefix."""
