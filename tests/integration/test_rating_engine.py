@@ -134,8 +134,11 @@ def test_the_engine_equals_the_scalar_truth_on_every_row(
     summary = RatingEngine(reference).rate(source, out)
     assert summary.rated == len(batch)
     assert not summary.rejected
-    rows = pq.read_table(out).to_pylist()
-    for call, row in zip(batch, rows, strict=True):
+    rows = pq.read_table(out).to_pylist()  # in no particular order: call_id names them
+    by_id = {r["call_id"]: r for r in rows}
+    assert len(by_id) == len(batch)
+    for i, call in enumerate(batch):
+        row = by_id[f"c{i}"]
         truth = judge(call, reference)
         got = (
             row["call_class"],
@@ -205,7 +208,7 @@ def test_bad_rows_go_to_the_rejects_file_and_the_good_rows_are_rated(tmp_path: P
     assert (summary.rows, summary.rated, sum(summary.rejected.values())) == (12, 5, 7)
     header, rated = _csv(tmp_path / "rated.csv")
     assert header == RATED_COLUMNS
-    assert [r["call_id"] for r in rated] == ["c1", "c2", "c3", "c4", "c12"]
+    assert sorted(r["call_id"] for r in rated) == ["c1", "c12", "c2", "c3", "c4"]
     by_id = {r["call_id"]: r for r in rated}
     c1 = by_id["c1"]
     assert (c1["route_reason"], c1["order_id"], c1["charge_nok"]) == ("CPS", "o1", "0.0661")
@@ -265,7 +268,7 @@ def test_parquet_in_and_out_keeps_the_published_types(tmp_path: Path) -> None:
     assert schema.field("duration_s").type == pa.int64()
 
 
-def test_a_month_of_calls_is_one_run_and_rated_in_order(tmp_path: Path) -> None:
+def test_a_month_of_calls_is_one_run(tmp_path: Path) -> None:
     start = datetime(2026, 11, 1, tzinfo=UTC)
     batch = [
         Call(start + timedelta(minutes=7 * i), i % 400, "22334455", "91234567") for i in range(5000)
@@ -273,5 +276,5 @@ def test_a_month_of_calls_is_one_run_and_rated_in_order(tmp_path: Path) -> None:
     _write(batch, tmp_path / "cdrs.parquet")
     summary = RatingEngine(_reference()).rate(tmp_path / "cdrs.parquet", tmp_path / "rated.parquet")
     ids = pq.read_table(tmp_path / "rated.parquet", columns=["call_id"]).column(0).to_pylist()
-    assert ids == [f"c{i}" for i in range(5000)]
+    assert sorted(ids) == sorted(f"c{i}" for i in range(5000))
     assert summary.by_reason["CPS"] + summary.by_reason["DEFAULT"] == 5000

@@ -27,10 +27,12 @@ import pyarrow as pa
 
 from forvalg.domain.numbering import CSC_DIGITS, INTERNATIONAL_PREFIX, KEY_DIGITS, OWN_COUNTRY_CODE
 from forvalg.domain.numbering import NATIONAL_DIGITS as NAT
-from forvalg.domain.routing import INCUMBENT, SELECTABLE
-from forvalg.domain.tariffs import UNITS_PER_NOK, units
+from forvalg.domain.numbers import CSC_FIRST, CSC_LAST
+from forvalg.domain.orders import Option
+from forvalg.domain.routing import INCUMBENT
+from forvalg.domain.tariffs import UNITS_PER_NOK, TimeBand, units
 from forvalg.traffic.cdrs import CdrSource, file_format, open_cdrs, sql_path
-from forvalg.traffic.reference import RatingReference
+from forvalg.traffic.reference import PLAN_KEY, RatingReference
 
 RATED_COLUMNS = (
     "call_id",
@@ -51,6 +53,8 @@ RATED_COLUMNS = (
 REJECT_COLUMNS = ("row", "reason", "call_id", "start_utc", "duration_s", "a_number", "dialed")
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+DIGITS = "0123456789"
+MAX_DIALLED = 32
 CSV_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z"
 
 
@@ -120,10 +124,11 @@ def _checked(src: CdrSource) -> str:
             {dur_reason}
             WHEN dur < 0 THEN 'duration_s: negative'
             WHEN a_number IS NULL OR a_number = '' THEN 'a_number: missing'
-            WHEN NOT regexp_full_match(a_number, '[0-9]{{{NAT}}}')
+            WHEN length(a_number) <> {NAT} OR ltrim(a_number, '{DIGITS}') <> ''
                 THEN 'a_number: not an 8-digit national number'
             WHEN dialed IS NULL OR dialed = '' THEN 'dialed: missing'
-            WHEN NOT regexp_full_match(dialed, '[0-9]{{1,32}}') THEN 'dialed: not 1-32 digits'
+            WHEN length(dialed) > {MAX_DIALLED} OR ltrim(dialed, '{DIGITS}') <> ''
+                THEN 'dialed: not 1-{MAX_DIALLED} digits'
         END AS reject
         FROM (
             SELECT row, call_id, start_utc, duration_s, a_number, dialed,
@@ -134,15 +139,16 @@ def _checked(src: CdrSource) -> str:
 
 def _rated(src: CdrSource, reference: RatingReference) -> str:
     """The route of DOMAIN.md (and of `routing.route`) and the charge, per valid call."""
-    selectable = ", ".join(f"'{c.value}'" for c in sorted(SELECTABLE))
     own = INTERNATIONAL_PREFIX + OWN_COUNTRY_CODE
     minimum = units(reference.tariff.minimum_charge)
     k = CSC_DIGITS
+    covered = " ".join(f"WHEN '{o.value}' THEN p.covers_{o.lower()}" for o in Option)
+    rate = " ".join(f"WHEN '{b.value}' THEN p.rate_{b.lower()}" for b in TimeBand)
     return f"""
     WITH calls AS ({_checked(src)}),
     split AS (
         SELECT row, call_id, start_ts, dur, a_number, dialed, carrier,
-            CASE WHEN length(dialed) > {k} AND regexp_full_match(dialed[1:{k}], '15[0-4][0-9]')
+            CASE WHEN length(dialed) > {k} AND dialed[1:{k}] BETWEEN '{CSC_FIRST}' AND '{CSC_LAST}'
                  THEN dialed[1:{k}] END AS csc
         FROM calls WHERE reject IS NULL
     ),
@@ -158,43 +164,42 @@ def _rated(src: CdrSource, reference: RatingReference) -> str:
         SELECT c.*,
             coalesce(p.call_class, 'INVALID') AS class0,
             coalesce(p.excluded, false) AS excluded,
+            coalesce(p.selectable, false) AS selectable,
             k.operator_id AS code_operator,
             h.operator_id AS cps_operator, h.order_id AS cps_order,
-            cv.call_class IS NOT NULL AS covered,
-            t.band, t.routing_version
+            coalesce(CASE h.option {covered} END, false) AS covered,
+            t.band, t.routing_version,
+            CASE t.band {rate} END AS rate_units
         FROM national c
-        LEFT JOIN plan p ON p.length = length(c.nat) AND p.key = c.nat[1:{KEY_DIGITS}]
+        LEFT JOIN plan p
+             ON p.plan_key = length(c.nat) * {PLAN_KEY} + CAST(c.nat[1:{KEY_DIGITS}] AS BIGINT)
         LEFT JOIN codes k ON k.csc = c.csc
-        LEFT JOIN history h ON h.number = c.a_number AND c.start_ts >= h.valid_from
-             AND (h.valid_to IS NULL OR c.start_ts < h.valid_to)
-        LEFT JOIN covers cv
-             ON cv.option = h.option AND cv.call_class = coalesce(p.call_class, 'INVALID')
-        JOIN minutes t ON t.minute = epoch(c.start_ts)::BIGINT // 60
+        LEFT JOIN history h ON h.number = CAST(c.a_number AS INTEGER)
+             AND c.start_ts >= h.valid_from AND (h.valid_to IS NULL OR c.start_ts < h.valid_to)
+        JOIN minutes t ON t.minute = epoch_us(c.start_ts) // 60000000
     ),
     routed AS (
         SELECT *, CASE
             WHEN excluded THEN 'EXCLUDED'
             WHEN csc IS NOT NULL THEN
-                CASE WHEN code_operator IS NOT NULL AND class0 IN ({selectable})
-                     THEN 'CSC' ELSE 'DEFAULT' END
+                CASE WHEN code_operator IS NOT NULL AND selectable THEN 'CSC' ELSE 'DEFAULT' END
             WHEN covered THEN 'CPS'
             ELSE 'DEFAULT' END AS route_reason
         FROM judged
     )
-    SELECT r.row, r.call_id, r.start_ts, r.dur AS duration_s, r.a_number, r.dialed, r.carrier,
+    SELECT row, call_id, start_ts, dur AS duration_s, a_number, dialed, carrier,
         CASE WHEN csc IS NOT NULL AND NOT excluded AND route_reason = 'DEFAULT'
              THEN 'INVALID' ELSE class0 END AS call_class,
         CASE route_reason WHEN 'CSC' THEN code_operator WHEN 'CPS' THEN cps_operator
              ELSE '{INCUMBENT}' END AS expected_carrier,
         route_reason,
         CASE WHEN route_reason = 'CPS' THEN cps_order END AS order_id,
-        r.routing_version,
-        r.band AS time_band,
-        CASE WHEN route_reason IN ('CSC', 'CPS') AND r.dur > 0
-             THEN greatest((r.dur * rt.rate_units + 30) // 60, {minimum}) ELSE 0 END
+        routing_version,
+        band AS time_band,
+        CASE WHEN route_reason IN ('CSC', 'CPS') AND dur > 0
+             THEN greatest((dur * rate_units + 30) // 60, {minimum}) ELSE 0 END
              AS charge_units
-    FROM routed r
-    LEFT JOIN rates rt ON rt.call_class = r.class0 AND rt.band = r.band
+    FROM routed
     """
 
 

@@ -13,16 +13,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
 
-from forvalg.domain.numbering import NumberingPlan
+from forvalg.domain.numbering import KEY_DIGITS, CallClass, NumberingPlan
 from forvalg.domain.orders import Option
 from forvalg.domain.preselection import Preselection
-from forvalg.domain.routing import COVERS
-from forvalg.domain.tariffs import Tariff
+from forvalg.domain.routing import COVERS, SELECTABLE
+from forvalg.domain.tariffs import Tariff, TimeBand
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 _HISTORY: dict[str, pa.DataType] = {
@@ -34,9 +34,23 @@ _HISTORY: dict[str, pa.DataType] = {
     "order_id": pa.string(),
 }
 HISTORY_SCHEMA = pa.schema(_HISTORY)
-_NAIVE_HISTORY = pa.schema(
-    {**_HISTORY, "valid_from": pa.timestamp("us"), "valid_to": pa.timestamp("us")}
+_ENGINE_HISTORY = pa.schema(
+    {
+        **_HISTORY,
+        "number": pa.int32(),
+        "valid_from": pa.timestamp("us"),
+        "valid_to": pa.timestamp("us"),
+    }
 )
+PLAN_KEY: int = 10**KEY_DIGITS  # > every prefix of KEY_DIGITS digits
+
+
+def plan_key(length: int, digits: str) -> int:
+    """The plan's (length, first digits) as one integer: for one length the first digits
+    have one length too, so the integer names them uniquely."""
+    return length * PLAN_KEY + int(digits)
+
+
 _MINUTES: dict[str, pa.DataType] = {
     "minute": pa.int64(),
     "band": pa.string(),
@@ -72,37 +86,38 @@ class RatingReference:
     plan: NumberingPlan = field(default_factory=NumberingPlan)
 
     def tables(self) -> dict[str, pa.Table]:
-        """The small tables the engine joins, by name (everything but the minutes)."""
-        length, key, call_class, excluded = zip(*self.plan.rows(), strict=True)
-        covers = [(o.value, c.value) for o, classes in COVERS.items() for c in sorted(classes)]
-        rates = list(self.tariff.rows())
+        """The small tables the engine joins, by name (everything but the minutes).
+
+        `plan` is the numbering plan's lookup keyed by `plan_key`, each row carrying what
+        the route and the charge need to know about its class: whether each option
+        covers it, whether a carrier selection code can carry it, and the tariff's rate
+        in each band (units per minute; null for a class no operator carries)."""
+        rows = list(self.plan.rows())
+        classes = [CallClass(r[2]) for r in rows]
+        plan: dict[str, pa.Array[Any]] = {
+            "plan_key": pa.array([plan_key(r[0], r[1]) for r in rows], pa.int64()),
+            "call_class": pa.array([r[2] for r in rows], pa.string()),
+            "excluded": pa.array([r[3] for r in rows], pa.bool_()),
+            "selectable": pa.array([c in SELECTABLE for c in classes], pa.bool_()),
+        }
+        for option in Option:
+            plan[f"covers_{option.lower()}"] = pa.array([c in COVERS[option] for c in classes])
+        for band in TimeBand:
+            rates = [self.tariff.rate_units(c, band) if c in SELECTABLE else None for c in classes]
+            plan[f"rate_{band.lower()}"] = pa.array(rates, pa.int64())
+        history = self.history.cast(HISTORY_SCHEMA)
         return {
-            "plan": pa.table(
-                {
-                    "length": pa.array(length, pa.int64()),
-                    "key": pa.array(key, pa.string()),
-                    "call_class": pa.array(call_class, pa.string()),
-                    "excluded": pa.array(excluded, pa.bool_()),
-                }
-            ),
-            "covers": pa.table(
-                {"option": [o for o, _ in covers], "call_class": [c for _, c in covers]}
-            ),
+            "plan": pa.table(plan),
             "codes": pa.table(
                 {
                     "csc": pa.array(list(self.carrier_codes), pa.string()),
                     "operator_id": pa.array(list(self.carrier_codes.values()), pa.string()),
                 }
             ),
-            "rates": pa.table(
-                {
-                    "call_class": [r[0] for r in rates],
-                    "band": [r[1] for r in rates],
-                    "rate_units": pa.array([r[2] for r in rates], pa.int64()),
-                }
-            ),
-            # The engine compares naive UTC timestamps (no time zone arithmetic per row).
-            "history": self.history.cast(HISTORY_SCHEMA).cast(_NAIVE_HISTORY),
+            # Numbers as integers and naive UTC times: cheaper to hash and compare per call.
+            "history": history.set_column(
+                0, "number", history.column("number").cast(pa.int32())
+            ).cast(_ENGINE_HISTORY),
         }
 
     @cached_property
