@@ -53,6 +53,7 @@ class CdrSource:
     typed: bool
     has_carrier: bool
     ignored: tuple[str, ...]
+    aware: bool = False  # start_utc is a timestamp with a UTC time zone already
     malformed: list[tuple[int, str]] = field(default_factory=list)  # (row, reason), CSV
 
 
@@ -101,7 +102,7 @@ def _parquet(path: Path) -> CdrSource:
         "(SELECT file_row_number + 1 AS row, * "
         f"FROM read_parquet({sql_path(path)}, file_row_number = true))"
     )
-    return CdrSource(path, relation, True, has_carrier, ignored)
+    return CdrSource(path, relation, True, has_carrier, ignored, aware=start.tz is not None)
 
 
 def _csv_batches(
@@ -157,7 +158,7 @@ def stage_csv(path: Path, staging: Path) -> CdrSource:
     except pa.ArrowInvalid as exc:
         raise CdrFileError(f"{path}: {exc}") from None
     relation = f"read_parquet({sql_path(staging)})"
-    return CdrSource(path, relation, False, has_carrier, ignored, malformed)
+    return CdrSource(path, relation, False, has_carrier, ignored, malformed=malformed)
 
 
 def open_cdrs(path: Path, staging: Path) -> CdrSource:

@@ -53,7 +53,6 @@ RATED_COLUMNS = (
 REJECT_COLUMNS = ("row", "reason", "call_id", "start_utc", "duration_s", "a_number", "dialed")
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
-DIGITS = "0123456789"
 MAX_DIALLED = 32
 CSV_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z"
 
@@ -87,17 +86,17 @@ class EngineSettings:
 
 
 def _checked(src: CdrSource) -> str:
-    """The calls with `start_ts` (TIMESTAMP, UTC), `dur` (BIGINT) and `reject` (the
-    first problem found, or NULL)."""
+    """The calls with `start_us` (microseconds since the epoch, UTC), `dur` (BIGINT) and
+    `reject` (the first problem found, or NULL)."""
     if src.typed:
-        start = "CAST(start_utc AS TIMESTAMP)"
+        start = "epoch_us(start_utc)"
         dur = "CAST(duration_s AS BIGINT)"
         time_reason = "WHEN start_utc IS NULL THEN 'start_utc: missing'"
         dur_reason = "WHEN duration_s IS NULL THEN 'duration_s: missing'"
     else:
         start = (
             f"CASE WHEN regexp_full_match(start_utc, '{CSV_TIME}') "
-            "THEN TRY_CAST(rtrim(start_utc, 'Z') AS TIMESTAMP) END"
+            "THEN epoch_us(TRY_CAST(rtrim(start_utc, 'Z') AS TIMESTAMP)) END"
         )
         dur = (
             "CASE WHEN regexp_full_match(duration_s, '-?[0-9]{1,18}') "
@@ -105,7 +104,7 @@ def _checked(src: CdrSource) -> str:
         )
         time_reason = (
             "WHEN start_utc IS NULL THEN 'start_utc: missing' "
-            "WHEN start_ts IS NULL "
+            "WHEN start_us IS NULL "
             "THEN 'start_utc: not an ISO 8601 UTC time like 2026-11-01T10:00:00Z'"
         )
         dur_reason = (
@@ -113,26 +112,25 @@ def _checked(src: CdrSource) -> str:
             "WHEN dur IS NULL THEN 'duration_s: not an integer'"
         )
     carrier = "carrier" if src.has_carrier else "CAST(NULL AS VARCHAR)"
-    earliest = EARLIEST.replace(tzinfo=None).isoformat(sep=" ")
-    latest = LATEST.replace(tzinfo=None).isoformat(sep=" ")
+    earliest, latest = (int(t.timestamp()) * 1_000_000 for t in (EARLIEST, LATEST))
     return f"""
         SELECT *, CASE
             WHEN call_id IS NULL OR call_id = '' THEN 'call_id: missing'
             {time_reason}
-            WHEN start_ts < TIMESTAMP '{earliest}' OR start_ts >= TIMESTAMP '{latest}'
+            WHEN start_us < {earliest} OR start_us >= {latest}
                 THEN 'start_utc: outside 1990-2099'
             {dur_reason}
             WHEN dur < 0 THEN 'duration_s: negative'
             WHEN a_number IS NULL OR a_number = '' THEN 'a_number: missing'
-            WHEN length(a_number) <> {NAT} OR ltrim(a_number, '{DIGITS}') <> ''
+            WHEN NOT regexp_full_match(a_number, '[0-9]{{{NAT}}}')
                 THEN 'a_number: not an 8-digit national number'
             WHEN dialed IS NULL OR dialed = '' THEN 'dialed: missing'
-            WHEN length(dialed) > {MAX_DIALLED} OR ltrim(dialed, '{DIGITS}') <> ''
+            WHEN NOT regexp_full_match(dialed, '[0-9]{{1,{MAX_DIALLED}}}')
                 THEN 'dialed: not 1-{MAX_DIALLED} digits'
         END AS reject
         FROM (
             SELECT row, call_id, start_utc, duration_s, a_number, dialed,
-                   {carrier} AS carrier, {start} AS start_ts, {dur} AS dur
+                   {carrier} AS carrier, {start} AS start_us, {dur} AS dur
             FROM {src.relation}
         )"""
 
@@ -147,7 +145,7 @@ def _rated(src: CdrSource, reference: RatingReference) -> str:
     return f"""
     WITH calls AS ({_checked(src)}),
     split AS (
-        SELECT row, call_id, start_ts, dur, a_number, dialed, carrier,
+        SELECT row, call_id, start_utc, start_us, dur, a_number, dialed, carrier,
             CASE WHEN length(dialed) > {k} AND dialed[1:{k}] BETWEEN '{CSC_FIRST}' AND '{CSC_LAST}'
                  THEN dialed[1:{k}] END AS csc
         FROM calls WHERE reject IS NULL
@@ -175,8 +173,8 @@ def _rated(src: CdrSource, reference: RatingReference) -> str:
              ON p.plan_key = length(c.nat) * {PLAN_KEY} + CAST(c.nat[1:{KEY_DIGITS}] AS BIGINT)
         LEFT JOIN codes k ON k.csc = c.csc
         LEFT JOIN history h ON h.number = CAST(c.a_number AS INTEGER)
-             AND c.start_ts >= h.valid_from AND (h.valid_to IS NULL OR c.start_ts < h.valid_to)
-        JOIN minutes t ON t.minute = epoch_us(c.start_ts) // 60000000
+             AND c.start_us >= h.valid_from AND (h.valid_to IS NULL OR c.start_us < h.valid_to)
+        JOIN minutes t ON t.minute = c.start_us // 60000000
     ),
     routed AS (
         SELECT *, CASE
@@ -187,7 +185,7 @@ def _rated(src: CdrSource, reference: RatingReference) -> str:
             ELSE 'DEFAULT' END AS route_reason
         FROM judged
     )
-    SELECT row, call_id, start_ts, dur AS duration_s, a_number, dialed, carrier,
+    SELECT row, call_id, start_utc, start_us, dur AS duration_s, a_number, dialed, carrier,
         CASE WHEN csc IS NOT NULL AND NOT excluded AND route_reason = 'DEFAULT'
              THEN 'INVALID' ELSE class0 END AS call_class,
         CASE route_reason WHEN 'CSC' THEN code_operator WHEN 'CPS' THEN cps_operator
@@ -203,16 +201,18 @@ def _rated(src: CdrSource, reference: RatingReference) -> str:
     """
 
 
-def _output(rated: str, fmt: str) -> str:
+def _output(rated: str, src: CdrSource, fmt: str) -> str:
     """The rated rows in the published columns and types."""
     charge = f"CAST(charge_units AS DECIMAL(18, 0)) * {Decimal(1) / UNITS_PER_NOK}"
     if fmt == "parquet":
-        start = "CAST(start_ts AS TIMESTAMPTZ)"
+        start = "start_utc"  # a UTC timestamp already: passed through untouched
+        if not src.aware:
+            start = "to_timestamp(start_us // 1000000) + to_microseconds(start_us % 1000000)"
     else:
         start = (
-            "CASE WHEN microsecond(start_ts) % 1000000 = 0 "
-            "THEN strftime(start_ts, '%Y-%m-%dT%H:%M:%SZ') "
-            "ELSE strftime(start_ts, '%Y-%m-%dT%H:%M:%S.%fZ') END"
+            "CASE WHEN start_us % 1000000 = 0 "
+            "THEN strftime(make_timestamp(start_us), '%Y-%m-%dT%H:%M:%SZ') "
+            "ELSE strftime(make_timestamp(start_us), '%Y-%m-%dT%H:%M:%S.%fZ') END"
         )
         charge = f"CAST({charge} AS VARCHAR)"
     return f"""
@@ -257,7 +257,7 @@ class RatingEngine:
             checked = _checked(src)
             first, last = self._span(con, src, summary)
             con.register("minutes", self._reference.minutes(first, last))
-            rated, staged = _output(_rated(src, self._reference), fmt), temp / f"rated.{fmt}"
+            rated, staged = _output(_rated(src, self._reference), src, fmt), temp / f"rated.{fmt}"
             options = "FORMAT csv, HEADER true"
             if fmt == "parquet":
                 options = f"FORMAT parquet, COMPRESSION {self._settings.compression}"
@@ -277,7 +277,7 @@ class RatingEngine:
     ) -> tuple[datetime | None, datetime | None]:
         """Count the rows and the rejects by reason; the first and last valid start."""
         rows = con.execute(
-            "SELECT reject, count(*), min(start_ts), max(start_ts) "
+            "SELECT reject, count(*), min(start_us), max(start_us) "
             f"FROM ({_checked(src)}) GROUP BY reject"
         ).fetchall()
         first = last = None
@@ -286,7 +286,7 @@ class RatingEngine:
             if reject is not None:
                 summary.rejected[reject] += count
             elif lo is not None:
-                first, last = lo.replace(tzinfo=UTC), hi.replace(tzinfo=UTC)
+                first, last = (datetime.fromtimestamp(t / 1e6, UTC) for t in (lo, hi))
         for _, reason in src.malformed:
             summary.rows += 1
             summary.rejected[reason] += 1

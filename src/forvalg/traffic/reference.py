@@ -35,12 +35,7 @@ _HISTORY: dict[str, pa.DataType] = {
 }
 HISTORY_SCHEMA = pa.schema(_HISTORY)
 _ENGINE_HISTORY = pa.schema(
-    {
-        **_HISTORY,
-        "number": pa.int32(),
-        "valid_from": pa.timestamp("us"),
-        "valid_to": pa.timestamp("us"),
-    }
+    {**_HISTORY, "number": pa.int32(), "valid_from": pa.int64(), "valid_to": pa.int64()}
 )
 PLAN_KEY: int = 10**KEY_DIGITS  # > every prefix of KEY_DIGITS digits
 
@@ -114,10 +109,8 @@ class RatingReference:
                     "operator_id": pa.array(list(self.carrier_codes.values()), pa.string()),
                 }
             ),
-            # Numbers as integers and naive UTC times: cheaper to hash and compare per call.
-            "history": history.set_column(
-                0, "number", history.column("number").cast(pa.int32())
-            ).cast(_ENGINE_HISTORY),
+            # Numbers as integers and times as microseconds: cheap to hash and compare.
+            "history": history.cast(_ENGINE_HISTORY),
         }
 
     @cached_property
