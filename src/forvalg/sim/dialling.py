@@ -25,6 +25,7 @@ import numpy.typing as npt
 
 from forvalg.domain.numbering import KEY_DIGITS, CallClass, NumberingPlan, split_carrier_code
 from forvalg.sim.digits import ZERO
+from forvalg.sim.sampling import GuideTable
 
 CLASSES: tuple[CallClass, ...] = tuple(CallClass)
 CLASS_INDEX = {c: i for i, c in enumerate(CLASSES)}
@@ -93,26 +94,26 @@ class TemplateError(ValueError):
 class DiallingTable:
     """Templates as arrays: row i is prefix `prefix[i, :prefix_len[i]]`, `length[i]`
     digits in all, of class `CLASSES[call_class[i]]`, excluded or not. `cdf` and
-    `csc_cdf` draw a template for an ordinary call and for one behind a `15NN` code."""
+    `behind_code` draw a template for an ordinary call and for one behind a `15NN` code."""
 
     prefix: npt.NDArray[np.uint8]
     prefix_len: npt.NDArray[np.int64]
     length: npt.NDArray[np.int64]
     call_class: npt.NDArray[np.int64]
     excluded: npt.NDArray[np.bool_]
-    cdf: npt.NDArray[np.float64]
-    csc_cdf: npt.NDArray[np.float64]
+    plain: GuideTable
+    behind_code: GuideTable
 
     def draw(
         self, uniform: npt.NDArray[np.float64], csc: npt.NDArray[np.bool_]
-    ) -> npt.NDArray[np.intp]:
+    ) -> npt.NDArray[np.int64]:
         """Template indices for uniform variates in [0, 1)."""
-        plain = np.searchsorted(self.cdf, uniform, side="right")
-        behind = np.searchsorted(self.csc_cdf, uniform, side="right")
-        return np.minimum(np.where(csc, behind, plain), len(self.length) - 1)
+        template = self.plain.draw(uniform)
+        template[csc] = self.behind_code.draw(uniform[csc])
+        return template
 
     def digits(
-        self, template: npt.NDArray[np.intp], rng: np.random.Generator
+        self, template: npt.NDArray[np.int64], rng: np.random.Generator
     ) -> npt.NDArray[np.uint8]:
         """(calls, MAX_DIGITS) ASCII digits: each template's prefix, then random digits;
         the number is the first `length[template]` of them."""
@@ -175,18 +176,16 @@ def dialling_table(plan: NumberingPlan) -> DiallingTable:
         length=np.array([r[1] for r in rows], dtype=np.int64),
         call_class=classes,
         excluded=np.array([r[3] for r in rows], dtype=np.bool_),
-        cdf=_cdf(within, classes, CALL_MIX),
-        csc_cdf=_cdf(within, classes, CSC_MIX),
+        plain=_weighted(within, classes, CALL_MIX),
+        behind_code=_weighted(within, classes, CSC_MIX),
     )
 
 
-def _cdf(
+def _weighted(
     within: npt.NDArray[np.float64], classes: npt.NDArray[np.int64], mix: Mapping[CallClass, float]
-) -> npt.NDArray[np.float64]:
+) -> GuideTable:
     share = np.array([mix.get(c, 0.0) for c in CLASSES])
-    weights = within * share[classes]
-    cdf = np.cumsum(weights)
-    return np.asarray(cdf / cdf[-1], dtype=np.float64)
+    return GuideTable(within * share[classes])
 
 
 @cache

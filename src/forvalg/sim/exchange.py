@@ -49,6 +49,7 @@ class Periods:
     before the calls' first; `span` is one past the calls' last second."""
 
     key: IntArray  # line * span + start, sorted
+    preselected: npt.NDArray[np.bool_]  # per line: has any period
     line: IntArray
     until: IntArray  # exclusive end, span when open or after the calls
     carrier: IntArray
@@ -58,14 +59,18 @@ class Periods:
 
     def at(self, line: IntArray, seconds: IntArray) -> tuple[IntArray, IntArray]:
         """(carrier, option) of each call's line at its start second, NONE if none."""
-        if len(self.key) == 0:
-            return np.full(len(line), NONE, dtype=np.int64), np.zeros(len(line), dtype=np.int64)
-        rel = seconds - self.base
-        pos = np.searchsorted(self.key, line * self.span + rel, side="right") - 1
+        carrier = np.full(len(line), NONE, dtype=np.int64)
+        option = np.zeros(len(line), dtype=np.int64)
+        some = np.flatnonzero(self.preselected[line])  # most lines have no period at all
+        if len(some) == 0:
+            return carrier, option
+        rel = seconds[some] - self.base
+        pos = np.searchsorted(self.key, line[some] * self.span + rel, side="right") - 1
         safe = np.maximum(pos, 0)
-        valid = (pos >= 0) & (self.line[safe] == line) & (rel < self.until[safe])
-        carrier = np.where(valid, self.carrier[safe], NONE)
-        return carrier, np.where(valid, self.option[safe], 0)
+        valid = (pos >= 0) & (self.line[safe] == line[some]) & (rel < self.until[safe])
+        carrier[some] = np.where(valid, self.carrier[safe], NONE)
+        option[some] = np.where(valid, self.option[safe], 0)
+        return carrier, option
 
 
 def line_numbers(lines: pa.Array) -> IntArray:
@@ -105,6 +110,7 @@ def index_periods(
     until = np.clip(_ceil_seconds(end_us[order]) - base, 0, span)
     return Periods(
         key=line * span + start,
+        preselected=np.bincount(line, minlength=len(numbers)) > 0,
         line=line,
         until=until,
         carrier=carrier_of[operator[known][order]] if len(names) else line * 0,

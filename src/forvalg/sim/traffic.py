@@ -52,6 +52,7 @@ from forvalg.sim.exchange import (
 )
 from forvalg.sim.population import synthetic_history, synthetic_lines
 from forvalg.sim.rhythm import calls_per_slot, slot_weights, start_seconds
+from forvalg.sim.sampling import GuideTable
 from forvalg.sim.schemas import CDR_SCHEMA, HISTORY_SCHEMA
 from forvalg.sim.sink import open_sink
 
@@ -143,7 +144,7 @@ class _World:
     spec: TrafficSpec
     plan: NumberingPlan
     lines: pa.Array
-    line_cdf: npt.NDArray[np.float64]
+    line_weights: GuideTable
     line_head: npt.NDArray[np.uint8]  # (lines, 2): the area code's digits
     line_local: npt.NDArray[np.bool_]  # the area code is one a caller may dial locally
     calls_until_slot: npt.NDArray[np.int64]
@@ -203,14 +204,13 @@ def _prepare(
     rng = np.random.default_rng([spec.seed, WEIGHT_STREAM])
     weights = rng.pareto(PARETO_SHAPE, len(lines)) + 1
     weights = np.minimum(weights, PARETO_CAP * np.median(weights))
-    cdf = np.cumsum(weights)
     head = numbers // 10**6
     codes = sorted(carrier_codes)
     return _World(
         spec=spec,
         plan=plan,
         lines=lines,
-        line_cdf=cdf / cdf[-1],
+        line_weights=GuideTable(weights),
         line_head=np.stack([head // 10 + 48, head % 10 + 48], axis=1).astype(np.uint8),
         line_local=local_prefixes(plan)[np.clip(head, 0, 99)] & (numbers < 10**8),
         calls_until_slot=calls_per_slot(
@@ -230,9 +230,7 @@ def _chunk(world: _World, k: int, first: int, rows: int, tally: _Tally) -> pa.Ta
     spec, table = world.spec, dialling_table(world.plan)
     rng = np.random.default_rng([spec.seed, CHUNK_STREAM, k])
     start = world.t0 + start_seconds(world.calls_until_slot, first, rows, spec.seed)
-    line = np.minimum(
-        np.searchsorted(world.line_cdf, rng.random(rows), side="right"), len(world.lines) - 1
-    ).astype(np.int64)
+    line = world.line_weights.draw(rng.random(rows))
     csc = rng.random(rows) < spec.csc_share if len(world.codes) else np.zeros(rows, np.bool_)
     template = table.draw(rng.random(rows), csc)
     call_class = table.call_class[template]
