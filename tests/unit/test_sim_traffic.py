@@ -33,6 +33,7 @@ from forvalg.domain.routing import INCUMBENT, Route, route
 from forvalg.sim.dialling import CLASSES, COUNTRIES, TemplateError, dialling_table, verdict
 from forvalg.sim.digits import strings_from_digits
 from forvalg.sim.exchange import NONE, index_periods, line_numbers
+from forvalg.sim.sampling import GuideTable
 from forvalg.sim.traffic import (
     CDR_SCHEMA,
     HISTORY_SCHEMA,
@@ -422,3 +423,19 @@ def test_period_lookup_equals_a_scalar_search(
         found = at("22000001", datetime.fromtimestamp(t0 + c, UTC))
         assert got == (NONE if found is None else carriers[found.operator_id])
     assert (nobody == NONE).all()
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    weights=st.lists(st.floats(0, 1e6) | st.just(0.0) | st.floats(0, 1e-9), min_size=1),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_the_guide_table_draws_what_a_binary_search_draws(weights: list[float], seed: int) -> None:
+    if not sum(weights) > 0:
+        weights = [*weights, 1.0]
+    table = GuideTable(np.array(weights))
+    uniform = np.concatenate([np.random.default_rng(seed).random(2_000), table.cdf[:-1]])
+    uniform = uniform[uniform < 1]
+    expected = np.searchsorted(table.cdf, uniform, side="right")
+    assert table.draw(uniform).tolist() == expected.tolist()
+    assert np.all(np.array(weights)[table.draw(uniform)] > 0)
