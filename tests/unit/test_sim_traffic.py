@@ -439,3 +439,21 @@ def test_the_guide_table_draws_what_a_binary_search_draws(weights: list[float], 
     expected = np.searchsorted(table.cdf, uniform, side="right")
     assert table.draw(uniform).tolist() == expected.tolist()
     assert np.all(np.array(weights)[table.draw(uniform)] > 0)
+
+
+def test_bad_input_is_refused(tmp_path: Path, lines: pa.Array, history: pa.Table) -> None:
+    spec = replace(SPEC, calls=10)
+    with pytest.raises(ValueError, match="8-digit"):
+        write_cdrs(tmp_path / "x.parquet", spec, lines=pa.array(["2233"]), history=history,
+                   carrier_codes=CODES)  # fmt: skip
+    with pytest.raises(ValueError, match="1500-1549"):
+        write_cdrs(tmp_path / "x.parquet", spec, lines=lines, history=history,
+                   carrier_codes={"1600": "telia"})  # fmt: skip
+    with pytest.raises(ValueError, match="timezone"):
+        TrafficSpec(calls=1, start=datetime(2026, 11, 2), days=1)
+
+
+def test_no_calls_is_an_empty_file(tmp_path: Path, lines: pa.Array, history: pa.Table) -> None:
+    summary = write(tmp_path / "empty.parquet", replace(SPEC, calls=0), lines, history)
+    assert summary.rows == summary.chunks == 0
+    assert pq.read_table(summary.path).schema.equals(CDR_SCHEMA)

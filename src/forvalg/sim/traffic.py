@@ -38,6 +38,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from forvalg.domain.numbering import CallClass, NumberingPlan
+from forvalg.domain.numbers import CarrierSelectionCode
 from forvalg.sim.dialling import CLASS_INDEX, CLASSES, MAX_DIGITS, dialling_table, local_prefixes
 from forvalg.sim.digits import numbered, strings_from_digits
 from forvalg.sim.exchange import (
@@ -193,6 +194,10 @@ def _prepare(
         lines = lines.combine_chunks()
     if len(lines) == 0:
         raise ValueError("no lines to call from")
+    if not pc.all(pc.match_substring_regex(lines, r"^[0-9]{8}$")).as_py():
+        raise ValueError("lines must be 8-digit national numbers")
+    for code in carrier_codes:
+        CarrierSelectionCode(code)  # raises InvalidCarrierCode
     numbers = line_numbers(lines)
     t0 = int(spec.start.timestamp())
     end = t0 + spec.days * 86_400
@@ -212,7 +217,7 @@ def _prepare(
         lines=lines,
         line_weights=GuideTable(weights),
         line_head=np.stack([head // 10 + 48, head % 10 + 48], axis=1).astype(np.uint8),
-        line_local=local_prefixes(plan)[np.clip(head, 0, 99)] & (numbers < 10**8),
+        line_local=local_prefixes(plan)[head],
         calls_until_slot=calls_per_slot(
             slot_weights(spec.start, spec.days),
             spec.calls,
