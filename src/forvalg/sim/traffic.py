@@ -155,6 +155,11 @@ class _World:
     code_carrier: npt.NDArray[np.int64]
     t0: int
 
+    @property
+    def call_prefix(self) -> str:
+        """Call ids are C<first day>-<12-digit index>: unique across months of one exchange."""
+        return f"C{self.spec.start:%Y%m%d}-"
+
 
 def write_cdrs(
     path: Path,
@@ -266,7 +271,7 @@ def _chunk(world: _World, k: int, first: int, rows: int, tally: _Tally) -> pa.Ta
     tally.add(call_class, rated, reason, expected, recorded, duration, csc, flipped)
     return pa.Table.from_arrays(
         [
-            numbered("C", np.arange(first, first + rows, dtype=np.int64), 12),
+            numbered(world.call_prefix, np.arange(first, first + rows, dtype=np.int64), 12),
             pa.array(start * 1_000_000, type=CDR_SCHEMA.field("start_utc").type),
             pa.array(duration, type=pa.int64()),
             pc.take(world.lines, pa.array(line)),
