@@ -1,0 +1,35 @@
+"""The Arrow schemas of the synthetic traffic: preselection history and CDRs.
+
+`CDR_SCHEMA` is the exchange export of INTERFACES.md §3. `HISTORY_SCHEMA` holds one row
+per preselection period of a line: the operator and option valid from `valid_from`
+(inclusive) to `valid_to` (exclusive; null while it lasts); the rating engine reads the
+same shape to find the period valid at a call's start.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa  # type: ignore[import-untyped]
+
+UTC_US = pa.timestamp("us", tz="UTC")
+
+HISTORY_SCHEMA = pa.schema(
+    [
+        pa.field("number", pa.string(), nullable=False),
+        pa.field("operator_id", pa.string(), nullable=False),
+        pa.field("option", pa.string(), nullable=False),
+        pa.field("valid_from", UTC_US, nullable=False),
+        pa.field("valid_to", UTC_US, nullable=True),
+        pa.field("order_id", pa.string(), nullable=False),
+    ]
+)
+
+CDR_SCHEMA = pa.schema(
+    [
+        pa.field("call_id", pa.string(), nullable=False),
+        pa.field("start_utc", UTC_US, nullable=False),
+        pa.field("duration_s", pa.int64(), nullable=False),
+        pa.field("a_number", pa.string(), nullable=False),
+        pa.field("dialed", pa.string(), nullable=False),
+        pa.field("carrier", pa.string(), nullable=True),
+    ]
+)
