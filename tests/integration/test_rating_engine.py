@@ -20,8 +20,9 @@ from forvalg.domain.orders import Option
 from forvalg.domain.tariffs import tariff_from_toml
 from forvalg.traffic.cdrs import CdrFileError
 from forvalg.traffic.rating import RATED_COLUMNS, REJECT_COLUMNS, RatingEngine
-from forvalg.traffic.reference import HISTORY_SCHEMA, RatingReference
+from forvalg.traffic.reference import RatingReference
 from forvalg.traffic.scalar import Call, judge
+from forvalg.traffic.schemas import HISTORY_SCHEMA
 
 TARIFF = tariff_from_toml(
     (Path(__file__).parents[2] / "src/forvalg/traffic/tariffs/default.toml").read_text(),

@@ -23,7 +23,13 @@ from functools import cache
 import numpy as np
 import numpy.typing as npt
 
-from forvalg.domain.numbering import KEY_DIGITS, CallClass, NumberingPlan, split_carrier_code
+from forvalg.domain.numbering import (
+    KEY_DIGITS,
+    CallClass,
+    NumberingPlan,
+    national_form,
+    split_carrier_code,
+)
 from forvalg.sim.digits import ZERO
 from forvalg.sim.sampling import GuideTable
 
@@ -147,6 +153,8 @@ def dialling_table(plan: NumberingPlan) -> DiallingTable:
         (key, length, found.call_class)
         for (length, key), found in plan.table.items()
         if found.call_class is not C.INTERNATIONAL
+        # `0047` + 8 digits is dialled as a national number: not a key `classify` reads
+        and national_form(key.ljust(length, "0")) == key.ljust(length, "0")
     ]
     wanted += [("00" + code, 2 + len(code) + n, C.INTERNATIONAL) for code, _, n in COUNTRIES]
     wanted += [(prefix, length, C.INVALID) for prefix, length in MALFORMED]

@@ -17,14 +17,14 @@ from enum import IntEnum
 
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa  # type: ignore[import-untyped]
-import pyarrow.compute as pc  # type: ignore[import-untyped]
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from forvalg.domain.numbering import NumberingPlan
 from forvalg.domain.orders import Option
 from forvalg.sim.dialling import local_prefixes
 from forvalg.sim.digits import numbered
-from forvalg.sim.schemas import HISTORY_SCHEMA, UTC_US
+from forvalg.traffic.schemas import HISTORY_SCHEMA, UTC_US
 
 LINES_STREAM, HISTORY_STREAM = 0x11E5, 0x4157
 DAY_S = 86_400

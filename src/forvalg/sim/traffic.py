@@ -34,8 +34,8 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa  # type: ignore[import-untyped]
-import pyarrow.compute as pc  # type: ignore[import-untyped]
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from forvalg.domain.numbering import CallClass, NumberingPlan
 from forvalg.domain.numbers import CarrierSelectionCode
@@ -54,8 +54,8 @@ from forvalg.sim.exchange import (
 from forvalg.sim.population import synthetic_history, synthetic_lines
 from forvalg.sim.rhythm import calls_per_slot, slot_weights, start_seconds
 from forvalg.sim.sampling import GuideTable
-from forvalg.sim.schemas import CDR_SCHEMA, HISTORY_SCHEMA
 from forvalg.sim.sink import open_sink
+from forvalg.traffic.schemas import CDR_SCHEMA, HISTORY_SCHEMA
 
 __all__ = [
     "CDR_SCHEMA",

@@ -23,19 +23,16 @@ from forvalg.domain.orders import Option
 from forvalg.domain.preselection import Preselection
 from forvalg.domain.routing import COVERS, SELECTABLE
 from forvalg.domain.tariffs import Tariff, TimeBand
+from forvalg.traffic.schemas import HISTORY_SCHEMA
 
-TIMESTAMP = pa.timestamp("us", tz="UTC")
-_HISTORY: dict[str, pa.DataType] = {
-    "number": pa.string(),
-    "operator_id": pa.string(),
-    "option": pa.string(),
-    "valid_from": TIMESTAMP,
-    "valid_to": TIMESTAMP,
-    "order_id": pa.string(),
-}
-HISTORY_SCHEMA = pa.schema(_HISTORY)
 _ENGINE_HISTORY = pa.schema(
-    {**_HISTORY, "number": pa.int32(), "valid_from": pa.int64(), "valid_to": pa.int64()}
+    [
+        pa.field("number", pa.int32(), nullable=False),
+        *(HISTORY_SCHEMA.field(n) for n in ("operator_id", "option")),
+        pa.field("valid_from", pa.int64(), nullable=False),
+        pa.field("valid_to", pa.int64()),
+        HISTORY_SCHEMA.field("order_id"),
+    ]
 )
 PLAN_KEY: int = 10**KEY_DIGITS  # > every prefix of KEY_DIGITS digits
 

@@ -1,14 +1,14 @@
-"""The Arrow schemas of the synthetic traffic: preselection history and CDRs.
+"""The Arrow schemas of traffic: CDRs and the preselection history they are judged by.
 
-`CDR_SCHEMA` is the exchange export of INTERFACES.md §3. `HISTORY_SCHEMA` holds one row
-per preselection period of a line: the operator and option valid from `valid_from`
-(inclusive) to `valid_to` (exclusive; null while it lasts); the rating engine reads the
-same shape to find the period valid at a call's start.
+`CDR_SCHEMA` is the exchange export of INTERFACES.md §3 as `forvalg.sim` writes it.
+`HISTORY_SCHEMA` holds one row per preselection period of a line: the operator and
+option valid from `valid_from` (inclusive) to `valid_to` (exclusive; null while it
+lasts); the rating engine reads it to find the period valid at a call's start.
 """
 
 from __future__ import annotations
 
-import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow as pa
 
 UTC_US = pa.timestamp("us", tz="UTC")
 
