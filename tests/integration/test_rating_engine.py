@@ -4,6 +4,7 @@ and the engine's handling of files: formats, rejects, schema errors, atomic outp
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from forvalg.domain.numbering import NORWAY
 from forvalg.domain.orders import Option
 from forvalg.domain.tariffs import tariff_from_toml
+from forvalg.sim.traffic import TrafficSpec, synthetic_history, synthetic_lines, write_cdrs
 from forvalg.traffic.cdrs import CdrFileError
 from forvalg.traffic.rating import RATED_COLUMNS, REJECT_COLUMNS, RatingEngine
 from forvalg.traffic.reference import RatingReference
@@ -279,3 +281,25 @@ def test_a_month_of_calls_is_one_run(tmp_path: Path) -> None:
     ids = pq.read_table(tmp_path / "rated.parquet", columns=["call_id"]).column(0).to_pylist()
     assert sorted(ids) == sorted(f"c{i}" for i in range(5000))
     assert summary.by_reason["CPS"] + summary.by_reason["DEFAULT"] == 5000
+
+
+def test_simulated_traffic_rates_to_the_simulators_ground_truth(tmp_path: Path) -> None:
+    """The simulator routes each call as the exchange would, then misroutes a few: the
+    engine must find exactly those classes, routes and carriers, and flag exactly the
+    misrouted calls."""
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    lines = synthetic_lines(3_000, seed=7)
+    history = synthetic_history(lines, OPERATORS, share=0.3, start=start, days=30, seed=7)
+    spec = TrafficSpec(calls=60_000, start=start, days=30, seed=7, chunk_rows=20_000)
+    truth = write_cdrs(
+        tmp_path / "cdrs.parquet", spec, lines=lines, history=history, carrier_codes=CODES
+    )
+    reference = RatingReference(TARIFF, history, [V(datetime(1970, 1, 1, tzinfo=UTC), "v0")], CODES)
+    summary = RatingEngine(reference).rate(tmp_path / "cdrs.parquet", tmp_path / "rated.parquet")
+    assert (summary.rows, summary.rated) == (truth.rows, truth.rows)
+    assert dict(summary.by_class) == {k: v for k, v in truth.by_class.items() if v}
+    assert dict(summary.by_reason) == {k: v for k, v in truth.by_reason.items() if v}
+    assert summary.mismatches == truth.misrouted > 0
+    rated = pq.read_table(tmp_path / "rated.parquet", columns=["expected_carrier"])
+    carriers = Counter(rated.column(0).to_pylist())
+    assert carriers == Counter({k: v for k, v in truth.by_carrier.items() if v})
