@@ -26,6 +26,7 @@ from forvalg.ledger.note import NoteError, Signer
 from forvalg.settings import Settings
 from forvalg.store.engine import make_engine, make_sessions
 from forvalg.store.migrate import upgrade
+from forvalg.traffic.desk import RatingDesk
 from forvalg.wall import Wall
 from forvalg.wall.credentials import Authenticator
 from forvalg.wall.cursors import Cursors
@@ -71,6 +72,7 @@ class Services:
     casework: Casework
     alerts: AlertDesk
     subscribers: SubscriberDesk
+    rating: RatingDesk
 
     def close(self) -> None:
         self.engine.dispose()
@@ -195,6 +197,7 @@ def bootstrap(
         casework=Casework(wall),
         alerts=AlertDesk(wall),
         subscribers=SubscriberDesk(wall=wall, keeper=keeper),
+        rating=RatingDesk(wall=wall),
     )
 
 

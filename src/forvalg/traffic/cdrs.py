@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -54,6 +55,8 @@ class CdrSource:
     has_carrier: bool
     ignored: tuple[str, ...]
     aware: bool = False  # start_utc is a timestamp with a UTC time zone already
+    rows: int | None = None  # from the Parquet footer
+    span: tuple[datetime, datetime] | None = None  # first and last start, from statistics
     malformed: list[tuple[int, str]] = field(default_factory=list)  # (row, reason), CSV
 
 
@@ -102,7 +105,34 @@ def _parquet(path: Path) -> CdrSource:
         "(SELECT file_row_number + 1 AS row, * "
         f"FROM read_parquet({sql_path(path)}, file_row_number = true))"
     )
-    return CdrSource(path, relation, True, has_carrier, ignored, aware=start.tz is not None)
+    meta = pq.read_metadata(path)
+    return CdrSource(
+        path,
+        relation,
+        True,
+        has_carrier,
+        ignored,
+        aware=start.tz is not None,
+        rows=meta.num_rows,
+        span=_span(meta, schema.get_field_index("start_utc")),
+    )
+
+
+def _span(meta: pq.FileMetaData, column: int) -> tuple[datetime, datetime] | None:
+    """The first and last start_utc by the row groups' statistics, if they all have them."""
+    lows, highs = [], []
+    for i in range(meta.num_row_groups):
+        stats = meta.row_group(i).column(column).statistics
+        if stats is None or not stats.has_min_max:
+            return None
+        lows.append(stats.min)
+        highs.append(stats.max)
+    if not lows:
+        return None
+    first, last = min(lows), max(highs)
+    if not (isinstance(first, datetime) and isinstance(last, datetime)):
+        return None
+    return first.replace(tzinfo=UTC), last.replace(tzinfo=UTC)
 
 
 def _csv_batches(
@@ -139,14 +169,18 @@ def _csv_batches(
         )
 
 
-def stage_csv(path: Path, staging: Path) -> CdrSource:
-    """Copy a CSV file into `staging` (Parquet, all text, numbered rows)."""
+def _csv_header(path: Path) -> list[str]:
     try:
         with path.open("rb") as f:
             header = f.readline().decode("utf-8").strip().lstrip("\ufeff")
     except (OSError, UnicodeDecodeError) as exc:
         raise CdrFileError(f"{path}: not a readable UTF-8 CSV file: {exc}") from None
-    names = [n.strip() for n in header.split(",")]
+    return [n.strip() for n in header.split(",")]
+
+
+def stage_csv(path: Path, staging: Path) -> CdrSource:
+    """Copy a CSV file into `staging` (Parquet, all text, numbered rows)."""
+    names = _csv_header(path)
     has_carrier, ignored = _check_columns(path, names)
     types: dict[str, pa.DataType] = {"row": pa.int64()} | dict.fromkeys(names, pa.string())
     schema = pa.schema(types)
@@ -159,6 +193,16 @@ def stage_csv(path: Path, staging: Path) -> CdrSource:
         raise CdrFileError(f"{path}: {exc}") from None
     relation = f"read_parquet({sql_path(staging)})"
     return CdrSource(path, relation, False, has_carrier, ignored, malformed=malformed)
+
+
+def check_schema(path: Path) -> None:
+    """Raise `CdrFileError` now if `path` cannot be a CDR file (format, columns, types)."""
+    if not path.is_file():
+        raise CdrFileError(f"{path}: no such file")
+    if file_format(path) == "parquet":
+        _parquet(path)
+    else:
+        _check_columns(path, _csv_header(path))
 
 
 def open_cdrs(path: Path, staging: Path) -> CdrSource:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from forvalg.domain.numbering import NumberingPlan
 from forvalg.domain.tariffs import Tariff
+from forvalg.traffic.cdrs import check_schema
 from forvalg.traffic.rating import EngineSettings, RatingEngine, RatingSummary
 from forvalg.traffic.reference import RatingReference
 from forvalg.wall import Purpose, Wall
@@ -18,17 +19,16 @@ from forvalg.wall.principals import RATER
 
 
 class RatingDesk:
-    def __init__(self, *, wall: Wall, plan: NumberingPlan | None = None) -> None:
+    def __init__(self, *, wall: Wall) -> None:
         self._wall = wall
-        self._plan = plan or NumberingPlan()
 
-    def reference(self, tariff: Tariff, run: str) -> RatingReference:
+    def reference(self, tariff: Tariff, run: str, plan: NumberingPlan) -> RatingReference:
         """What the calls are judged by, read in one settlement access named `run`."""
         with self._wall.access(RATER, Purpose.SETTLEMENT, run) as guard:
             history = guard.traffic.preselection_history()
             codes = guard.traffic.carrier_codes()
             versions = guard.routing.versions()
-        return RatingReference(tariff, history, versions, codes, self._plan)
+        return RatingReference(tariff, history, versions, codes, plan)
 
     def rate(
         self,
@@ -36,8 +36,13 @@ class RatingDesk:
         out: Path,
         tariff: Tariff,
         *,
+        plan: NumberingPlan | None = None,
         rejects: Path | None = None,
         settings: EngineSettings | None = None,
     ) -> RatingSummary:
-        reference = self.reference(tariff, f"rating-run:{source.name}")
+        """Rate `source` into `out`. A file that cannot be CDRs fails before anything is
+        read; then the reference is read (and ledgered), then the calls."""
+        check_schema(source)
+        run = f"rating-run:{source.name}"
+        reference = self.reference(tariff, run, plan or NumberingPlan())
         return RatingEngine(reference, settings).rate(source, out, rejects=rejects)
