@@ -40,6 +40,7 @@ SYSTEM_ROLES = [
     "compliance_reporter",
     "subscriber",
     "subscriber_desk",
+    "settlement_run",
 ]
 ROLES = [r.value for r in StaffRole] + SYSTEM_ROLES
 RETAIL = sorted(ROLE_GROUPS)
