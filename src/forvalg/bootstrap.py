@@ -26,6 +26,7 @@ from forvalg.ledger.note import NoteError, Signer
 from forvalg.settings import Settings
 from forvalg.store.engine import make_engine, make_sessions
 from forvalg.store.migrate import upgrade
+from forvalg.traffic.settlement import Settlement, StatementDesk
 from forvalg.wall import Wall
 from forvalg.wall.credentials import Authenticator
 from forvalg.wall.cursors import Cursors
@@ -71,6 +72,8 @@ class Services:
     casework: Casework
     alerts: AlertDesk
     subscribers: SubscriberDesk
+    settlement: Settlement
+    statements: StatementDesk
 
     def close(self) -> None:
         self.engine.dispose()
@@ -195,6 +198,8 @@ def bootstrap(
         casework=Casework(wall),
         alerts=AlertDesk(wall),
         subscribers=SubscriberDesk(wall=wall, keeper=keeper),
+        settlement=Settlement(wall=wall, clock=clock),
+        statements=StatementDesk(wall),
     )
 
 
