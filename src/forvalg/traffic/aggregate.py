@@ -62,7 +62,7 @@ WHY = {
 }
 
 _PARQUET = """
-SELECT filename AS file, {row} AS row,
+SELECT filename AS file, @ROW@ AS row,
   TRY_CAST(start_utc AS TIMESTAMPTZ) AS start_utc,
   TRY_CAST(duration_s AS BIGINT) AS duration_s,
   CAST(call_class AS VARCHAR) AS call_class,
@@ -71,8 +71,8 @@ SELECT filename AS file, {row} AS row,
   CAST(time_band AS VARCHAR) AS time_band,
   TRY_CAST(charge_nok AS DECIMAL(38, 4)) AS charge,
   CAST(mismatch AS BOOLEAN) AS mismatch,
-  {carrier} AS carrier
-FROM read_parquet(${name}, filename = true, union_by_name = true{numbered})"""
+  @CARRIER@ AS carrier
+FROM read_parquet($@NAME@, filename = true, union_by_name = true@NUMBERED@)"""
 
 _INSTANT = (
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"
@@ -80,7 +80,7 @@ _INSTANT = (
 )
 # The SQL is built from this module's constants only; file names are parameters.
 _CSV = f"""
-SELECT filename AS file, {{row}} AS row,
+SELECT filename AS file, @ROW@ AS row,
   CASE WHEN regexp_full_match(start_utc, '{_INSTANT}')
     THEN TRY_CAST(start_utc AS TIMESTAMPTZ) END AS start_utc,
   CASE WHEN regexp_full_match(duration_s, '[0-9]{{1,12}}')
@@ -90,14 +90,14 @@ SELECT filename AS file, {{row}} AS row,
     THEN CAST(charge_nok AS DECIMAL(38, 4)) END AS charge,
   CASE lower(mismatch) WHEN 'true' THEN true WHEN 'false' THEN false
     WHEN '1' THEN true WHEN '0' THEN false END AS mismatch,
-  {{carrier}} AS carrier
-FROM read_csv(${{name}}, header = true, all_varchar = true, filename = true,
-  union_by_name = true, delim = ',', quote = '"', escape = '"'){{numbered}}"""  # noqa: S608
+  @CARRIER@ AS carrier
+FROM read_csv($@NAME@, header = true, all_varchar = true, filename = true,
+  union_by_name = true, delim = ',', quote = '"', escape = '"')@NUMBERED@"""  # noqa: S608
 
 _IN_PERIOD = "start_utc >= $start AND start_utc < $end"
 _GROUPS = f"""
 WITH checked AS (
-  SELECT *, {_PROBLEM} AS problem, {_BILLED} AS billed FROM ({{rows}})
+  SELECT *, {_PROBLEM} AS problem, {_BILLED} AS billed FROM (@ROWS@)
 ), valued AS (
   SELECT *, problem IS NULL AND {_IN_PERIOD} AS in_period FROM checked
 )
@@ -180,12 +180,10 @@ def _rows_sql(files: Sequence[RatedFile], *, numbered: bool) -> tuple[str, dict[
             row, suffix = "ordinality + 1", " WITH ORDINALITY"  # the header is row 1
         carrier = "CAST(carrier AS VARCHAR)" if any(f.has_carrier for f in chosen) else "NULL"
         parts.append(
-            template.format(
-                name=name,
-                row=row if numbered else "NULL",
-                numbered=suffix if numbered else "",
-                carrier=carrier,
-            )
+            template.replace("@NAME@", name)
+            .replace("@ROW@", row if numbered else "NULL")
+            .replace("@NUMBERED@", suffix if numbered else "")
+            .replace("@CARRIER@", carrier)
         )
     return "\nUNION ALL BY NAME\n".join(parts), params
 
@@ -196,7 +194,7 @@ def scan(connection: duckdb.DuckDBPyConnection, files: Sequence[RatedFile], peri
     rows, params = _rows_sql(files, numbered=False)
     params |= {"start": period.start, "end": period.end}
     try:
-        groups = connection.execute(_GROUPS.format(rows=rows), params).fetchall()
+        groups = connection.execute(_GROUPS.replace("@ROWS@", rows), params).fetchall()
     except duckdb.Error as exc:
         raise _unreadable(files, exc) from None
     found = Scan()
