@@ -206,7 +206,7 @@ def test_operator_b_gets_404_for_a_period_only_a_has(
     ]
 
 
-@pytest.mark.parametrize("period", ["2026-13", "2026-1", "november", ""])
+@pytest.mark.parametrize("period", ["2026-13", "2026-1", "november", "", "0000-01", "9999-12"])
 def test_a_bad_period_is_422(world: World, alpha: Operator, period: str) -> None:
     body = problem(
         alpha.client.get("/v1/statements", params={"period": period}), 422, "E_VALIDATION"

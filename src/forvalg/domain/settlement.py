@@ -64,8 +64,8 @@ class Period:
         if found is None:
             raise InvalidPeriod(f"{text!r} is not a month written as YYYY-MM (e.g. 2026-11)")
         year, month = int(found.group(1)), int(found.group(2))
-        if year < 1970:
-            raise InvalidPeriod(f"{text!r} is before 1970")
+        if not 1970 <= year <= 9998:
+            raise InvalidPeriod(f"{text!r} is not a month between 1970-01 and 9998-12")
         following = (year + 1, 1) if month == 12 else (year, month + 1)
         return cls(
             month=text,

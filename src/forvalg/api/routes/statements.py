@@ -10,6 +10,7 @@ from forvalg.api.deps import CurrentPrincipal, CurrentStatement, Svc
 from forvalg.api.problems import ApiProblem
 from forvalg.api.routes.orders import ERRORS
 from forvalg.domain.reasons import ReasonCode
+from forvalg.domain.settlement import InvalidPeriod
 from forvalg.traffic.settlement import StatementNotFound
 
 router = APIRouter(prefix="/v1/statements", tags=["statements"])
@@ -44,6 +45,13 @@ def statement(
     `404 E_NOT_FOUND` when the period has none for this operator."""
     try:
         body = svc.statements.own(principal, period, stated)
+    except InvalidPeriod as exc:
+        raise ApiProblem(
+            422,
+            ReasonCode.E_VALIDATION,
+            "the request is malformed",
+            errors=[{"parameter": "period", "reason": str(exc)}],
+        ) from None
     except StatementNotFound:
         raise ApiProblem(
             404, ReasonCode.E_NOT_FOUND, f"no statement of yours for {period}"
