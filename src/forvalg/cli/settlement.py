@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 from rich.progress import (
     BarColumn,
-    DownloadColumn,
     Progress,
+    TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
 )
@@ -64,12 +64,10 @@ def register(app: typer.Typer) -> None:
             raise fail(str(exc)) from None
         with services() as svc, _progress() as bar:
             task = bar.add_task("hashing the rated files", total=None)
+            doing = {"hashing": "hashing the rated files", "scanning": "reading the calls"}
 
-            def step(stage: str, done: int, total: int | None) -> None:
-                if stage == "scanning":
-                    bar.update(task, description="settling the period", completed=0, total=None)
-                else:
-                    bar.update(task, completed=done, total=total)
+            def step(stage: str, done: int, total: int) -> None:
+                bar.update(task, description=doing[stage], completed=done, total=total)
 
             try:
                 settled = svc.settlement.settle(period, files, out, progress=step)
@@ -89,7 +87,7 @@ def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
-        DownloadColumn(),
+        TaskProgressColumn(),
         TimeElapsedColumn(),
         console=console,
         transient=True,

@@ -17,8 +17,9 @@ most 4 decimal places).
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -32,6 +33,8 @@ from forvalg.traffic.sources import BadRatedFile, Format, RatedFile
 from forvalg.traffic.statement import ZERO, Mismatches, Usage
 
 MEMORY_LIMIT = "1GB"
+POLL_S = 0.25
+Progress = Callable[[float], None]  # percent of the query done
 
 
 def _list(values: Iterable[str]) -> str:
@@ -155,12 +158,25 @@ def _add(into: dict[str, Usage], key: str, usage: Usage) -> None:
 
 
 def connect(memory_limit: str = MEMORY_LIMIT) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with bounded memory, answering in UTC."""
+    """An in-memory DuckDB with bounded memory, answering in UTC, keeping track of a
+    query's progress without printing it (the caller shows it, see `scan`)."""
     connection = duckdb.connect(
         config={"memory_limit": memory_limit, "preserve_insertion_order": False}
     )
     connection.execute("SET TimeZone = 'UTC'")
+    connection.execute("SET enable_progress_bar = true")
+    connection.execute("SET enable_progress_bar_print = false")
     return connection
+
+
+def _watch(
+    connection: duckdb.DuckDBPyConnection, progress: Progress, stop: threading.Event
+) -> None:
+    """Report the running query's progress (percent) until `stop` is set."""
+    while not stop.wait(POLL_S):
+        done = connection.query_progress()
+        if done >= 0:
+            progress(float(done))
 
 
 def _rows_sql(files: Sequence[RatedFile], *, numbered: bool) -> tuple[str, dict[str, Any]]:
@@ -188,15 +204,30 @@ def _rows_sql(files: Sequence[RatedFile], *, numbered: bool) -> tuple[str, dict[
     return "\nUNION ALL BY NAME\n".join(parts), params
 
 
-def scan(connection: duckdb.DuckDBPyConnection, files: Sequence[RatedFile], period: Period) -> Scan:
+def scan(
+    connection: duckdb.DuckDBPyConnection,
+    files: Sequence[RatedFile],
+    period: Period,
+    progress: Progress | None = None,
+) -> Scan:
     """Aggregate the rated files for the period; `BadRatedFile` naming the first bad
-    value (file, row, column) if there is one, before anything is returned."""
+    value (file, row, column) if there is one, before anything is returned. `progress`
+    is told the query's progress in percent, a few times a second, from another thread."""
     rows, params = _rows_sql(files, numbered=False)
     params |= {"start": period.start, "end": period.end}
+    stop = threading.Event()
+    watcher = None
+    if progress is not None:
+        watcher = threading.Thread(target=_watch, args=(connection, progress, stop), daemon=True)
+        watcher.start()
     try:
         groups = connection.execute(_GROUPS.replace("@ROWS@", rows), params).fetchall()
     except duckdb.Error as exc:
         raise _unreadable(files, exc) from None
+    finally:
+        stop.set()
+        if watcher is not None:
+            watcher.join()
     found = Scan()
     bad = False
     for (

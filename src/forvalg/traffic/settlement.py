@@ -34,8 +34,8 @@ from forvalg.wall.principals import SETTLEMENT_JOB, UNSTATED
 from forvalg.wall.principals import Statement as Stated
 from forvalg.wall.work import new_work_item_id
 
-# (stage, done, total or None): "hashing" counts bytes, "scanning" has no total.
-Progress = Callable[[str, int, int | None], None]
+# (stage, done, total): "hashing" counts bytes, "scanning" percent of the query.
+Progress = Callable[[str, int, int], None]
 
 
 class BadOutput(Exception):
@@ -101,9 +101,7 @@ class Settlement:
                 closing(connect(self._memory_limit)) as duck,
             ):
                 reading = guard.settlement.read_traffic(run)  # decided before a row is read
-                if progress is not None:
-                    progress("scanning", 0, None)
-                found = scan(duck, rated, period)
+                found = scan(duck, rated, period, _percent(progress))
                 guard.settlement.open_run(run)
                 register = guard.operators.standing(
                     sorted(found.billed_operators | found.recorded_carriers)
@@ -164,6 +162,14 @@ class StatementDesk:
         if found is None:
             raise StatementNotFound(month)
         return found.body.encode("utf-8")
+
+
+def _percent(progress: Progress | None) -> Callable[[float], None] | None:
+    if progress is None:
+        return None
+    report = progress
+    report("scanning", 0, 100)
+    return lambda done: report("scanning", int(done), 100)
 
 
 def _sources(rated: Sequence[RatedFile], progress: Progress | None) -> tuple[Source, ...]:
