@@ -124,7 +124,13 @@ class Settlement:
                 )
                 staged = _stage(out, rendered)
                 guard.settlement.close_run(run)
-            _publish(staged, out)
+            try:
+                _publish(staged, out)
+            except OSError as exc:
+                raise BadOutput(
+                    f"--out {out}: {exc.strerror or exc}; the statements are filed (run "
+                    f"{run.id}) but not written: run again to write them as the next version"
+                ) from None
             staged = None
         finally:
             if staged is not None:
