@@ -88,6 +88,7 @@ from forvalg.wall.principals import (
     LEDGER_CLERK,
     ORDER_PROCESSOR,
     REPORTER,
+    SETTLEMENT_JOB,
     USER_ADMIN,
     WHOLESALE_ADMIN,
     Principal,
@@ -114,7 +115,14 @@ def role_kinds() -> dict[str, PrincipalKind]:
     """Every role the policy or the app knows, with the kind of principal that holds it."""
     kinds = {"cps_operator": PrincipalKind.OPERATOR}  # operator_principal()
     kinds |= {role.value: PrincipalKind.STAFF for role in StaffRole}
-    for job in (ORDER_PROCESSOR, WHOLESALE_ADMIN, USER_ADMIN, REPORTER, LEDGER_CLERK):
+    for job in (
+        ORDER_PROCESSOR,
+        WHOLESALE_ADMIN,
+        USER_ADMIN,
+        REPORTER,
+        LEDGER_CLERK,
+        SETTLEMENT_JOB,
+    ):
         kinds |= dict.fromkeys(job.roles, job.kind)
     # Granted by the policy, not yet held by any principal the app makes.
     kinds["subscriber_desk"] = PrincipalKind.SYSTEM
@@ -229,6 +237,11 @@ MIX: list[tuple[int, Question]] = [
     *_many(1, "ledger_clerk", R, (C.LEDGER_PROOF, C.ACCESS_LOG), AUDIT),
     *_many(1, "wholesale_admin", W, (C.LINE, C.SUBSCRIBER, C.OPERATOR), Purpose.ADMINISTRATION),
     (1, ask("user_admin", W, C.STAFF_USER, Purpose.ADMINISTRATION)),
+    # `forvalg settle`, once a period: open the run, read traffic and the register, file
+    # statements; operators fetch their own (GET /v1/statements)
+    *_many(1, "settlement_run", W, (C.WORK_ITEM, C.SETTLEMENT), Purpose.SETTLEMENT),
+    *_many(1, "settlement_run", R, (C.TRAFFIC, C.OPERATOR, C.SETTLEMENT), Purpose.SETTLEMENT),
+    (2, ask("cps_operator", R, C.SETTLEMENT, Purpose.SETTLEMENT)),
 ]
 
 

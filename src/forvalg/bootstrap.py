@@ -27,6 +27,7 @@ from forvalg.settings import Settings
 from forvalg.store.engine import make_engine, make_sessions
 from forvalg.store.migrate import upgrade
 from forvalg.traffic.desk import RatingDesk
+from forvalg.traffic.settlement import Settlement, StatementDesk
 from forvalg.wall import Wall
 from forvalg.wall.credentials import Authenticator
 from forvalg.wall.cursors import Cursors
@@ -73,6 +74,8 @@ class Services:
     alerts: AlertDesk
     subscribers: SubscriberDesk
     rating: RatingDesk
+    settlement: Settlement
+    statements: StatementDesk
 
     def close(self) -> None:
         self.engine.dispose()
@@ -198,6 +201,8 @@ def bootstrap(
         alerts=AlertDesk(wall),
         subscribers=SubscriberDesk(wall=wall, keeper=keeper),
         rating=RatingDesk(wall=wall),
+        settlement=Settlement(wall=wall, clock=clock),
+        statements=StatementDesk(wall),
     )
 
 

@@ -22,11 +22,13 @@ import pytest
 from forvalg.api.app import create_app
 from forvalg.bootstrap import Services
 from forvalg.wall.principals import StaffRole
+from tests import rated
 
 from .test_openapi import _api_routes
 from .world import Operator, Staff, TestClient, World, provide
 
 LINE = "22334455"
+PERIOD = "2026-11"
 STAFF = [r.value for r in StaffRole]
 CALLERS = ["anonymous", "own_operator", "other_operator", "subscriber", *STAFF]
 RETAIL = {"retail_sales", "retail_marketing", "retail_customer_service"}
@@ -125,6 +127,11 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, int]]] = {
         OPERATORS_ONLY,
     ),
     ("GET", "/v1/events"): (_get(lambda s, c: "/v1/events"), OPERATORS_ONLY),
+    # Only alfatel has a statement for the month; staff (billing too) are refused.
+    ("GET", "/v1/statements"): (
+        _get(lambda s, c: f"/v1/statements?period={PERIOD}"),
+        _row(403, own_operator=200, other_operator=404),
+    ),
     ("GET", "/v1/log/checkpoint"): (_get(lambda s, c: "/v1/log/checkpoint"), LEDGER_READ),
     ("GET", "/v1/log/key"): (_get(lambda s, c: "/v1/log/key"), LEDGER_READ),
     ("GET", "/v1/log/entries"): (_get(lambda s, c: "/v1/log/entries?start=0&end=2"), LEDGER_READ),
@@ -194,6 +201,9 @@ def test_every_route_has_a_row_and_every_row_a_route(services: Services) -> None
 @pytest.fixture
 def scene(world: World, alpha: Operator, beta: Operator) -> Scene:
     order = world.preselect(alpha, LINE)
+    calls = [rated.Call(rated.at(2026, 11, 30, 8))]
+    cdrs = rated.write_parquet(world.tmp_path / "rated.parquet", calls)
+    world.services.settlement.settle(PERIOD, [cdrs], world.tmp_path / "statements")
     staff = {role: world.add_staff(role) for role in STAFF}
     ops = staff["wholesale_ops"]
     ticket = ops.opened("fault_repair", kind="fault_ticket", summary="no tone", lines=[LINE])

@@ -41,6 +41,7 @@ SYSTEM_ROLES = [
     "subscriber",
     "subscriber_desk",
     "traffic_rater",
+    "settlement_run",
 ]
 ROLES = [r.value for r in StaffRole] + SYSTEM_ROLES
 RETAIL = sorted(ROLE_GROUPS)

@@ -69,15 +69,16 @@ class WorkItem:
 
     def uncovered(self, numbers: Iterable[str], operators: Iterable[str] = ()) -> str | None:
         """Why the data touched does not belong to this work item, or None if it does.
-        `operators` are the operators whose data was touched; no read names any yet (the
-        wall passes lines only): settlement's reads of traffic (issue 5) will."""
+        `operators` are the operators whose data was touched (settlement names the
+        operators it invoices). A settlement run naming no operator is a whole period's
+        run, opened by `forvalg settle`: it covers every operator it invoices."""
         if self.closed_at is not None:
             return f"work item {self.id} is closed"
         if self.kind in LINE_BOUND:
             outside = sorted(set(numbers) - self.lines)
             if outside:
                 return f"{len(outside)} line(s) touched are not on {self.kind} {self.id}"
-        if self.kind is WorkItemKind.SETTLEMENT_RUN:
+        if self.kind is WorkItemKind.SETTLEMENT_RUN and self.operator_id is not None:
             others = sorted(set(operators) - {self.operator_id})
             if others:
                 return f"operator(s) {', '.join(others)} are not invoiced by {self.id}"

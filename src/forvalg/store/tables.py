@@ -211,6 +211,22 @@ work_item_lines = Table(
     Column("number", String(8), primary_key=True),
 )
 
+# Settlement statements (docs/TRAFFIC.md): one row per operator, period and version. A
+# re-run of a period adds a version, and the API serves the latest; none is rewritten.
+# `body` is the statement's JSON exactly as `forvalg settle` wrote DIR/<operator>.json.
+statements = Table(
+    "statements",
+    metadata,
+    Column("operator_id", String(32), ForeignKey("operators.id"), primary_key=True),
+    Column("period", String(7), primary_key=True),  # YYYY-MM
+    Column("version", Integer, primary_key=True),
+    Column("run_id", String(40), ForeignKey("work_items.id"), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),  # of the JSON body's UTF-8 bytes
+    Column("csv_sha256", String(64), nullable=False),  # of DIR/<operator>.csv
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
 # Raised by the wall on every denial and break-glass access, in the deciding transaction.
 compliance_alerts = Table(
     "compliance_alerts",

@@ -46,8 +46,8 @@ class Privilege(StrEnum):
     DELETE = "DELETE"
 
 
-# Where each table lives. Billing, regulator and retail hold nothing yet: traffic and
-# retail contacts come in later migrations, which `place` their tables.
+# Where each table lives. Billing holds the settlement statements; regulator and retail
+# hold nothing yet. Later migrations `place` the tables they create.
 PLACEMENT: Final[Mapping[str, Zone]] = {
     **dict.fromkeys(
         (
@@ -65,6 +65,7 @@ PLACEMENT: Final[Mapping[str, Zone]] = {
         ),
         Zone.COMPLIANCE,
     ),
+    "statements": Zone.BILLING,
 }
 
 # Every connection's search path (make_engine), so unqualified names resolve wherever
@@ -93,6 +94,7 @@ GRANTS: Final[Mapping[Zone, Mapping[str, frozenset[Privilege]]]] = {
         "operator_events": _S,
         "lines": _S,
         "operators": _S,
+        "statements": _S,  # its own statements (row-level security)
         **_WORK,
         **_RECORD,
     },
@@ -100,7 +102,10 @@ GRANTS: Final[Mapping[Zone, Mapping[str, frozenset[Privilege]]]] = {
         **{t: _SIU for t, z in PLACEMENT.items() if z is Zone.WHOLESALE},
         **{"operator_api_keys": _SIU, **_RECORD},
     },
-    Zone.BILLING: {"operators": _S, "preselections": _S, "orders": _S, **_OWN_WORK, **_RECORD},
+    Zone.BILLING: {
+        **{"operators": _S, "preselections": _S, "orders": _S, "statements": _SI},
+        **{**_OWN_WORK, **_RECORD},
+    },
     Zone.COMPLIANCE: {
         **dict.fromkeys(PLACEMENT, _S),
         **dict.fromkeys((*_LEDGER, "ledger_subjects", "ledger_subject_sets"), _SI),
@@ -132,6 +137,7 @@ OWN_ROWS: Final[Mapping[str, str]] = {
     "operators": f"id = {CURRENT_OPERATOR}",
     "work_items": _MINE,
     "work_item_lines": _through("work_item_id", "work_items"),
+    "statements": _MINE,
 }
 _OWN_POLICY, _ALL_POLICY = "zone_api_own_rows", "zone_staff_all_rows"
 

@@ -83,7 +83,6 @@ MEANINGS: dict[C, str] = {
 RESERVED: dict[C, str] = {
     C.TRAFFIC: "reserved for the traffic tables (CDRs, rated calls) of the traffic issue; "
     "until then CDR files are read and written outside the database",
-    C.SETTLEMENT: "reserved for the statement tables of the settlement issue",
     C.CONTACT: "reserved for the compliance zone's copy of the retail CRM's contacts "
     "(`forvalg contacts import`)",
     C.ELIGIBILITY: "never stored: the answer is computed from `lines.line_type` and "
@@ -218,6 +217,19 @@ CATALOG: tuple[TableEntry, ...] = (
         "The lines a work item concerns: the wall lets it reach these and no others.",
         ("work_item_id", C.WORK_ITEM, "the work item"),
         ("number", C.WORK_ITEM, "a line on it"),
+    ),
+    _table(
+        "statements",
+        "Settlement statements as filed by `forvalg settle`: every version, per operator "
+        "and period (docs/TRAFFIC.md).",
+        ("operator_id", C.SETTLEMENT, "the operator invoiced"),
+        ("period", C.SETTLEMENT, "the month (`YYYY-MM`, Oslo calendar) it covers"),
+        ("version", C.SETTLEMENT, "1 for the first run of the period, then one more per re-run"),
+        ("run_id", C.SETTLEMENT, "the settlement run (`SR-…` work item) that filed it"),
+        ("body", C.SETTLEMENT, "the statement's JSON, byte for byte as `DIR/<operator>.json`"),
+        ("sha256", C.SETTLEMENT, "SHA-256 of the JSON body"),
+        ("csv_sha256", C.SETTLEMENT, "SHA-256 of the CSV written beside it"),
+        ("created_at", C.SETTLEMENT, "when it was filed"),
     ),
     _table(
         "compliance_alerts",

@@ -40,6 +40,7 @@ from forvalg.wall.guarded import (
 from forvalg.wall.policy import Action, Policy, Question, Scope, View
 from forvalg.wall.principals import Principal, PrincipalKind, Purpose, zone_of
 from forvalg.wall.pseudonyms import SubjectSet
+from forvalg.wall.settlement import GuardedSettlement, GuardedStatements
 from forvalg.wall.subscribers import GuardedSubscribers
 from forvalg.wall.traffic import GuardedTraffic
 from forvalg.wall.work import GuardedAlerts, GuardedWorkItems, resolve
@@ -286,3 +287,11 @@ class Guard:
     @property
     def traffic(self) -> GuardedTraffic:
         return GuardedTraffic(self)
+
+    @property
+    def settlement(self) -> GuardedSettlement:
+        return GuardedSettlement(self)
+
+    @property
+    def statements(self) -> GuardedStatements:
+        return GuardedStatements(self)

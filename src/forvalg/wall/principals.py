@@ -76,6 +76,7 @@ _ZONES = {
     "wholesale_admin": Zone.WHOLESALE,
     StaffRole.WHOLESALE_BILLING: Zone.BILLING,
     "traffic_rater": Zone.BILLING,
+    "settlement_run": Zone.BILLING,
     StaffRole.RETAIL_SALES: Zone.RETAIL,
     StaffRole.RETAIL_MARKETING: Zone.RETAIL,
     StaffRole.RETAIL_CUSTOMER_SERVICE: Zone.RETAIL,
@@ -181,4 +182,8 @@ RATER = Principal(
 # `forvalg ledger checkpoint | export | prove`, run by compliance on the server.
 LEDGER_CLERK = Principal(
     "system:ledger-cli", PrincipalKind.SYSTEM, INCUMBENT_COMPLIANCE, frozenset({"ledger_clerk"})
+)
+# `forvalg settle`: one settlement run per period, in the billing zone.
+SETTLEMENT_JOB = Principal(
+    "system:settlement", PrincipalKind.SYSTEM, "incumbent:billing", frozenset({"settlement_run"})
 )
