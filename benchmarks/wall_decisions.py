@@ -88,6 +88,7 @@ from forvalg.wall.principals import (
     LEDGER_CLERK,
     ORDER_PROCESSOR,
     REPORTER,
+    ROUTING_EXPORTER,
     USER_ADMIN,
     WHOLESALE_ADMIN,
     Principal,
@@ -114,7 +115,8 @@ def role_kinds() -> dict[str, PrincipalKind]:
     """Every role the policy or the app knows, with the kind of principal that holds it."""
     kinds = {"cps_operator": PrincipalKind.OPERATOR}  # operator_principal()
     kinds |= {role.value: PrincipalKind.STAFF for role in StaffRole}
-    for job in (ORDER_PROCESSOR, WHOLESALE_ADMIN, USER_ADMIN, REPORTER, LEDGER_CLERK):
+    jobs = (ORDER_PROCESSOR, WHOLESALE_ADMIN, USER_ADMIN, REPORTER, LEDGER_CLERK, ROUTING_EXPORTER)
+    for job in jobs:
         kinds |= dict.fromkeys(job.roles, job.kind)
     # Granted by the policy, not yet held by any principal the app makes.
     kinds["subscriber_desk"] = PrincipalKind.SYSTEM
