@@ -38,6 +38,7 @@ from forvalg.wholesale.ids import new_order_id
 from forvalg.wholesale.operators import OperatorAdmin
 from forvalg.wholesale.orders import OrderDesk
 from forvalg.wholesale.processing import OrderProcessor
+from forvalg.wholesale.routing_export import RoutingExporter
 from forvalg.wholesale.work_items import WorkDesk
 
 PSEUDONYM_KEY_FILE = "pseudonym.key"
@@ -71,6 +72,7 @@ class Services:
     casework: Casework
     alerts: AlertDesk
     subscribers: SubscriberDesk
+    routing: RoutingExporter
 
     def close(self) -> None:
         self.engine.dispose()
@@ -195,6 +197,7 @@ def bootstrap(
         casework=Casework(wall),
         alerts=AlertDesk(wall),
         subscribers=SubscriberDesk(wall=wall, keeper=keeper),
+        routing=RoutingExporter(wall),
     )
 
 

@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from forvalg.bootstrap import DatabaseUnavailable, initialise
-from forvalg.cli import demo, ledger
+from forvalg.cli import demo, ledger, routing
 from forvalg.cli.common import console, fail, parse_instant, services, settings
 from forvalg.domain.clock import SystemClock
 from forvalg.wholesale.inventory import import_lines
@@ -178,6 +178,7 @@ def create_cli() -> typer.Typer:
         uvicorn.run("forvalg.api.asgi:app", factory=True, host=host, port=port, workers=workers)
 
     ledger.register(app)
+    routing.register(app)
     demo.register(app)
     return app
 
