@@ -15,6 +15,7 @@ from forvalg.domain.preselection import Closed, Opened, Preselection
 from forvalg.domain.routing_table import (
     EMPTY_HASH,
     EPOCH,
+    LEDGER_FIELDS,
     VERSION_ZERO,
     Bucket,
     DeltaAction,
@@ -145,25 +146,37 @@ def test_a_state_built_from_stored_buckets_continues_where_the_last_one_stopped(
         else:
             table[c.number] = c.row
     touched = {c.number[:4] for c in everything[len(first) :]}
-    state = RoutingState(
-        head, stored, [r for r in table.values() if r.number[:4] in touched], touched
-    )
+    state = RoutingState(head, stored)
+    for prefix in touched:
+        state.load(prefix, [(r.number, r.text) for r in table.values() if r.number[:4] == prefix])
+    assert state.loaded == touched
     assert [state.apply(c) for c in everything[len(first) :]] == expected[len(first) :]
+    # What the store writes back, and a state built from that, continue alike.
+    state.mark_saved()
+    assert state.changed() == []
 
 
 def test_a_bucket_that_does_not_match_its_stored_digest_is_refused() -> None:
     row = RoutingRow("22334455", "alfatel", A)
     stored = buckets_of([row])
     head = replay([RoutingChange("o1", T0, row.number, row)])[0][0]
-    RoutingState(head, stored, [row], {"2233"})  # consistent
+    RoutingState(head, stored).load("2233", [(row.number, row.text)])  # consistent
+    other = RoutingRow("22334455", "betanett", A)
     with pytest.raises(RoutingTableCorrupt, match="bucket 2233"):
-        RoutingState(head, stored, [RoutingRow("22334455", "betanett", A)], {"2233"})
+        RoutingState(head, stored).load("2233", [(other.number, other.text)])
     with pytest.raises(RoutingTableCorrupt, match="bucket 2233"):
-        RoutingState(head, stored, [], {"2233"})
+        RoutingState(head, stored).load("2233", [])
+    with pytest.raises(RoutingTableCorrupt, match="bucket 2345"):
+        RoutingState(head, stored).load("2345", [("23456701", other.text)])
     with pytest.raises(RoutingTableCorrupt, match="rows"):
-        RoutingState(VERSION_ZERO, stored, [row], {"2233"})
+        RoutingState(VERSION_ZERO, stored)
     with pytest.raises(ValueError, match="not loaded"):
-        RoutingState(head, stored, [], ()).apply(RoutingChange("o2", T0, "22334455", None))
+        RoutingState(head, stored).apply(RoutingChange("o2", T0, "22334455", None))
+    state = RoutingState(head, stored)
+    state.load("2233", [(row.number, row.text)])
+    assert state.loaded_rows == 1
+    state.forget_rows()
+    assert state.loaded == frozenset()
 
 
 def test_a_version_never_takes_effect_before_its_predecessor() -> None:
@@ -239,16 +252,9 @@ def test_the_ledger_detail_names_each_version() -> None:
         [RoutingChange("o1", T0, "22334455", RoutingRow("22334455", "alfatel", A))]
     )
     assert ledger_detail(versions) == {
-        "routing_versions": [
-            {
-                "version": 1,
-                "content_hash": versions[0].content_hash,
-                "effective_at": "2026-12-06T23:00:00+00:00",
-                "order_id": "o1",
-                "rows": 1,
-            }
-        ]
+        "routing_versions": [[1, versions[0].content_hash, "2026-12-06T23:00:00+00:00", "o1"]]
     }
+    assert LEDGER_FIELDS == ("version", "content_hash", "effective_at", "order_id")
 
 
 table_strategy = st.dictionaries(numbers, some_row, max_size=60)

@@ -36,6 +36,7 @@ from forvalg.domain.orders import Option, OrderState
 BUCKET_DIGITS = 4
 EMPTY_HASH = hashlib.sha256(b"").hexdigest()
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EMPTY_DIGEST = hashlib.sha256(b"").digest()
 
 
 class RoutingTableCorrupt(Exception):
@@ -146,18 +147,16 @@ def changes_of(effects: Effects) -> list[RoutingChange]:
     return found
 
 
+LEDGER_FIELDS = ("version", "content_hash", "effective_at", "order_id")
+
+
 def ledger_detail(versions: Sequence[RoutingVersion]) -> dict[str, Any]:
-    """What the ledger entry of a batch's routing write names: every version it made."""
+    """What the ledger entry of a batch's routing write names: every version it made, as
+    `[version, content_hash, effective_at, order_id]` (`LEDGER_FIELDS`; arrays, not
+    objects: half the canonical JSON to write per version)."""
     return {
         "routing_versions": [
-            {
-                "version": v.version,
-                "content_hash": v.content_hash,
-                "effective_at": v.effective_at.isoformat(),
-                "order_id": v.order_id,
-                "rows": v.rows,
-            }
-            for v in versions
+            [v.version, v.content_hash, v.effective_at.isoformat(), v.order_id] for v in versions
         ]
     }
 
@@ -212,46 +211,53 @@ class _Chain:
 class RoutingState:
     """The table as the hash sees it, kept current one change at a time.
 
-    Built from the head version, every non-empty bucket's stored digest and count, and
-    the rows of the buckets the coming changes touch (`rows`, complete for each prefix
-    in `loaded`); each loaded bucket is checked against its stored digest first.
-    `apply` returns the next version; `changed` the buckets to store afterwards.
+    Built from the head version and every non-empty bucket's stored digest and count;
+    the rows of a bucket must be `load`ed (and are checked against its digest) before a
+    change touches it. `apply` returns the next version; `changed` the buckets changed
+    since the last `mark_saved`, to store. A state may outlive a batch (the store keeps
+    it while the head it has reached is the database's), so loaded buckets are loaded
+    once.
 
     A version's `effective_at` is its change's switch instant, never earlier than its
     predecessor's: versions are made in due order, so that only bites when orders were
     processed ahead of real time and a later receipt completes earlier (docs/ROUTING.md).
     """
 
-    def __init__(
-        self,
-        head: RoutingVersion,
-        buckets: Iterable[Bucket],
-        rows: Iterable[RoutingRow],
-        loaded: Iterable[str],
-    ) -> None:
+    def __init__(self, head: RoutingVersion, buckets: Iterable[Bucket]) -> None:
         self.head = head
         stored = {b.prefix: b for b in buckets if b.rows}
         self._top = _Chain((p, p.encode("ascii") + b.digest) for p, b in stored.items())
-        self._counts = {p: b.rows for p, b in stored.items()}
-        self._total = sum(self._counts.values())
+        self._current = {p: (b.digest, b.rows) for p, b in stored.items()}
+        self._total = sum(b.rows for b in stored.values())
         if self._total != head.rows:
             raise RoutingTableCorrupt(
                 f"the buckets hold {self._total} rows, version {head.version} {head.rows}"
             )
-        grouped: dict[str, list[tuple[str, bytes]]] = {p: [] for p in loaded}
-        for r in rows:
-            grouped[bucket_of(r.number)].append((r.number, r.text))
         self._buckets: dict[str, _Chain] = {}
         self._changed: set[str] = set()
-        for prefix, items in grouped.items():
-            chain = _Chain(items)
-            known = stored.get(prefix)
-            expected = (known.digest, known.rows) if known else (bucket_digest(()), 0)
-            if (chain.digest(), len(chain)) != expected:
-                raise RoutingTableCorrupt(
-                    f"bucket {prefix}: its rows do not match the stored digest and count"
-                )
-            self._buckets[prefix] = chain
+
+    @property
+    def loaded(self) -> frozenset[str]:
+        return frozenset(self._buckets)
+
+    @property
+    def loaded_rows(self) -> int:
+        return sum(len(b) for b in self._buckets.values())
+
+    def load(self, prefix: str, rows: Iterable[tuple[str, bytes]]) -> None:
+        """The rows of bucket `prefix` as (number, row text); refused unless they match
+        the bucket's digest and count."""
+        chain = _Chain(rows)
+        expected = self._current.get(prefix, (_EMPTY_DIGEST, 0))
+        if (chain.digest(), len(chain)) != expected:
+            raise RoutingTableCorrupt(
+                f"bucket {prefix}: its rows do not match the stored digest and count"
+            )
+        self._buckets[prefix] = chain
+
+    def forget_rows(self) -> None:
+        """Drop the loaded buckets' rows (they are loaded again when needed)."""
+        self._buckets.clear()
 
     def apply(self, change: RoutingChange) -> RoutingVersion:
         prefix = bucket_of(change.number)
@@ -262,9 +268,10 @@ class RoutingState:
         before = len(bucket)
         bucket.set(change.number, None if change.row is None else change.row.text)
         count = len(bucket)
+        digest = bucket.digest()
         self._total += count - before
-        self._counts[prefix] = count
-        self._top.set(prefix, prefix.encode("ascii") + bucket.digest() if count else None)
+        self._current[prefix] = (digest, count)
+        self._top.set(prefix, prefix.encode("ascii") + digest if count else None)
         self._changed.add(prefix)
         self.head = RoutingVersion(
             self.head.version + 1,
@@ -276,17 +283,20 @@ class RoutingState:
         return self.head
 
     def changed(self) -> list[Bucket]:
-        """The buckets changed since this state was built (0 rows: now empty)."""
-        return [
-            Bucket(p, self._buckets[p].digest(), self._counts[p]) for p in sorted(self._changed)
-        ]
+        """The buckets changed since the last `mark_saved` (0 rows: now empty)."""
+        return [Bucket(p, *self._current[p]) for p in sorted(self._changed)]
+
+    def mark_saved(self) -> None:
+        self._changed.clear()
 
 
 def replay(changes: Iterable[RoutingChange]) -> tuple[list[RoutingVersion], list[Bucket]]:
     """The versions a sequence of changes makes from the empty table, and the buckets
     after the last: the full recompute of every version (migration 0007, the tests)."""
     changes = list(changes)
-    state = RoutingState(VERSION_ZERO, (), (), {bucket_of(c.number) for c in changes})
+    state = RoutingState(VERSION_ZERO, ())
+    for prefix in {bucket_of(c.number) for c in changes}:
+        state.load(prefix, ())
     versions = [state.apply(c) for c in changes]
     return versions, state.changed()
 

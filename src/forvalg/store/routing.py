@@ -6,13 +6,18 @@ SQLite's write lock), so versions are numbered without gaps however many process
 run: the head version, every bucket's digest, and the current rows of the buckets the
 batch touches are read after the lock, the versions computed in the domain
 (`RoutingState`), and the batch's own preselection changes written only afterwards.
+A processor keeps the state its last batch left while the database's head is the one
+that batch reached, so consecutive batches read only the buckets they have not seen.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import RowMapping, Select, and_, or_, select, text, union
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -21,6 +26,7 @@ from sqlalchemy.orm import Session, aliased
 
 from forvalg.domain.orders import Option
 from forvalg.domain.routing_table import (
+    BUCKET_DIGITS,
     VERSION_ZERO,
     Bucket,
     RoutingChange,
@@ -28,8 +34,9 @@ from forvalg.domain.routing_table import (
     RoutingState,
     RoutingVersion,
     bucket_of,
+    row_text,
 )
-from forvalg.store.bulk import among, dialect_name, insert_rows
+from forvalg.store.bulk import among, dialect_name, insert_values
 from forvalg.store.tables import preselections, routing_buckets, routing_versions
 
 ROUTING_LOCK = 0x52747673  # "Rtvs": one batch at a time makes routing versions
@@ -49,30 +56,49 @@ def plan(session: Session, *, changes: Sequence[RoutingChange]) -> Plan:
     batch writes its preselection changes: the buckets' rows are read as they were."""
     if dialect_name(session) == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ROUTING_LOCK})
-    touched = sorted({bucket_of(c.number) for c in changes})
-    state = RoutingState(
-        head(session), stored_buckets(session), bucket_rows(session, prefixes=touched), touched
-    )
+    latest = head(session)
+    engine = session.get_bind()
+    with _CACHE_LOCK:
+        state = _CACHE.pop(engine, None)
+    if state is None or state.head != latest:
+        state = RoutingState(latest, stored_buckets(session))
+    elif state.loaded_rows > MAX_CACHED_ROWS:
+        state.forget_rows()
+    missing = sorted({bucket_of(c.number) for c in changes} - state.loaded)
+    grouped: dict[str, list[tuple[str, bytes]]] = {p: [] for p in missing}
+    for number, row in bucket_texts(session, prefixes=missing):
+        grouped[number[:BUCKET_DIGITS]].append((number, row))
+    for prefix, rows in grouped.items():
+        state.load(prefix, rows)
     versions = [state.apply(c) for c in changes]
-    return Plan(versions, state.changed())
+    planned = Plan(versions, state.changed())
+    state.mark_saved()
+    with _CACHE_LOCK:
+        _CACHE[engine] = state
+    return planned
+
+
+# The state the last batch left, per engine, while the database's head is the one it
+# reached: the next batch then reloads no bucket it already holds. A batch that rolls
+# back leaves a state ahead of the database, which the next batch sees and drops; a
+# state whose head version and content hash are the database's holds the same table.
+_CACHE: WeakKeyDictionary[object, RoutingState] = WeakKeyDictionary()
+_CACHE_LOCK = threading.Lock()
+MAX_CACHED_ROWS = 500_000
 
 
 def write(session: Session, *, planned: Plan, recorded_at: datetime) -> None:
     """Store the planned versions and the buckets they leave."""
     if not planned.versions:
         return
-    insert_rows(
-        session,
+    when = _timestamps(session)
+    recorded = when(recorded_at)
+    insert_values(
+        session.connection(),
         routing_versions,
+        ("version", "content_hash", "effective_at", "order_id", "row_count", "recorded_at"),
         [
-            {
-                "version": v.version,
-                "content_hash": v.content_hash,
-                "effective_at": v.effective_at,
-                "order_id": v.order_id,
-                "row_count": v.rows,
-                "recorded_at": recorded_at,
-            }
+            (v.version, v.content_hash, when(v.effective_at), v.order_id, v.rows, recorded)
             for v in planned.versions
         ],
     )
@@ -85,6 +111,15 @@ def write(session: Session, *, planned: Plan, recorded_at: datetime) -> None:
         ),
         [{"prefix": b.prefix, "digest": b.digest, "row_count": b.rows} for b in planned.buckets],
     )
+
+
+def _timestamps(session: Session) -> Callable[[datetime], Any]:
+    """A timestamp as the driver takes it for `UtcDateTime` (`insert_values` bypasses
+    SQLAlchemy's parameter processing)."""
+    dialect = session.get_bind().dialect
+    column = routing_versions.c.recorded_at.type
+    process = column.dialect_impl(dialect).bind_processor(dialect)
+    return (lambda value: value) if process is None else process
 
 
 def head(session: Session) -> RoutingVersion:
@@ -131,9 +166,10 @@ def stored_buckets(session: Session) -> list[Bucket]:
     return [Bucket(prefix, bytes(digest), count) for prefix, digest, count in rows]
 
 
-def bucket_rows(session: Session, *, prefixes: Sequence[str]) -> list[RoutingRow]:
-    """The current rows of the buckets named (numbers are 8 digits, so a bucket is a range
-    of the number index whatever the collation)."""
+def bucket_texts(session: Session, *, prefixes: Sequence[str]) -> list[tuple[str, bytes]]:
+    """(number, row text) of the current rows of the buckets named: numbers are 8 digits,
+    so a bucket is a range of the number index whatever the collation. Raw rows, texts
+    made here: a batch may read thousands."""
     if not prefixes:
         return []
     p = preselections.c
@@ -141,14 +177,14 @@ def bucket_rows(session: Session, *, prefixes: Sequence[str]) -> list[RoutingRow
         p.number.between(prefix.ljust(NUMBER_DIGITS, "0"), prefix.ljust(NUMBER_DIGITS, "9"))
         for prefix in prefixes
     ]
-    found = []
+    found: list[tuple[str, bytes]] = []
     for chunk in range(0, len(ranges), 200):
         rows = session.execute(
             select(p.number, p.operator_id, p.option).where(
                 p.valid_to.is_(None), or_(*ranges[chunk : chunk + 200])
             )
-        )
-        found += [RoutingRow(n, o, Option(opt)) for n, o, opt in rows]
+        ).all()
+        found += [(n, row_text(n, o, opt)) for n, o, opt in rows]
     return found
 
 
