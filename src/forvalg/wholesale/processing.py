@@ -112,9 +112,9 @@ class OrderProcessor:
         """The earliest due instant of an order outside the batch (another worker holds
         it, or it is not taken yet) that is earlier than one of the batch's completions:
         completions after it wait, so routing versions come in due order."""
-        calendar = self._rules.calendar
-        completions = [next_due_at(o, calendar) for o in ready if o.state is OrderState.COMMITTED]
-        latest = max((c for c in completions if c is not None), default=None)
+        # The batch is in due order, so its last completion is its latest.
+        last = next((o for o in reversed(ready) if o.state is OrderState.COMMITTED), None)
+        latest = None if last is None else next_due_at(last, self._rules.calendar)
         if latest is None:
             return None
         return guard.orders.due_elsewhere(as_of, before=latest, batch=(o.id for o in batch))
