@@ -87,7 +87,9 @@ from forvalg.wall.policy import (
 from forvalg.wall.principals import (
     LEDGER_CLERK,
     ORDER_PROCESSOR,
+    RATER,
     REPORTER,
+    ROUTING_EXPORTER,
     SETTLEMENT_JOB,
     USER_ADMIN,
     WHOLESALE_ADMIN,
@@ -115,14 +117,17 @@ def role_kinds() -> dict[str, PrincipalKind]:
     """Every role the policy or the app knows, with the kind of principal that holds it."""
     kinds = {"cps_operator": PrincipalKind.OPERATOR}  # operator_principal()
     kinds |= {role.value: PrincipalKind.STAFF for role in StaffRole}
-    for job in (
+    jobs = (
         ORDER_PROCESSOR,
         WHOLESALE_ADMIN,
         USER_ADMIN,
         REPORTER,
         LEDGER_CLERK,
         SETTLEMENT_JOB,
-    ):
+        ROUTING_EXPORTER,
+        RATER,
+    )
+    for job in jobs:
         kinds |= dict.fromkeys(job.roles, job.kind)
     # Granted by the policy, not yet held by any principal the app makes.
     kinds["subscriber_desk"] = PrincipalKind.SYSTEM

@@ -40,6 +40,7 @@ from forvalg.wholesale.ids import new_order_id
 from forvalg.wholesale.operators import OperatorAdmin
 from forvalg.wholesale.orders import OrderDesk
 from forvalg.wholesale.processing import OrderProcessor
+from forvalg.wholesale.routing_export import RoutingExporter
 from forvalg.wholesale.work_items import WorkDesk
 
 PSEUDONYM_KEY_FILE = "pseudonym.key"
@@ -76,6 +77,7 @@ class Services:
     rating: RatingDesk
     settlement: Settlement
     statements: StatementDesk
+    routing: RoutingExporter
 
     def close(self) -> None:
         self.engine.dispose()
@@ -203,6 +205,7 @@ def bootstrap(
         rating=RatingDesk(wall=wall),
         settlement=Settlement(wall=wall, clock=clock),
         statements=StatementDesk(wall),
+        routing=RoutingExporter(wall),
     )
 
 

@@ -26,6 +26,9 @@ COMMANDS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("worker",): ("--once", "--interval"),
     ("serve",): ("--host", "--port"),
     ("demo",): ("--out", "--lines", "--days", "--orders-per-day", "--seed"),
+    ("routing",): ("versions", "export"),
+    ("routing", "versions"): (),
+    ("routing", "export"): ("--out", "--version", "--since", "--gateway", "--sip-domain"),
 }
 
 

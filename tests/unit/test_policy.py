@@ -34,6 +34,7 @@ SCHEMA = (POLICY_DIR / SCHEMA_FILE).read_text()
 SYSTEM_ROLES = [
     "cps_operator",
     "order_processor",
+    "routing_exporter",
     "wholesale_admin",
     "user_admin",
     "ledger_clerk",
@@ -154,6 +155,27 @@ def test_masks_and_row_filters_come_from_the_annotations() -> None:
     )
     assert (glass.allowed, glass.break_glass) == (True, True)
     assert "wholesale-ops-break-glass" in glass.reason
+
+
+def test_the_routing_exporter_reads_routing_and_carrier_codes_for_provisioning_only() -> None:
+    system = PrincipalKind.SYSTEM
+    granted = {
+        (category, action, purpose)
+        for category in Category
+        for action in Action
+        for purpose in PURPOSES
+        if POLICY.decide(
+            ask("routing_exporter", category, action=action, purpose=purpose, kind=system)
+        ).allowed
+    }
+    assert granted == {
+        (Category.ROUTING, Action.READ, "provisioning"),
+        (Category.OPERATOR, Action.READ, "provisioning"),
+    }
+    export = POLICY.decide(
+        ask("routing_exporter", Category.ROUTING, purpose="provisioning", kind=system)
+    )
+    assert (export.scope, export.view) == (Scope.ALL, View.FULL)
 
 
 questions = st.builds(

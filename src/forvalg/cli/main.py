@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from forvalg.bootstrap import DatabaseUnavailable, initialise
-from forvalg.cli import demo, ledger, settlement, traffic
+from forvalg.cli import demo, ledger, routing, settlement, traffic
 from forvalg.cli.common import console, fail, parse_instant, services, settings
 from forvalg.domain.clock import SystemClock
 from forvalg.wholesale.inventory import import_lines
@@ -180,6 +180,7 @@ def create_cli() -> typer.Typer:
     ledger.register(app)
     traffic.register(app)
     settlement.register(app)
+    routing.register(app)
     demo.register(app)
     return app
 

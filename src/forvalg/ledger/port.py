@@ -32,12 +32,17 @@ class AccessEvent:
     subject_count: int
     subjects_digest: str | None
     subjects: tuple[str, ...] = ()
+    # What the access wrote, where the record needs it: the routing versions a batch
+    # made (docs/ROUTING.md). Absent from the entry when None.
+    detail: dict[str, Any] | None = None
 
     def as_entry(self) -> dict[str, Any]:
         entry = {f.name: getattr(self, f.name) for f in fields(self)}
         entry["at"] = self.at.isoformat()
         entry["roles"] = list(self.roles)
         entry["subjects"] = list(self.subjects)
+        if self.detail is None:
+            del entry["detail"]
         return entry
 
 

@@ -172,6 +172,27 @@ def lock_due(session: Session, *, as_of: datetime, limit: int) -> list[Order]:
     return [order_from_row(r) for r in session.execute(query).mappings().all()]
 
 
+def earliest_due(
+    session: Session, *, as_of: datetime, before: datetime, excluding: Sequence[str]
+) -> datetime | None:
+    """The earliest due instant before `before` of an order due by `as_of` that is not
+    one of `excluding` (a batch): another worker holds it, or it is not taken yet.
+    SQLite runs one writing transaction at a time, so no other worker holds one there,
+    and a batch takes the earliest due orders: nothing outside it is earlier."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    o = orders.c
+    query = select(o.next_due_at).where(
+        o.next_due_at.is_not(None), o.next_due_at <= as_of, o.next_due_at < before
+    )
+    if excluding:
+        query = query.where(~among(session, o.id, list(excluding)))
+    found: datetime | None = session.execute(
+        query.order_by(o.next_due_at).limit(1)
+    ).scalar_one_or_none()
+    return found
+
+
 def due_on_lines(
     session: Session, *, numbers: Iterable[str], as_of: datetime
 ) -> dict[str, list[str]]:

@@ -151,6 +151,29 @@ preselections = Table(
     ),
 )
 
+# Routing table versions (docs/ROUTING.md): one row per completed order that changed the
+# current preselections, numbered without gaps in completion order; never updated.
+routing_versions = Table(
+    "routing_versions",
+    metadata,
+    Column("version", BigInteger, primary_key=True, autoincrement=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("effective_at", UtcDateTime, nullable=False),
+    Column("order_id", String(32), ForeignKey("orders.id"), nullable=False, unique=True),
+    Column("row_count", BigInteger, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+)
+
+# The digest and row count of each bucket (numbers sharing their first 4 digits) of the
+# latest version, so that a version re-hashes one bucket, not the table.
+routing_buckets = Table(
+    "routing_buckets",
+    metadata,
+    Column("prefix", String(4), primary_key=True),
+    Column("digest", LargeBinary(32), nullable=False),
+    Column("row_count", BigInteger, nullable=False),
+)
+
 operator_events = Table(
     "operator_events",
     metadata,

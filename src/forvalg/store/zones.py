@@ -53,6 +53,7 @@ PLACEMENT: Final[Mapping[str, Zone]] = {
         (
             *("operators", "lines", "orders", "order_history", "preselections"),
             *("operator_events", "customer_letters", "work_items", "work_item_lines"),
+            *("routing_versions", "routing_buckets"),
         ),
         Zone.WHOLESALE,
     ),
@@ -101,10 +102,11 @@ GRANTS: Final[Mapping[Zone, Mapping[str, frozenset[Privilege]]]] = {
     Zone.WHOLESALE: {
         **{t: _SIU for t, z in PLACEMENT.items() if z is Zone.WHOLESALE},
         **{"operator_api_keys": _SIU, **_RECORD},
+        "routing_versions": _SI,  # insert-only (and refused by trigger)
     },
     Zone.BILLING: {
-        **{"operators": _S, "preselections": _S, "orders": _S, "statements": _SI},
-        **{**_OWN_WORK, **_RECORD},
+        **{"operators": _S, "preselections": _S, "orders": _S, "routing_versions": _S},
+        **{"statements": _SI, **_OWN_WORK, **_RECORD},
     },
     Zone.COMPLIANCE: {
         **dict.fromkeys(PLACEMENT, _S),

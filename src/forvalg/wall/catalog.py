@@ -168,6 +168,23 @@ CATALOG: tuple[TableEntry, ...] = (
         ("closed_by_order", C.ROUTING, "the order that ended it"),
     ),
     _table(
+        "routing_versions",
+        "Versions of the routing table, one per completed order that changed it (ROUTING.md).",
+        ("version", C.ROUTING, "the version's number: 1, 2, 3, ... without gaps"),
+        ("content_hash", C.ROUTING, "SHA-256 over the version's bucket digests (hex)"),
+        ("effective_at", C.ROUTING, "the switch instant from which the version is in force"),
+        ("order_id", C.ROUTING, "the order whose completion made it"),
+        ("row_count", C.ROUTING, "how many lines the version routes to CPS operators"),
+        ("recorded_at", C.ROUTING, "when forvalg wrote it"),
+    ),
+    _table(
+        "routing_buckets",
+        "The latest version's digest of each bucket of numbers sharing their first 4 digits.",
+        ("prefix", C.ROUTING, "the bucket's first 4 digits"),
+        ("digest", C.ROUTING, "SHA-256 of the bucket's rows, sorted by number"),
+        ("row_count", C.ROUTING, "how many preselected lines the bucket holds"),
+    ),
+    _table(
         "operator_events",
         "Each operator's notification feed.",
         ("seq", C.EVENT, "position in the feeds (global)"),

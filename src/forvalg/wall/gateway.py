@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -165,6 +166,7 @@ class Wall:
         reason: str,
         subjects: SubjectSet = NO_SUBJECTS,
         policy: Policy | None = None,
+        detail: dict[str, Any] | None = None,
     ) -> AccessEvent:
         return AccessEvent(
             at=self.clock.now(),
@@ -181,6 +183,7 @@ class Wall:
             subject_count=len(subjects.members),
             subjects_digest=subjects.digest,
             subjects=subjects.named,
+            detail=detail,
         )
 
 

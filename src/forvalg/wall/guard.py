@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from sqlalchemy.orm import Session
 
@@ -40,6 +40,7 @@ from forvalg.wall.guarded import (
 from forvalg.wall.policy import Action, Policy, Question, Scope, View
 from forvalg.wall.principals import Principal, PrincipalKind, Purpose, zone_of
 from forvalg.wall.pseudonyms import SubjectSet
+from forvalg.wall.routing import GuardedRouting
 from forvalg.wall.settlement import GuardedSettlement, GuardedStatements
 from forvalg.wall.subscribers import GuardedSubscribers
 from forvalg.wall.traffic import GuardedTraffic
@@ -183,9 +184,12 @@ class Guard:
         """Turn an allow into a denial: what was asked for is not covered after all."""
         self._deny(permit.action, permit.category, code, reason)
 
-    def record(self, permit: Permit, subjects: Iterable[str]) -> None:
+    def record(
+        self, permit: Permit, subjects: Iterable[str], detail: dict[str, Any] | None = None
+    ) -> None:
         """Check that what was touched belongs to the work item, then log the allow in
-        this unit of work's transaction (with an alert if break-glass decided it)."""
+        this unit of work's transaction (with an alert if break-glass decided it);
+        `detail` goes into the entry as it is."""
         subjects = list(subjects)
         reason = permit.reason
         if permit.break_glass:
@@ -197,7 +201,7 @@ class Guard:
                     permit.action, permit.category, ReasonCode.E_WORK_ITEM_MISMATCH, why, subjects
                 )
         named = self.wall.pseudonymiser.subjects(subjects)
-        event = self._event(permit.action, permit.category, True, reason, named)
+        event = self._event(permit.action, permit.category, True, reason, named, detail)
         SqlAccessLog(self.session).append(event, named.members if named.bulk else ())
         if permit.break_glass:
             alert_store.add_alerts(self.session, alerts=[alert_of(event, "break_glass")])
@@ -222,6 +226,7 @@ class Guard:
         allowed: bool,
         reason: str,
         subjects: SubjectSet,
+        detail: dict[str, Any] | None = None,
     ) -> AccessEvent:
         return self.wall.event(
             self.principal,
@@ -233,6 +238,7 @@ class Guard:
             reason=reason,
             subjects=subjects,
             policy=self.policy,
+            detail=detail,
         )
 
     def delegate(self, principal: Principal, purpose: Purpose) -> Guard:
@@ -295,3 +301,7 @@ class Guard:
     @property
     def statements(self) -> GuardedStatements:
         return GuardedStatements(self)
+
+    @property
+    def routing(self) -> GuardedRouting:
+        return GuardedRouting(self)

@@ -19,6 +19,7 @@ from forvalg.domain.notifications import FeedItem
 from forvalg.domain.operators import Operator
 from forvalg.domain.orders import Order, OrderState
 from forvalg.domain.reasons import ReasonCode
+from forvalg.domain.routing_table import changes_of, ledger_detail
 from forvalg.domain.validation import LineFacts
 from forvalg.ledger import merkle
 from forvalg.store import ledger as ledger_store
@@ -27,6 +28,7 @@ from forvalg.store import operators as operator_store
 from forvalg.store import orders as order_store
 from forvalg.store import outbox as outbox_store
 from forvalg.store import preselections as preselection_store
+from forvalg.store import routing as routing_store
 from forvalg.store import users as user_store
 from forvalg.store.ledger import TreeHead
 from forvalg.wall.policy import Action, Scope, View
@@ -130,6 +132,18 @@ class GuardedOrders:
         self._g.authorize(Action.READ, Category.ORDER, nums)
         return order_store.due_on_lines(self._g.session, numbers=nums, as_of=as_of)
 
+    def due_elsewhere(
+        self, as_of: datetime, *, before: datetime, batch: Iterable[str]
+    ) -> datetime | None:
+        """The earliest due instant, before `before`, of an order outside the batch."""
+        permit = self._g.permit(Action.READ, Category.ORDER)
+        if permit.scope is not Scope.ALL:
+            raise PermissionError("only the order processor looks at other workers' orders")
+        self._g.record(permit, ())
+        return order_store.earliest_due(
+            self._g.session, as_of=as_of, before=before, excluding=list(batch)
+        )
+
     def save(self, effects: Effects, due: dict[str, datetime | None]) -> None:
         """Persist the orders' new states, history, notices, letters and line changes."""
         g = self._g
@@ -142,10 +156,15 @@ class GuardedOrders:
             numbers = [c.number for c in effects.closed] + [
                 o.preselection.number for o in effects.opened
             ]
-            g.authorize(Action.WRITE, Category.ROUTING, numbers)
+            # The entry names every routing version the batch makes (docs/ROUTING.md),
+            # planned from the table as it stands before the batch's changes.
+            permit = g.permit(Action.WRITE, Category.ROUTING)
+            planned = routing_store.plan(g.session, changes=changes_of(effects))
+            g.record(permit, numbers, ledger_detail(planned.versions))
             preselection_store.apply_changes(
                 g.session, closed=effects.closed, opened=effects.opened, recorded_at=now
             )
+            routing_store.write(g.session, planned=planned, recorded_at=now)
         if effects.notices:
             g.authorize(Action.WRITE, Category.EVENT, [n.number for n in effects.notices])
             outbox_store.add_notices(g.session, notices=effects.notices, recorded_at=now)

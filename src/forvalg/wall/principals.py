@@ -73,6 +73,7 @@ _ZONES = {
     StaffRole.WHOLESALE_OPS: Zone.WHOLESALE,
     StaffRole.NETWORK_PROVISIONING: Zone.WHOLESALE,
     "order_processor": Zone.WHOLESALE,
+    "routing_exporter": Zone.WHOLESALE,
     "wholesale_admin": Zone.WHOLESALE,
     StaffRole.WHOLESALE_BILLING: Zone.BILLING,
     "traffic_rater": Zone.BILLING,
@@ -161,6 +162,8 @@ def subscriber_statement(principal: Principal) -> Statement:
 ANONYMOUS = Principal("anonymous", PrincipalKind.ANONYMOUS, "unknown", frozenset())
 ORDER_PROCESSOR = system_job("order-processor", "order_processor")
 WHOLESALE_ADMIN = system_job("wholesale-admin", "wholesale_admin")
+# `forvalg routing export`: the routing table for the exchanges (docs/ROUTING.md).
+ROUTING_EXPORTER = system_job("routing-exporter", "routing_exporter")
 USER_ADMIN = system_job("user-admin", "user_admin")
 REPORTER = Principal(
     "system:reporter",

@@ -6,7 +6,9 @@ transaction with one access decision per batch. A batch that loses a race agains
 another worker (the database's one-holding-order-per-line index says no) is retried
 one order at a time, so the loser is rejected with E_OPEN_ORDER, never lost. An order
 waits while an earlier due order on its line is held by another worker, so with several
-workers the earlier order still wins the line.
+workers the earlier order still wins the line. A completion also waits for every earlier
+due order, wherever it is, so that the routing table's versions, written with the
+batch, are numbered in the order they take effect (docs/ROUTING.md).
 """
 
 from __future__ import annotations
@@ -74,12 +76,13 @@ class OrderProcessor:
                     if not batch:
                         break
                     ready = _first_in_line(batch, guard.orders.queues(_numbers(batch), as_of))
-                    effects = self._step(guard, ready)
+                    floor = self._floor(guard, batch, ready, as_of)
+                    effects, done = self._step(guard, ready, as_of, floor)
                     guard.orders.save(
                         effects,
                         {o.id: next_due_at(o, self._rules.calendar) for o in effects.orders},
                     )
-                if not ready:
+                if not done:
                     # Every order we took waits for an earlier one another worker holds.
                     waiting_since = waiting_since or time.monotonic()
                     if time.monotonic() - waiting_since > MAX_WAIT_S:
@@ -103,7 +106,28 @@ class OrderProcessor:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _step(self, guard: Guard, batch: list[Order]) -> Effects:
+    def _floor(
+        self, guard: Guard, batch: list[Order], ready: list[Order], as_of: datetime
+    ) -> datetime | None:
+        """The earliest due instant of an order outside the batch (another worker holds
+        it, or it is not taken yet) that is earlier than one of the batch's completions:
+        completions after it wait, so routing versions come in due order."""
+        # The batch is in due order, so its last completion is its latest.
+        last = next((o for o in reversed(ready) if o.state is OrderState.COMMITTED), None)
+        latest = None if last is None else next_due_at(last, self._rules.calendar)
+        if latest is None:
+            return None
+        return guard.orders.due_elsewhere(as_of, before=latest, batch=(o.id for o in batch))
+
+    def _step(
+        self, guard: Guard, batch: list[Order], as_of: datetime, floor: datetime | None
+    ) -> tuple[Effects, int]:
+        """Decide the batch's orders in due order; (the effects, how many were decided).
+
+        Stops before an order due after a completion that an intake in this batch
+        created (it is decided in the next batch, after that completion), and before a
+        completion due after `floor`: the processor keeps time order across batches
+        and workers, so routing versions are numbered in the order they take effect."""
         rules = self._rules
         in_batch = {o.id: o for o in batch}
         target_ids = {
@@ -117,7 +141,15 @@ class OrderProcessor:
         facts = guard.lines.facts(o.number for o in batch)
         operators = guard.operators.standing({o.operator_id for o in batch})
         effects = Effects()
+        horizon: datetime | None = None  # the earliest completion created in this batch
+        done = 0
         for order in batch:
+            due = next_due_at(order, rules.calendar)
+            assert due is not None
+            if horizon is not None and due > horizon:
+                break
+            if floor is not None and order.state is OrderState.COMMITTED and due > floor:
+                break
             line = facts[order.number]
             if order.state is OrderState.RECEIVED:
                 record = operators.get(order.operator_id)
@@ -137,7 +169,12 @@ class OrderProcessor:
                 raise RuntimeError(f"order {order.id} is due but {order.state}")
             facts[order.number] = _after(line, step, order)
             effects.merge(step)
-        return effects
+            done += 1
+            if order.state is OrderState.COMMITTED:
+                switch = next_due_at(order, rules.calendar)
+                if switch is not None and switch <= as_of:
+                    horizon = switch if horizon is None else min(horizon, switch)
+        return effects, done
 
 
 def _numbers(batch: list[Order]) -> set[str]:

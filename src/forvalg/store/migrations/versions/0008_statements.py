@@ -1,7 +1,7 @@
 """Settlement statements, in the billing zone.
 
-Revision ID: 0007_statements
-Revises: 0006
+Revision ID: 0008_statements
+Revises: 0007_routing_versions
 Create Date: 2026-12-01
 
 `statements` holds every statement `forvalg settle` files: one row per operator, period
@@ -19,8 +19,8 @@ from alembic import op
 from forvalg.store import zones
 from forvalg.store.types import UtcDateTime
 
-revision = "0007_statements"
-down_revision = "0006"
+revision = "0008_statements"
+down_revision = "0007_routing_versions"
 branch_labels = None
 depends_on = None
 
