@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -92,11 +93,33 @@ def test_demo_exports_a_ledger_that_the_regulators_verifier_accepts(
     assert "Ledger:" in results[0].stdout
 
 
+def test_demo_rates_and_settles_a_month_that_reconciles(
+    demo_runs: tuple[Path, list[Any]],
+) -> None:
+    cwd, results = demo_runs
+    traffic = summary(cwd / "one")["traffic"]
+    assert traffic["month"] == "2026-11"
+    assert traffic["rated"] == traffic["calls"] == 2000 * 100
+    assert traffic["routes"]["CPS"] > 0
+    assert traffic["mismatches"] > 0  # the exchange misroutes a few calls
+    operators = set(traffic["statements"])
+    assert operators <= {"telia", "ice", "phonero", "nextgentel"}
+    assert operators
+    billed = sum(Decimal(t["charge_nok"]) for t in traffic["statements"].values())
+    assert billed == Decimal(traffic["charge_nok"])
+    assert traffic["fetched_by_operator"] == dict.fromkeys(operators, True)
+    assert traffic["reconciled"] is True
+    for op in operators:
+        assert (cwd / "one" / "statements" / f"{op}.json").is_file()
+    assert "reconciled: True" in results[0].stdout
+
+
 def test_demo_is_reproducible(demo_runs: tuple[Path, list[Any]]) -> None:
     cwd, _ = demo_runs
     one, two = summary(cwd / "one"), summary(cwd / "two")
     for run in (one, two):
         run.pop("seconds")
+        run["traffic"].pop("rating_seconds")
         # the entries name subscribers by pseudonyms keyed with each run's own random key
         run["ledger"].pop("root")
         run["ledger"].pop("verified")

@@ -17,10 +17,12 @@ from rich.table import Table
 
 from forvalg.bootstrap import bootstrap, initialise
 from forvalg.cli.common import console
+from forvalg.cli.traffic import load_tariff
 from forvalg.domain.clock import FixedClock
 from forvalg.ledger.verify import main as verify_main
 from forvalg.ledger.wire import b64
 from forvalg.settings import Settings
+from forvalg.sim.month import MonthReport, next_month, traffic_month
 from forvalg.sim.world import WorldSpec, seeded_ids, simulate
 from forvalg.wall.principals import LEDGER_CLERK
 from forvalg.wholesale.summary import summarise
@@ -60,6 +62,17 @@ def run_demo(spec: WorldSpec, out: Path) -> dict[str, object]:
                 status.update(f"simulating day {day} of {days}")
 
             world = simulate(svc, clock, spec, out, progress=step)
+        month = next_month(spec.start)
+        with console.status(f"a month of traffic: {month:%Y-%m}, generated, rated, settled"):
+            traffic = traffic_month(
+                svc,
+                [number for number, _, _ in world.lines],
+                world.operators,
+                month,
+                out,
+                load_tariff(None),
+                seed=spec.seed,
+            )
         desk = summarise(svc.wall)
         status_line = "exporting the ledger and verifying it as the regulator would"
         with console.status(status_line):
@@ -77,6 +90,7 @@ def run_demo(spec: WorldSpec, out: Path) -> dict[str, object]:
         },
         "cancel_other_sent": world.tally.cancel_other_sent,
         **asdict(desk),
+        "traffic": _traffic(traffic),
         "ledger": {
             "entries": exported.size,
             "root": b64(exported.root),
@@ -87,6 +101,23 @@ def run_demo(spec: WorldSpec, out: Path) -> dict[str, object]:
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
     return summary
+
+
+def _traffic(report: MonthReport) -> dict[str, object]:
+    rating = report.rating
+    return {
+        "month": report.month,
+        "calls": report.calls,
+        "rated": rating.rated,
+        "rejected": sum(rating.rejected.values()),
+        "routes": dict(sorted(rating.by_reason.items())),
+        "mismatches": rating.mismatches,
+        "charge_nok": str(rating.charge_nok),
+        "rating_seconds": round(rating.seconds, 1),
+        "statements": report.statements,
+        "fetched_by_operator": report.fetched,
+        "reconciled": report.reconciled,
+    }
 
 
 def _show(summary: dict[str, object], out: Path) -> None:
@@ -107,6 +138,17 @@ def _show(summary: dict[str, object], out: Path) -> None:
     table.add_row("customer letters", str(summary["customer_letters"]))
     table.add_row("orders submitted", str(summary["orders_submitted"]))
     console.print(table)
+    traffic = summary["traffic"]
+    assert isinstance(traffic, dict)
+    statements = traffic["statements"]
+    assert isinstance(statements, dict)
+    console.print(
+        f"Traffic {traffic['month']}: {traffic['calls']:,} calls rated in "
+        f"{traffic['rating_seconds']} s, {traffic['mismatches']:,} misrouted; statements "
+        + ", ".join(f"{op} NOK {t['charge_nok']}" for op, t in sorted(statements.items()))
+        + f"; reconciled: {traffic['reconciled']}",
+        highlight=False,
+    )
     ledger = summary["ledger"]
     assert isinstance(ledger, dict)
     console.print(
@@ -115,7 +157,8 @@ def _show(summary: dict[str, object], out: Path) -> None:
         highlight=False,
     )
     console.print(
-        f"Output: {out.resolve()} (forvalg.db, lines.csv, summary.json, ledger/); "
+        f"Output: {out.resolve()} (forvalg.db, lines.csv, cdrs-*.parquet, rated-*.parquet, "
+        "statements/, summary.json, ledger/); "
         f"{summary['seconds']} s",
         highlight=False,
     )

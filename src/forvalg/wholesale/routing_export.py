@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from forvalg.domain.routing_table import (
     RoutingRow,
     RoutingTableCorrupt,
@@ -67,6 +69,13 @@ class RoutingExporter:
         """Every version, version 0 first."""
         with self._wall.access(ROUTING_EXPORTER, Purpose.PROVISIONING, "routing-versions") as g:
             return g.routing.versions()
+
+    def history(self) -> tuple[pa.Table, dict[str, str]]:
+        """Every preselection period and the active carrier selection codes: what the
+        exchanges route calls by over time (the synthetic exchange of `forvalg demo`
+        loads it), in one provisioning access."""
+        with self._wall.access(ROUTING_EXPORTER, Purpose.PROVISIONING, "routing-history") as g:
+            return g.traffic.preselection_history(), g.traffic.carrier_codes()
 
     def export(
         self,
