@@ -9,7 +9,8 @@ and a CDR file of --rows calls, cached under --data (generated once, ~1 M rows/s
   engine     `RatingEngine.rate` from the CDR Parquet file to a rated Parquet file: the
              checks, the route, the band, the charge, the write, and the summary's
              read-back; rows/s, and the process's peak RSS (setup included)
-  settle     the statements of every operator from the rated file (when available)
+  settle     `forvalg settle`'s aggregation of the rated file for the month (the
+             statements' numbers; filing them in the database is not timed)
   baseline   the same judgement, row by row in Python on the first --baseline-rows
              calls: `phonenumbers.parse` + `number_type` (`shortnumberinfo` for short
              numbers), a dict of each line's periods, `zoneinfo` + `holidays` for the
@@ -27,6 +28,7 @@ import argparse
 import os
 import resource
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -41,10 +43,13 @@ import pyarrow.parquet as pq
 from phonenumbers import PhoneNumberType, shortnumberinfo
 
 from forvalg.domain.calendar import WorkingCalendar
+from forvalg.domain.settlement import Period
 from forvalg.domain.tariffs import Tariff, tariff_from_toml
 from forvalg.sim.traffic import TrafficSpec, synthetic_history, synthetic_lines, write_cdrs
+from forvalg.traffic.aggregate import connect, scan
 from forvalg.traffic.rating import EngineSettings, RatingEngine
 from forvalg.traffic.reference import RatingReference
+from forvalg.traffic.sources import inspect_all
 
 OPERATORS = ("telia", "ice", "phonero", "nextgentel")
 CODES = {"1505": "telia", "1510": "ice", "1520": "phonero", "1530": "nextgentel"}
@@ -214,6 +219,18 @@ def main() -> None:
         f"calls/s; peak RSS {peak_rss_mib():,.0f} MiB; {dict(summary.by_reason)}; "
         f"charge NOK {summary.charge_nok:,}"
     )
+
+    t = time.perf_counter()
+    with closing(connect()) as duck:
+        found = scan(duck, inspect_all([rated]), Period.parse("2026-11"))
+    settle_seconds = time.perf_counter() - t
+    both = summary.seconds + settle_seconds
+    print(
+        f"settle     {found.rows_in_period:,} calls of 2026-11 aggregated for "
+        f"{len(found.billed_operators)} operators in {settle_seconds:.1f} s; peak RSS "
+        f"{peak_rss_mib():,.0f} MiB"
+    )
+    print(f"end to end {summary.rows:,} calls in {both:.1f} s: {summary.rows / both:,.0f} calls/s")
 
     t = time.perf_counter()
     done = baseline(source, args.data / "baseline.parquet", args.baseline_rows, history, tariff)

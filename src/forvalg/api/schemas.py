@@ -218,6 +218,19 @@ class WorkItemPublic(BaseModel):
         )
 
 
+class RoutePublic(BaseModel):
+    """Where a call from the line, dialling `dialled` at `at`, must go and why: the
+    columns the rating engine adds to a CDR (INTERFACES.md §3), by the same rule."""
+
+    number: str
+    dialled: str
+    at: datetime
+    call_class: str
+    expected_carrier: str
+    route_reason: str
+    order_id: str | None
+
+
 class LinePublic(BaseModel):
     """A line as the caller's view shows it: fields the view masks are absent (null)."""
 

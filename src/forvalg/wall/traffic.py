@@ -1,20 +1,27 @@
-"""Guarded bulk reads for rating and settlement: one decision for the whole job.
+"""Guarded reads of what routes calls: the bulk reads of a rating run, and one call's
+route for someone working a line.
 
 A rating run reads the whole preselection history (every line that ever had
 preselection is a subject: the ledger entry carries their count and digest, the subject
-index their pseudonyms) and the allocated, active carrier selection codes.
+index their pseudonyms) and the allocated, active carrier selection codes, in one
+decision each for the whole job. `route` answers, for one line, where a call dialled at
+an instant must go, with the same `routing.route` the rating engine is held equal to.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from forvalg.domain.categories import Category
+from forvalg.domain.numbering import NumberingPlan
+from forvalg.domain.routing import Route, route
 from forvalg.store import operators as operator_store
 from forvalg.store import preselections as preselection_store
-from forvalg.wall.policy import Action
+from forvalg.wall.policy import Action, View
 
 if TYPE_CHECKING:
     from forvalg.wall.guard import Guard
@@ -37,3 +44,20 @@ class GuardedTraffic:
         self._g.authorize(Action.READ, Category.OPERATOR)
         found = operator_store.get_operators(self._g.session)
         return {op.csc: op.id for op in found.values() if op.agreement_active}
+
+    def route(self, number: str, dialled: str, at: datetime, plan: NumberingPlan) -> Route:
+        """Where a call from `number` dialling `dialled` at `at` must go, and why. Both
+        decisions come first, so a refusal says nothing about the line; a view that masks
+        orders (network provisioning's routing view, a subscriber's status) gets no
+        order id."""
+        g = self._g
+        permit = g.authorize(Action.READ, Category.ROUTING, [number])
+        g.authorize(Action.READ, Category.OPERATOR, [number])
+        found = preselection_store.valid_at(g.session, number=number, at=at)
+        codes = {
+            op.csc: op.id
+            for op in operator_store.get_operators(g.session).values()
+            if op.agreement_active
+        }
+        decided = route(dialled, plan=plan, carrier_codes=codes, preselection=found)
+        return decided if permit.view is View.FULL else replace(decided, order_id=None)

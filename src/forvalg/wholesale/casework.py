@@ -4,8 +4,12 @@ nothing at all (the policy forbids it, and the wall never reaches the store)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from forvalg.domain.lines import LineView
+from forvalg.domain.numbering import NumberingPlan
 from forvalg.domain.orders import Order
+from forvalg.domain.routing import Route
 from forvalg.wall import Principal, Purpose, Wall
 from forvalg.wall.principals import Statement
 from forvalg.wholesale.orders import OrderNotFound
@@ -18,6 +22,20 @@ class Casework:
     def line(self, principal: Principal, stated: Statement, number: str) -> LineView:
         with self._wall.access_for(principal, stated, Purpose.PROVISIONING) as guard:
             return guard.lines.view(number)
+
+    def route(
+        self,
+        principal: Principal,
+        stated: Statement,
+        number: str,
+        dialled: str,
+        at: datetime,
+        plan: NumberingPlan | None = None,
+    ) -> Route:
+        """Where a call from the line must go (a fault: "my calls go to the wrong
+        carrier"), by the preselection valid at `at`: the rating engine's own rule."""
+        with self._wall.access_for(principal, stated, Purpose.FAULT_REPAIR) as guard:
+            return guard.traffic.route(number, dialled, at, plan or NumberingPlan())
 
     def order(self, principal: Principal, stated: Statement, order_id: str) -> Order:
         """The order with its history; `OrderNotFound` if there is none."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
+from pydantic import AwareDatetime
 
 from forvalg.api import cursors
 from forvalg.api.deps import CurrentPrincipal, CurrentStatement, Svc
@@ -16,6 +17,7 @@ from forvalg.api.schemas import (
     LinePublic,
     OrderPublic,
     Problem,
+    RoutePublic,
     WorkItemCreate,
     WorkItemPublic,
 )
@@ -111,6 +113,45 @@ def get_line(
     provisioning sees number → carrier code and option only (purpose `provisioning`, a
     fault ticket). Everyone else is refused."""
     return LinePublic.of(svc.casework.line(principal, stated, number))
+
+
+@router.get(
+    "/v1/staff/lines/{number}/route",
+    summary="Where a call from the line must go, and why",
+    response_model=RoutePublic,
+    responses=ERRORS,
+)
+def get_route(
+    svc: Svc,
+    principal: CurrentPrincipal,
+    stated: CurrentStatement,
+    number: Number,
+    dialled: Annotated[
+        str,
+        Query(pattern=r"^[0-9]{1,32}$", description="The digits dialled, with any 15NN or 00"),
+    ],
+    at: Annotated[
+        AwareDatetime | None, Query(description="When the call is made (default: now)")
+    ] = None,
+) -> RoutePublic:
+    """For a fault ("my calls go to the wrong carrier"): the call's class, the carrier it
+    must go to, why (`EXCLUDED`, `CSC`, `CPS`, `DEFAULT`) and the order behind a
+    preselection, by the preselection valid at `at` — the rule `forvalg traffic rate`
+    applies to every CDR. Wholesale operations with a fault ticket or order naming the
+    line (purpose `fault_repair`); wholesale billing under a settlement run (a disputed
+    call); network provisioning and the subscriber see no order id. Everyone else is
+    refused."""
+    when = at or svc.clock.now()
+    decided = svc.casework.route(principal, stated, number, dialled, when)
+    return RoutePublic(
+        number=number,
+        dialled=dialled,
+        at=when,
+        call_class=decided.call_class.value,
+        expected_carrier=decided.expected_carrier,
+        route_reason=decided.route_reason.value,
+        order_id=decided.order_id,
+    )
 
 
 @router.get(
