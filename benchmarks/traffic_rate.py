@@ -9,6 +9,8 @@ and a CDR file of --rows calls, cached under --data (generated once, ~1 M rows/s
   engine     `RatingEngine.rate` from the CDR Parquet file to a rated Parquet file: the
              checks, the route, the band, the charge, the write, and the summary's
              read-back; rows/s, and the process's peak RSS (setup included)
+  floor      DuckDB copying the CDR file to another Parquet file, no logic at all: the
+             read-and-write floor any engine producing a rated file stands on
   settle     `forvalg settle`'s aggregation of the rated file for the month (the
              statements' numbers; filing them in the database is not timed)
   baseline   the same judgement, row by row in Python on the first --baseline-rows
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import duckdb
 import holidays
 import phonenumbers
 import pyarrow as pa
@@ -218,6 +221,19 @@ def main() -> None:
         f"engine     {summary.rows:,} calls in {summary.seconds:.1f} s: {engine_rate:,.0f} "
         f"calls/s; peak RSS {peak_rss_mib():,.0f} MiB; {dict(summary.by_reason)}; "
         f"charge NOK {summary.charge_nok:,}"
+    )
+
+    t = time.perf_counter()
+    with closing(duckdb.connect()) as duck:
+        duck.execute(f"SET memory_limit = '{args.memory_limit}'")
+        duck.execute(
+            f"COPY (SELECT * FROM read_parquet('{source}')) TO '{args.data / 'copy.parquet'}' "
+            "(FORMAT parquet)"
+        )
+    floor = time.perf_counter() - t
+    print(
+        f"floor      DuckDB rewriting the CDR file unchanged: {floor:.1f} s, "
+        f"{args.rows / floor:,.0f} calls/s (the engine: {floor / summary.seconds:.0%} of that rate)"
     )
 
     t = time.perf_counter()

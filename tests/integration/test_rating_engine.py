@@ -269,6 +269,10 @@ def test_parquet_in_and_out_keeps_the_published_types(tmp_path: Path) -> None:
     assert schema.field("charge_nok").type == pa.decimal128(18, 4)
     assert schema.field("mismatch").type == pa.bool_()
     assert schema.field("duration_s").type == pa.int64()
+    facts = {k.decode(): v.decode() for k, v in (schema.metadata or {}).items()}
+    assert facts["forvalg.tariff_version"] == TARIFF.version
+    assert facts["forvalg.exclusions_version"] == "2026-01"
+    assert facts["forvalg.source"] == "cdrs.csv"
 
 
 def test_a_month_of_calls_is_one_run(tmp_path: Path) -> None:

@@ -268,7 +268,10 @@ class RatingEngine:
             rated, staged = _output(_rated(src, self._reference), src, fmt), temp / f"rated.{fmt}"
             options = "FORMAT csv, HEADER true"
             if fmt == "parquet":
-                options = f"FORMAT parquet, COMPRESSION {self._settings.compression}"
+                options = (
+                    f"FORMAT parquet, COMPRESSION {self._settings.compression}, "
+                    f"KV_METADATA {_metadata(self._reference, source)}"
+                )
             con.execute(f"COPY ({rated}) TO {sql_path(staged)} ({options})")
             self._tally(con, _reader(staged, fmt), summary)
             if summary.rated < summary.rows:
@@ -335,6 +338,20 @@ def _footer(src: CdrSource) -> tuple[int, datetime, datetime] | None:
     if first < EARLIEST or last >= LATEST or last - first > MAX_SPAN:
         return None
     return src.rows, first, last
+
+
+def _metadata(reference: RatingReference, source: Path) -> str:
+    """What the rated file was judged by, as Parquet key-value metadata (`forvalg.*`;
+    settlement copies it into the statements' sources)."""
+    facts = {
+        "forvalg.source": source.name,
+        "forvalg.tariff_version": reference.tariff.version,
+        "forvalg.exclusions_version": reference.plan.exclusions.version,
+        "forvalg.routing_versions": str(len(reference.versions)),
+        "forvalg.engine": f"duckdb {duckdb.__version__}",
+    }
+    quoted = (f"'{k}': '{v.replace(chr(39), chr(39) * 2)}'" for k, v in facts.items())
+    return "{" + ", ".join(quoted) + "}"
 
 
 def _reader(path: Path, fmt: str) -> str:
