@@ -226,6 +226,7 @@ def main() -> None:
     t = time.perf_counter()
     with closing(duckdb.connect()) as duck:
         duck.execute(f"SET memory_limit = '{args.memory_limit}'")
+        duck.execute("SET enable_progress_bar = false")
         duck.execute(
             f"COPY (SELECT * FROM read_parquet('{source}')) TO '{args.data / 'copy.parquet'}' "
             "(FORMAT parquet)"
