@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from itertools import takewhile
 
 from forvalg.domain.lifecycle import Effects, complete, intake, next_due_at
 from forvalg.domain.orders import Order, OrderState, OrderType
@@ -112,12 +113,15 @@ class OrderProcessor:
         """The earliest due instant of an order outside the batch (another worker holds
         it, or it is not taken yet) that is earlier than one of the batch's completions:
         completions after it wait, so routing versions come in due order."""
-        # The batch is in due order, so its last completion is its latest.
+        # The batch is in due order, so its last completion is its latest, and only its
+        # orders due before that need excluding from the search.
+        calendar = self._rules.calendar
         last = next((o for o in reversed(ready) if o.state is OrderState.COMMITTED), None)
-        latest = None if last is None else next_due_at(last, self._rules.calendar)
+        latest = None if last is None else next_due_at(last, calendar)
         if latest is None:
             return None
-        return guard.orders.due_elsewhere(as_of, before=latest, batch=(o.id for o in batch))
+        earlier = takewhile(lambda o: (next_due_at(o, calendar) or latest) < latest, batch)
+        return guard.orders.due_elsewhere(as_of, before=latest, batch=(o.id for o in earlier))
 
     def _step(
         self, guard: Guard, batch: list[Order], as_of: datetime, floor: datetime | None

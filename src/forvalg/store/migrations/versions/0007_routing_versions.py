@@ -2,7 +2,7 @@
 
 Revision ID: 0007_routing_versions
 Revises: 0006
-Create Date: 2026-12-01
+Create Date: 2026-11-29
 
 `routing_versions` has one row per completed order that changed the routing table
 (docs/ROUTING.md) and refuses UPDATE and DELETE by trigger; `routing_buckets` holds the
