@@ -112,3 +112,9 @@ def test_out_in_a_missing_directory_is_refused(initialised: Cli, tmp_path: Path)
     (initialised.cwd / "cdrs.csv").write_text(CDRS)
     failed = initialised.fails("traffic", "rate", "cdrs.csv", "--out", "nowhere/r.parquet")
     assert failed.error_line == "forvalg: --out nowhere/r.parquet: directory nowhere does not exist"
+
+
+def test_the_spark_engine_is_refused_by_this_build(initialised: Cli) -> None:
+    (initialised.cwd / "cdrs.csv").write_text(CDRS)
+    failed = initialised.fails("traffic", "rate", "cdrs.csv", "--out", "r.csv", "--engine", "spark")
+    assert failed.error_line == "forvalg: --engine spark: not available in this build; use duckdb"

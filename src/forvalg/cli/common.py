@@ -5,10 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from forvalg.bootstrap import DatabaseUnavailable, NotInitialised, Services, bootstrap
 from forvalg.domain.operators import InvalidOperator
@@ -20,6 +29,31 @@ from forvalg.wholesale.operators import OperatorExists, UnknownOperator
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
 OSLO = ZoneInfo("Europe/Oslo")
+
+
+class Engine(StrEnum):
+    """`--engine` of `traffic rate`, `settle` and `detect` (INTERFACES §1)."""
+
+    DUCKDB = "duckdb"
+    SPARK = "spark"
+
+
+def duckdb_only(engine: Engine) -> None:
+    if engine is not Engine.DUCKDB:
+        raise fail(f"--engine {engine}: not available in this build; use duckdb")
+
+
+def progress_bar(*, counts: bool = True) -> Progress:
+    """A transient bar on the console: done of total (`counts`) or a percentage."""
+    done = MofNCompleteColumn() if counts else TaskProgressColumn()
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        done,
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

@@ -8,25 +8,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from forvalg.bootstrap import DatabaseUnavailable, initialise
 from forvalg.cli import demo, ledger, routing, settlement, traffic
-from forvalg.cli.common import console, fail, parse_instant, services, settings
+from forvalg.cli.common import console, fail, parse_instant, progress_bar, services, settings
 from forvalg.domain.clock import SystemClock
 from forvalg.wholesale.inventory import import_lines
 from forvalg.wholesale.processing import ProcessReport
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    )
 
 
 def create_cli() -> typer.Typer:
@@ -61,7 +49,7 @@ def create_cli() -> typer.Typer:
         file: Annotated[Path, typer.Argument(help="CSV: number,postcode,line_type,status")],
     ) -> None:
         """Load the line inventory: every row or, on the first bad row, none."""
-        with services() as svc, _progress() as bar:
+        with services() as svc, progress_bar() as bar:
             task = bar.add_task("importing lines", total=None)
 
             def step(done: int, total: int) -> None:
@@ -130,7 +118,7 @@ def create_cli() -> typer.Typer:
     ) -> None:
         """Advance every order whose next transition is due at that time."""
         instant = parse_instant(as_of, "--as-of")
-        with services() as svc, _progress() as bar:
+        with services() as svc, progress_bar() as bar:
             task = bar.add_task("processing orders", total=None)
 
             def step(report: ProcessReport) -> None:

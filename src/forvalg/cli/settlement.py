@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    Progress,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
-from forvalg.cli.common import console, fail, services
+from forvalg.cli.common import Engine, console, duckdb_only, fail, progress_bar, services
 from forvalg.domain.settlement import InvalidPeriod, Period
 from forvalg.traffic.settlement import BadOutput, Settled
 from forvalg.traffic.sources import BadRatedFile, inspect_all
 from forvalg.wall import AccessDenied, Conflict
-
-
-class Engine(StrEnum):
-    DUCKDB = "duckdb"
-    SPARK = "spark"
 
 
 def register(app: typer.Typer) -> None:
@@ -52,8 +39,7 @@ def register(app: typer.Typer) -> None:
         source files), and file each in the database, where the operator fetches it
         (`GET /v1/statements`). The same input gives the same bytes."""
         files = [*cdrs, *(more or [])]
-        if engine is not Engine.DUCKDB:
-            raise fail(f"--engine {engine}: not available in this build; use duckdb")
+        duckdb_only(engine)
         try:
             Period.parse(period)
         except InvalidPeriod as exc:
@@ -62,7 +48,7 @@ def register(app: typer.Typer) -> None:
             inspect_all(files)  # every file's columns, before anything is opened
         except BadRatedFile as exc:
             raise fail(str(exc)) from None
-        with services() as svc, _progress() as bar:
+        with services() as svc, progress_bar(counts=False) as bar:
             task = bar.add_task("hashing the rated files", total=None)
             doing = {"hashing": "hashing the rated files", "scanning": "reading the calls"}
 
@@ -81,17 +67,6 @@ def register(app: typer.Typer) -> None:
                 ) from None
             svc.keeper.integrate()  # the run's decisions, from the queue into the tree
         _report(settled)
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    )
 
 
 def _report(settled: Settled) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated
@@ -10,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from forvalg.cli.common import console, fail, services
+from forvalg.cli.common import Engine, console, duckdb_only, fail, services
 from forvalg.domain.numbering import InvalidExclusions, NumberingPlan, exclusions_from_toml
 from forvalg.domain.tariffs import InvalidTariff, Tariff, tariff_from_toml
 from forvalg.traffic.cdrs import CdrFileError, file_format
@@ -18,10 +17,6 @@ from forvalg.traffic.rating import EngineSettings, RatingSummary
 from forvalg.traffic.reference import SpanTooLong
 
 DEFAULT_TARIFF = "default.toml"
-
-
-class EngineName(StrEnum):
-    DUCKDB = "duckdb"
 
 
 def _read(path: Path, option: str) -> str:
@@ -72,7 +67,7 @@ def register(app: typer.Typer) -> None:
         exclusions: Annotated[
             Path | None, typer.Option(help="Exclusion list TOML (default: the shipped list)")
         ] = None,
-        engine: Annotated[EngineName, typer.Option(help="Execution engine")] = EngineName.DUCKDB,
+        engine: Annotated[Engine, typer.Option(help="Query engine")] = Engine.DUCKDB,
         memory_limit: Annotated[str, typer.Option(help="DuckDB memory limit")] = "2GB",
         threads: Annotated[int | None, typer.Option(min=1, help="Threads (default: all)")] = None,
     ) -> None:
@@ -80,6 +75,7 @@ def register(app: typer.Typer) -> None:
         gone to and why, the order and routing table version behind that, the time band,
         the wholesale charge, and whether the exchange's carrier differs. Bad rows go to
         the rejects file with a reason each; a file whose schema is wrong changes nothing."""
+        duckdb_only(engine)
         try:
             file_format(out)
         except CdrFileError as exc:
