@@ -65,7 +65,7 @@ def test_the_route_of_a_call_is_the_rating_engines_and_is_ledgered(
     )
 
     entries = [e for e in world.access_log(before) if e["principal"] == ops.principal]
-    assert {e["resource"] for e in entries} == {"cps.routing", "cps.operator"}
+    assert {e["resource"] for e in entries} == {"cps.routing", "cps.operator", "cps.order"}
     assert all(e["decision"] == "allow" and e["work_item"] == ticket for e in entries)
 
 
@@ -85,3 +85,18 @@ def test_a_line_off_the_ticket_and_bad_input_are_refused(
     problem(other, 403, "E_WORK_ITEM_MISMATCH")
     problem(_route(ops, ticket, "9123x567"), 422, "E_VALIDATION")
     problem(_route(ops, ticket, "91234567", at="2026-12-01T10:00:00"), 422, "E_VALIDATION")
+
+
+def test_billing_is_refused_whatever_run_it_names(
+    world: World, alpha: Operator, ticket: str
+) -> None:
+    """A settlement run is not bound to lines: it would answer for any line."""
+    billing = world.add_staff("wholesale_billing")
+    run = billing.opened(
+        "settlement",
+        kind="settlement_run",
+        summary="November",
+        operator="alfatel",
+        period="2026-11",
+    )
+    problem(_route(billing, run, "91234567", purpose="settlement"), 403, "E_FORBIDDEN")

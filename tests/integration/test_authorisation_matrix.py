@@ -162,11 +162,9 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, int]]] = {
     ),
     ("GET", "/v1/staff/lines/{number}/route"): (
         _get(lambda s, c: f"/v1/staff/lines/{LINE}/route?dialled=91234567"),
-        # The line's routing and the carrier codes: the roles that may read them, billing
-        # included (its settlement run rates every call of every line by the same rule).
-        _row(
-            403, wholesale_ops=200, network_provisioning=200, wholesale_billing=200, subscriber=200
-        ),
+        # The line's routing, the carrier codes and (unmasked) the order behind them: not
+        # billing, whose settlement runs are not bound to lines.
+        _row(403, wholesale_ops=200, network_provisioning=200, subscriber=200),
     ),
     ("GET", "/v1/staff/orders/{order_id}"): (
         _get(lambda s, c: f"/v1/staff/orders/{s.order['id']}"),

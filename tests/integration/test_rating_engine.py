@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -21,7 +22,7 @@ from forvalg.domain.orders import Option
 from forvalg.domain.tariffs import tariff_from_toml
 from forvalg.sim.traffic import TrafficSpec, synthetic_history, synthetic_lines, write_cdrs
 from forvalg.traffic.cdrs import CdrFileError
-from forvalg.traffic.rating import RATED_COLUMNS, REJECT_COLUMNS, RatingEngine
+from forvalg.traffic.rating import RATED_COLUMNS, REJECT_COLUMNS, RatingEngine, RatingFailed
 from forvalg.traffic.reference import RatingReference
 from forvalg.traffic.scalar import Call, judge
 from forvalg.traffic.schemas import HISTORY_SCHEMA
@@ -84,7 +85,13 @@ def histories(draw: st.DrawFn) -> pa.Table:
                     "operator_id": draw(st.sampled_from(OPERATORS)),
                     "option": draw(st.sampled_from(list(Option))).value,
                     "valid_from": start,
-                    "valid_to": cuts[i + 1] if i + 1 < len(cuts) else None,
+                    # Usually the next cut; sometimes open or running past it (periods
+                    # that overlap: the later one wins, in the engine and in `judge`).
+                    "valid_to": draw(
+                        st.sampled_from(
+                            [cuts[i + 1] if i + 1 < len(cuts) else None] * 3 + [None, WINDOW[1]]
+                        )
+                    ),
                     "order_id": f"o{number}{i}",
                 }
             )
@@ -307,3 +314,63 @@ def test_simulated_traffic_rates_to_the_simulators_ground_truth(tmp_path: Path) 
     rated = pq.read_table(tmp_path / "rated.parquet", columns=["expected_carrier"])
     carriers = Counter(rated.column(0).to_pylist())
     assert carriers == Counter({k: v for k, v in truth.by_carrier.items() if v})
+
+
+def _cdr_table(**overrides: Any) -> pa.Table:
+    columns: dict[str, Any] = {
+        "call_id": ["c1", "c2"],
+        "start_utc": pa.array(
+            [datetime(2026, 11, 2, 10, tzinfo=UTC), datetime(2026, 11, 2, 11, tzinfo=UTC)],
+            pa.timestamp("us", tz="UTC"),
+        ),
+        "duration_s": pa.array([61, 100_000], pa.int64()),
+        "a_number": ["22334455", "22334455"],
+        "dialed": ["91234567", "91234567"],
+    }
+    return pa.table(columns | overrides)
+
+
+def test_writers_other_encodings_are_read(tmp_path: Path) -> None:
+    """pandas writes nanoseconds; others write dictionary-encoded or unsigned columns."""
+    nanos = pa.array(
+        [datetime(2026, 11, 2, 10, tzinfo=UTC), datetime(2026, 11, 2, 11, tzinfo=UTC)],
+        pa.timestamp("ns", tz="UTC"),
+    )
+    table = _cdr_table(
+        start_utc=nanos,
+        duration_s=pa.array([61, 2**63 + 5], pa.uint64()),
+        dialed=pa.array(["91234567", "91234567"]).dictionary_encode(),
+    )
+    pq.write_table(table, tmp_path / "cdrs.parquet")
+    summary = RatingEngine(_reference()).rate(tmp_path / "cdrs.parquet", tmp_path / "r.parquet")
+    assert (summary.rated, dict(summary.rejected)) == (1, {"duration_s: more than 86400": 1})
+    [row] = pq.read_table(tmp_path / "r.parquet").to_pylist()
+    assert row["start_utc"] == datetime(2026, 11, 2, 10, tzinfo=UTC)
+    assert (row["route_reason"], row["charge_nok"]) == ("CPS", Decimal("0.0661"))
+
+
+def test_a_quoted_or_spaced_csv_header_is_a_header(tmp_path: Path) -> None:
+    source = tmp_path / "cdrs.csv"
+    source.write_text(
+        '"call_id", "start_utc" ,"duration_s","a_number","dialed"\n'
+        "c1,2026-11-02T10:00:00Z,61,22334455,91234567\n"
+    )
+    summary = RatingEngine(_reference()).rate(source, tmp_path / "r.csv")
+    assert (summary.rows, summary.rated) == (1, 1)
+
+
+def test_files_are_never_overwritten_by_each_other_and_stale_rejects_go(tmp_path: Path) -> None:
+    source = tmp_path / "cdrs.csv"
+    source.write_text(CSV)
+    engine = RatingEngine(_reference())
+    with pytest.raises(RatingFailed, match="the same file as the input"):
+        engine.rate(source, source)
+    with pytest.raises(RatingFailed, match=r"--rejects .* the same file as the --out"):
+        engine.rate(source, tmp_path / "r.csv", rejects=tmp_path / "r.csv")
+    assert source.read_text() == CSV
+    engine.rate(source, tmp_path / "r.csv")
+    assert len(_csv(tmp_path / "r.csv.rejects.csv")[1]) == 7
+    source.write_text(CSV.splitlines()[0] + "\n" + CSV.splitlines()[1] + "\n")
+    summary = engine.rate(source, tmp_path / "r.csv")
+    assert not summary.rejected
+    assert _csv(tmp_path / "r.csv.rejects.csv") == (REJECT_COLUMNS, [])

@@ -13,7 +13,7 @@ from forvalg.cli.common import Engine, console, duckdb_only, fail, services
 from forvalg.domain.numbering import InvalidExclusions, NumberingPlan, exclusions_from_toml
 from forvalg.domain.tariffs import InvalidTariff, Tariff, tariff_from_toml
 from forvalg.traffic.cdrs import CdrFileError, file_format
-from forvalg.traffic.rating import EngineSettings, RatingSummary
+from forvalg.traffic.rating import EngineSettings, RatingFailed, RatingSummary
 from forvalg.traffic.reference import SpanTooLong
 
 DEFAULT_TARIFF = "default.toml"
@@ -90,7 +90,7 @@ def register(app: typer.Typer) -> None:
                 summary = svc.rating.rate(
                     cdrs, out, chosen, plan=plan, rejects=rejects, settings=settings
                 )
-            except (CdrFileError, SpanTooLong) as exc:
+            except (CdrFileError, RatingFailed, SpanTooLong) as exc:
                 raise fail(str(exc)) from None
         _show(summary, chosen)
 

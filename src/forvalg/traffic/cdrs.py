@@ -8,6 +8,7 @@ feed the same SQL and the same per-row checks. Row numbers count data rows from 
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -54,7 +55,8 @@ class CdrSource:
     typed: bool
     has_carrier: bool
     ignored: tuple[str, ...]
-    aware: bool = False  # start_utc is a timestamp with a UTC time zone already
+    aware: bool = False  # start_utc is a timestamp in microseconds with a UTC time zone
+    nanoseconds: bool = False  # start_utc is a timestamp in nanoseconds
     rows: int | None = None  # from the Parquet footer
     span: tuple[datetime, datetime] | None = None  # first and last start, from statistics
     malformed: list[tuple[int, str]] = field(default_factory=list)  # (row, reason), CSV
@@ -79,7 +81,15 @@ def _expect(path: Path, schema: pa.Schema, name: str, ok: bool, wanted: str) -> 
 
 
 def _stringish(t: pa.DataType) -> bool:
-    return bool(pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_null(t))
+    """Text as Parquet writers store it: plain, large, as a view, or dictionary-encoded."""
+    if pa.types.is_dictionary(t):
+        return _stringish(t.value_type)
+    return bool(
+        pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_string_view(t)
+        or pa.types.is_null(t)
+    )
 
 
 def _parquet(path: Path) -> CdrSource:
@@ -112,7 +122,9 @@ def _parquet(path: Path) -> CdrSource:
         True,
         has_carrier,
         ignored,
-        aware=start.tz is not None,
+        # Microseconds with a zone pass through untouched; other units are recomputed.
+        aware=start.tz is not None and start.unit == "us",
+        nanoseconds=start.unit == "ns",
         rows=meta.num_rows,
         span=_span(meta, schema.get_field_index("start_utc")),
     )
@@ -152,7 +164,9 @@ def _csv_batches(
 
     reader = pacsv.open_csv(
         path,
-        read_options=pacsv.ReadOptions(block_size=STAGE_BLOCK, use_threads=False),
+        read_options=pacsv.ReadOptions(
+            block_size=STAGE_BLOCK, use_threads=False, column_names=names, skip_rows=1
+        ),
         parse_options=pacsv.ParseOptions(invalid_row_handler=skip),
         convert_options=pacsv.ConvertOptions(
             column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=True
@@ -170,12 +184,13 @@ def _csv_batches(
 
 
 def _csv_header(path: Path) -> list[str]:
+    """The column names of the header line, unquoted (RFC 4180) and stripped."""
     try:
-        with path.open("rb") as f:
-            header = f.readline().decode("utf-8").strip().lstrip("\ufeff")
-    except (OSError, UnicodeDecodeError) as exc:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            header = next(csv.reader(f, skipinitialspace=True), [])
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise CdrFileError(f"{path}: not a readable UTF-8 CSV file: {exc}") from None
-    return [n.strip() for n in header.split(",")]
+    return [n.strip() for n in header]
 
 
 def stage_csv(path: Path, staging: Path) -> CdrSource:

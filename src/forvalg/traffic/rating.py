@@ -54,7 +54,22 @@ REJECT_COLUMNS = ("row", "reason", "call_id", "start_utc", "duration_s", "a_numb
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 MAX_DIALLED = 32
+MAX_DURATION_S = 86_400  # exchanges close a call's record at least daily
 CSV_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z"
+
+
+class RatingFailed(ValueError):
+    """A run that cannot complete (its files, or the engine); nothing is written."""
+
+
+def _distinct(**paths: Path) -> None:
+    """The input, the rated file and the rejects file must be three different files."""
+    seen: dict[Path, str] = {}
+    for option, path in paths.items():
+        where = path.resolve()
+        if where in seen:
+            raise RatingFailed(f"--{option} {path}: the same file as the {seen[where]}")
+        seen[where] = "input" if option == "source" else f"--{option}"
 
 
 @dataclass
@@ -89,10 +104,13 @@ def _checked(src: CdrSource) -> str:
     """The calls with `start_us` (microseconds since the epoch, UTC), `dur` (BIGINT) and
     `reject` (the first problem found, or NULL)."""
     if src.typed:
-        start = "epoch_us(start_utc)"
-        dur = "CAST(duration_s AS BIGINT)"
+        start = "epoch_ns(start_utc) // 1000" if src.nanoseconds else "epoch_us(start_utc)"
+        dur = "TRY_CAST(duration_s AS BIGINT)"
         time_reason = "WHEN start_utc IS NULL THEN 'start_utc: missing'"
-        dur_reason = "WHEN duration_s IS NULL THEN 'duration_s: missing'"
+        dur_reason = (
+            "WHEN duration_s IS NULL THEN 'duration_s: missing' "
+            f"WHEN dur IS NULL THEN 'duration_s: more than {MAX_DURATION_S}'"
+        )
     else:
         start = (
             f"CASE WHEN regexp_full_match(start_utc, '{CSV_TIME}') "
@@ -121,6 +139,7 @@ def _checked(src: CdrSource) -> str:
                 THEN 'start_utc: outside 1990-2099'
             {dur_reason}
             WHEN dur < 0 THEN 'duration_s: negative'
+            WHEN dur > {MAX_DURATION_S} THEN 'duration_s: more than {MAX_DURATION_S}'
             WHEN a_number IS NULL OR a_number = '' THEN 'a_number: missing'
             WHEN NOT regexp_full_match(a_number, '[0-9]{{{NAT}}}')
                 THEN 'a_number: not an 8-digit national number'
@@ -248,7 +267,7 @@ class RatingEngine:
 
     def rate(self, source: Path, out: Path, *, rejects: Path | None = None) -> RatingSummary:
         """Rate `source` into `out` (format by extension) and bad rows into `rejects`
-        (default `<out>.rejects.csv`, written only when there are any).
+        (default `<out>.rejects.csv`; its header alone when nothing is rejected).
 
         A clean Parquet file is read once: its row count and the span of its start times
         come from its footer. A CSV file (or a Parquet file without statistics) is first
@@ -257,6 +276,7 @@ class RatingEngine:
         started = time.perf_counter()
         rejects = rejects or out.with_name(out.name + ".rejects.csv")
         fmt = file_format(out)
+        _distinct(source=source, out=out, rejects=rejects)
         with ExitStack() as stack:
             temp = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=out.parent)))
             src = open_cdrs(source, temp / "staged.parquet")
@@ -272,14 +292,24 @@ class RatingEngine:
                     f"FORMAT parquet, COMPRESSION {self._settings.compression}, "
                     f"KV_METADATA {_metadata(self._reference, source)}"
                 )
-            con.execute(f"COPY ({rated}) TO {sql_path(staged)} ({options})")
+            try:
+                con.execute(f"COPY ({rated}) TO {sql_path(staged)} ({options})")
+            except duckdb.Error as exc:
+                raise RatingFailed(f"{source}: {str(exc).splitlines()[0]}") from None
             self._tally(con, _reader(staged, fmt), summary)
+            staged_rejects = temp / "rejects.csv"
             if summary.rated < summary.rows:
-                self._write_rejects(con, src, temp / "rejects.csv", summary)
+                self._write_rejects(con, src, staged_rejects, summary)
+            else:  # a clean run still replaces an earlier run's rejects
+                staged_rejects.write_text(",".join(REJECT_COLUMNS) + "\n")
+            accounted = summary.rated + sum(summary.rejected.values())
+            if accounted != summary.rows:
+                raise RatingFailed(
+                    f"{source}: {summary.rows} rows read but {accounted} rated or rejected"
+                )
             os.replace(staged, out)
-            if summary.rejected:
-                os.replace(temp / "rejects.csv", rejects)
-                summary.rejects = rejects
+            os.replace(staged_rejects, rejects)
+            summary.rejects = rejects
         summary.seconds = time.perf_counter() - started
         return summary
 

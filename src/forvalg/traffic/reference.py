@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from forvalg.domain.numbering import KEY_DIGITS, CallClass, NumberingPlan
 from forvalg.domain.orders import Option
@@ -50,6 +51,7 @@ _MINUTES: dict[str, pa.DataType] = {
 }
 MINUTES_SCHEMA = pa.schema(_MINUTES)
 MINUTE = timedelta(minutes=1)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_SPAN = timedelta(days=3661)  # a file of more than ten years of calls is refused
 
 
@@ -97,7 +99,7 @@ class RatingReference:
         for band in TimeBand:
             rates = [self.tariff.rate_units(c, band) if c in SELECTABLE else None for c in classes]
             plan[f"rate_{band.lower()}"] = pa.array(rates, pa.int64())
-        history = self.history.cast(HISTORY_SCHEMA)
+        history = self.periods
         return {
             "plan": pa.table(plan),
             "codes": pa.table(
@@ -115,7 +117,7 @@ class RatingReference:
         """The first whole minute each version is in force (its effective instant rounded
         up), ascending, and the versions' hashes in the same order."""
         effective = np.array(
-            [-(-int(v.effective_at.timestamp()) // 60) for v in self.versions], dtype=np.int64
+            [-(-(v.effective_at - EPOCH) // MINUTE) for v in self.versions], dtype=np.int64
         )
         order = np.argsort(effective, kind="stable")
         hashes = np.array([v.content_hash for v in self.versions], dtype=object)
@@ -124,15 +126,40 @@ class RatingReference:
     def version_at(self, at: datetime) -> str:
         """The content hash of the routing table version in force at `at`."""
         effective, hashes = self._version_minutes
-        index = int(np.searchsorted(effective, int(at.timestamp()) // 60, side="right")) - 1
+        index = int(np.searchsorted(effective, (at - EPOCH) // MINUTE, side="right")) - 1
         if index < 0:
             raise ValueError(f"no routing table version is in force at {at.isoformat()}")
         return str(hashes[index])
 
     @cached_property
+    def periods(self) -> pa.Table:
+        """The history with no two periods of a line overlapping: a period ends at the
+        latest when the line's next one starts (the later period wins, as it did in the
+        network). Both the engine and `preselection_at` read this."""
+        table = self.history.cast(HISTORY_SCHEMA).sort_by(
+            [("number", "ascending"), ("valid_from", "ascending")]
+        )
+        n = table.num_rows
+        if n < 2:
+            return table
+        numbers, starts, ends = (
+            table.column(c).combine_chunks() for c in ("number", "valid_from", "valid_to")
+        )
+        next_start, end = starts.slice(1), ends.slice(0, n - 1)
+        runs_on = pc.or_kleene(pc.is_null(end), pc.greater(end, next_start))
+        overlap = pc.fill_null(
+            pc.and_(pc.equal(numbers.slice(0, n - 1), numbers.slice(1)), runs_on), False
+        )
+        if not pc.any(overlap).as_py():
+            return table
+        ended = pa.concat_arrays([pc.if_else(overlap, next_start, end), ends.slice(n - 1)])
+        index = table.schema.get_field_index("valid_to")
+        return table.set_column(index, HISTORY_SCHEMA.field("valid_to"), ended)
+
+    @cached_property
     def _periods(self) -> dict[str, list[Preselection]]:
         periods: dict[str, list[Preselection]] = {}
-        for row in self.history.to_pylist():
+        for row in self.periods.to_pylist():
             periods.setdefault(row["number"], []).append(
                 Preselection(
                     row["number"],

@@ -138,9 +138,8 @@ def get_route(
     must go to, why (`EXCLUDED`, `CSC`, `CPS`, `DEFAULT`) and the order behind a
     preselection, by the preselection valid at `at` — the rule `forvalg traffic rate`
     applies to every CDR. Wholesale operations with a fault ticket or order naming the
-    line (purpose `fault_repair`); wholesale billing under a settlement run (a disputed
-    call); network provisioning and the subscriber see no order id. Everyone else is
-    refused."""
+    line (purpose `fault_repair`); network provisioning and the subscriber see no order
+    id. Everyone else is refused (billing answers a disputed call from the rated file)."""
     when = at or svc.clock.now()
     decided = svc.casework.route(principal, stated, number, dialled, when)
     return RoutePublic(
