@@ -1,0 +1,25 @@
+"""One detection run: every detector over one workspace, BH across all their tests."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from forvalg.compliance.detectors.findings import Finding, finalise
+from forvalg.compliance.detectors.targeting import targeting_tests
+from forvalg.compliance.detectors.timing import timing_tests
+from forvalg.compliance.detectors.workspace import DetectionSettings, Workspace
+from forvalg.domain.statistics import Severity
+
+
+def detect(
+    contacts: pa.Table,
+    events: pa.Table,
+    population: pa.Array | pa.ChunkedArray,
+    settings: DetectionSettings | None = None,
+    *,
+    min_severity: Severity = Severity.LOW,
+) -> list[Finding]:
+    """Targeting and timing findings at or above `min_severity`, most severe first.
+    The p-values of every test of the run are adjusted together (Benjamini–Hochberg)."""
+    ws = Workspace(contacts, events, population, settings or DetectionSettings())
+    return finalise([*targeting_tests(ws), *timing_tests(ws)], min_severity=min_severity)

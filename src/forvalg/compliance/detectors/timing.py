@@ -1,0 +1,161 @@
+"""Timing: contacts before the customer could have told anyone, and contacts concentrated
+just after order receipt.
+
+Two tests per subject (campaign or agent), each on counted contacts (outbound, to the
+population, not explained by an inbound contact; see `workspace`):
+
+- `before_letter` — contacts to a line between the receipt of a CPS order and the
+  earliest instant the neutral customer letter can arrive (`letter_earliest` in the
+  events table; e.g. received + 1 working day, computed by the caller with the working
+  -day calendar, so this detector stays pure). In that interval nobody outside
+  wholesale can know of the order except through a leak. A significant excess is HIGH
+  at least (critical when the rule says so);
+- `after_receipt` — contacts within `receipt_window` (default 7 days) after an order was
+  received: the cooling-off days a winback caller would aim at.
+
+Exposure here is continuous line-time, not line-days (the letter interval is about a
+day long): over the subject's period (its first to last contact, whole UTC days) the
+exposed share `pi` is exposed line-time / (lines × period). A subject picking lines and
+times without regard to orders places each contact in exposed line-time with
+probability `pi`; `k` of its `n` contacts did. The one-sided binomial test gives the
+p-value (Fisher's test as the population grows) and the lift is `(k / n) / pi`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from forvalg.compliance.detectors.findings import Finding, Tested, finalise
+from forvalg.compliance.detectors.targeting import LABEL
+from forvalg.compliance.detectors.workspace import (
+    DAY_US,
+    DetectionSettings,
+    Exposure,
+    Workspace,
+    _us,
+)
+from forvalg.domain.statistics import Severity, binomial_greater, rate_lift
+
+DETECTOR = "timing"
+
+
+def timing_tests(ws: Workspace) -> list[Tested]:
+    early = ws.merged(
+        "early_iv",
+        "SELECT number, event_t AS s, letter AS e FROM events_in WHERE letter IS NOT NULL",
+    )
+    window = _us(ws.settings.receipt_window)
+    receipt = ws.merged(
+        "receipt_iv",
+        f"SELECT number, event_t AS s, event_t + {window} AS e FROM events_in "
+        "WHERE kind = 'ORDER_RECEIVED'",
+    )
+    days = ws.settings.receipt_window / np.timedelta64(1, "D")
+    return [
+        *_tests(ws, "early_iv", early, "before_letter", Severity.HIGH, _early_sentence),
+        *_tests(
+            ws,
+            "receipt_iv",
+            receipt,
+            "after_receipt",
+            None,
+            lambda label, k, n, share: _receipt_sentence(label, k, n, share, days),
+        ),
+    ]
+
+
+def _early_sentence(label: str, k: int, n: int, share: float) -> str:
+    return (
+        f"{label} made {k:,} of {n:,} outbound contacts to lines after a CPS order was "
+        f"received and before the customer's letter could arrive, before the customer "
+        f"could have told anyone ({share:.3%} of line-time was in such an interval; {{p}})."
+    )
+
+
+def _receipt_sentence(label: str, k: int, n: int, share: float, days: float) -> str:
+    return (
+        f"{label} made {k:,} of {n:,} outbound contacts within {days:g} days after a CPS "
+        f"order was received, {(k / n) / share:.1f} times the share expected at random "
+        f"({share:.2%}; {{p}})."
+    )
+
+
+def _tests(
+    ws: Workspace,
+    table: str,
+    exposure: Exposure,
+    test: str,
+    escalate_to: Severity | None,
+    sentence: object,
+) -> list[Tested]:
+    rows = ws.query(
+        f"""
+        WITH periods AS (
+            SELECT kind, id, (min(t) // {DAY_US}) * {DAY_US} AS t0,
+                   (max(t) // {DAY_US} + 1) * {DAY_US} AS t1
+            FROM subject_contacts GROUP BY kind, id
+        ), counted AS (
+            SELECT c.kind, c.id, c.contact_id, iv.number IS NOT NULL AS exposed
+            FROM subject_contacts c LEFT JOIN {table} iv
+              ON c.number = iv.number AND c.t >= iv.s AND c.t < iv.e
+            WHERE NOT c.explained
+        ), hits AS (
+            SELECT kind, id, count(*) AS n, count(*) FILTER (WHERE exposed) AS k,
+                   list_slice(list(contact_id ORDER BY contact_id) FILTER (WHERE exposed),
+                              1, {int(ws.settings.sample_size)}) AS sample
+            FROM counted GROUP BY kind, id
+        )
+        SELECT p.kind, p.id, p.t0, p.t1, h.n, h.k, h.sample
+        FROM periods p JOIN hits h USING (kind, id)
+        ORDER BY p.kind, p.id
+        """
+    )
+    if rows.num_rows == 0 or ws.lines == 0:
+        return []
+    t0 = rows.column("t0").to_numpy().astype(np.int64)
+    t1 = rows.column("t1").to_numpy().astype(np.int64)
+    shares = exposure.between(t0, t1) / (float(ws.lines) * (t1 - t0))
+    assert callable(sentence)
+    out = []
+    for i, r in enumerate(rows.to_pylist()):
+        share = float(min(max(shares[i], 0.0), 1.0))
+        k, n = int(r["k"]), int(r["n"])
+        if share == 0.0:
+            continue  # no exposed line-time in the period: nothing to test
+        subject = (str(r["kind"]), str(r["id"]))
+        out.append(
+            Tested(
+                detector=DETECTOR,
+                test=test,
+                subject=subject,
+                p_value=binomial_greater(k, n, share),
+                lift=rate_lift(hits=k, n=n, share=share),
+                n=n,
+                hits=k,
+                summary=str(sentence(f"{LABEL[subject[0]]} {subject[1]}", k, n, share)),
+                evidence={
+                    "counted_contacts": n,
+                    "contacts_in_interval": k,
+                    "expected_share": share,
+                    "expected_contacts": share * n,
+                    "lines": ws.lines,
+                    "sample_contact_ids": list(r["sample"] or []),
+                },
+                escalate_to=escalate_to,
+            )
+        )
+    return out
+
+
+def detect_timing(
+    contacts: pa.Table,
+    events: pa.Table,
+    population: pa.Array | pa.ChunkedArray,
+    settings: DetectionSettings | None = None,
+    *,
+    min_severity: Severity = Severity.LOW,
+) -> list[Finding]:
+    """The timing findings alone (BH across this detector's tests only)."""
+    ws = Workspace(contacts, events, population, settings or DetectionSettings())
+    return finalise(timing_tests(ws), min_severity=min_severity)

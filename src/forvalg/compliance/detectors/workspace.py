@@ -1,0 +1,229 @@
+"""The detectors' shared ground: the inputs in DuckDB, the contacts that count, exposure.
+
+Inputs (Arrow):
+
+- contacts (INTERFACES §4): `contact_id`, `time_utc` (timestamp, UTC), `number`,
+  `channel`, `direction` (`OUTBOUND` | `INBOUND`), `agent_id`, `campaign_id` (null or
+  empty for none), `outcome`;
+- CPS events: `number`, `kind` (`ORDER_RECEIVED`, `TRANSFER`, `LOSS`, ...), `at`
+  (timestamp, UTC) and, optionally, `letter_earliest` (timestamp, UTC: the earliest
+  instant the neutral customer letter about this order can arrive; null when none);
+- the population: every line a campaign could have contacted (an array of numbers).
+
+Which contacts count. Only outbound contacts to lines of the population: an inbound
+contact is the customer's own initiative and never counts as targeting. An outbound
+contact is *explained* when the same line contacted retail itself (inbound) within
+`explain_window` before it: the customer may have said they are leaving; a call back
+is legitimate. Explained contacts count towards a subject's period but not as hits.
+
+Exposure. A line is exposed while it is in one of its intervals (e.g. the 30 days after
+a CPS event); intervals of one line are merged, so a line is exposed at most once at a
+time. `Exposure` integrates the number of exposed lines over time, so the exposed
+line-time of any period is two look-ups.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+DAY_US = 86_400_000_000
+CONTACT_COLUMNS = ("contact_id", "time_utc", "number", "direction", "agent_id", "campaign_id")
+EVENT_COLUMNS = ("number", "kind", "at")
+SUBJECT_KINDS = ("campaign_id", "agent_id")
+
+
+class DetectionInputError(ValueError):
+    """An input table without a column the detectors need."""
+
+
+@dataclass(frozen=True, slots=True)
+class DetectionSettings:
+    targeting_window: timedelta = timedelta(days=30)  # "after a CPS event" lasts this long
+    targeting_kinds: tuple[str, ...] = ("ORDER_RECEIVED", "TRANSFER", "LOSS")
+    receipt_window: timedelta = timedelta(days=7)  # "soon after order receipt"
+    explain_window: timedelta = timedelta(days=30)  # an inbound contact explains this long
+    sample_size: int = 10  # contact ids quoted as evidence
+
+    def __post_init__(self) -> None:
+        for name in ("targeting_window", "receipt_window", "explain_window"):
+            if getattr(self, name) <= timedelta(0):
+                raise ValueError(f"{name} must be positive")
+        if self.targeting_window % timedelta(days=1):
+            raise ValueError("targeting_window must be whole days")
+
+
+def _micros(column: pa.ChunkedArray | pa.Array) -> pa.Array | pa.ChunkedArray:
+    if not pa.types.is_timestamp(column.type):
+        raise DetectionInputError(f"expected a timestamp column, got {column.type}")
+    if column.type.tz is None:
+        raise DetectionInputError("timestamps must be timezone-aware (UTC)")
+    return column.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
+
+
+def _require(table: pa.Table, columns: tuple[str, ...], what: str) -> None:
+    missing = [c for c in columns if c not in table.column_names]
+    if missing:
+        raise DetectionInputError(f"{what}: missing column(s) {', '.join(missing)}")
+
+
+class Workspace:
+    """The inputs registered in one in-memory DuckDB, with the counted contacts
+    (`subject_contacts`) built once for every detector of the run."""
+
+    def __init__(
+        self,
+        contacts: pa.Table,
+        events: pa.Table,
+        population: pa.Array | pa.ChunkedArray,
+        settings: DetectionSettings,
+    ) -> None:
+        _require(contacts, CONTACT_COLUMNS, "contacts")
+        _require(events, EVENT_COLUMNS, "CPS events")
+        self.settings = settings
+        self.con = duckdb.connect()
+        letter = (
+            _micros(events.column("letter_earliest"))
+            if "letter_earliest" in events.column_names
+            else pa.nulls(events.num_rows, pa.int64())
+        )
+        self.con.register(
+            "contacts_in",
+            pa.table(
+                {
+                    "contact_id": contacts.column("contact_id").cast(pa.string()),
+                    "t": _micros(contacts.column("time_utc")),
+                    "number": contacts.column("number").cast(pa.string()),
+                    "direction": contacts.column("direction").cast(pa.string()),
+                    "agent_id": contacts.column("agent_id").cast(pa.string()),
+                    "campaign_id": contacts.column("campaign_id").cast(pa.string()),
+                }
+            ),
+        )
+        self.con.register(
+            "events_in",
+            pa.table(
+                {
+                    "number": events.column("number").cast(pa.string()),
+                    "kind": events.column("kind").cast(pa.string()),
+                    "event_t": _micros(events.column("at")),
+                    "letter": letter,
+                }
+            ),
+        )
+        self.con.register("population_in", pa.table({"number": population.cast(pa.string())}))
+        self.con.execute(
+            "CREATE TEMP TABLE pop AS SELECT DISTINCT number FROM population_in "
+            "WHERE number IS NOT NULL"
+        )
+        self.lines = self._count("SELECT count(*) FROM pop")
+        explain_us = _us(settings.explain_window)
+        self.con.execute(
+            f"""
+            CREATE TEMP TABLE outbound AS
+            WITH o AS (
+                SELECT contact_id, t, number, agent_id, NULLIF(campaign_id, '') AS campaign_id
+                FROM contacts_in SEMI JOIN pop USING (number)
+                WHERE direction = 'OUTBOUND' AND t IS NOT NULL
+            ), i AS (
+                SELECT number, t FROM contacts_in WHERE direction = 'INBOUND' AND t IS NOT NULL
+            )
+            SELECT o.*, coalesce(o.t - i.t <= {explain_us}, false) AS explained
+            FROM o ASOF LEFT JOIN i ON o.number = i.number AND o.t >= i.t
+            """
+        )
+        self.con.execute(
+            """
+            CREATE TEMP TABLE subject_contacts AS
+            SELECT 'campaign_id' AS kind, campaign_id AS id, contact_id, t, number, explained
+            FROM outbound WHERE campaign_id IS NOT NULL
+            UNION ALL
+            SELECT 'agent_id', agent_id, contact_id, t, number, explained
+            FROM outbound WHERE agent_id IS NOT NULL AND agent_id <> ''
+            """
+        )
+
+    def query(self, sql: str) -> pa.Table:
+        """The result of `sql` as an Arrow table."""
+        result = self.con.sql(sql).to_arrow_table()
+        assert result is not None
+        return result
+
+    def _count(self, sql: str) -> int:
+        row = self.con.execute(sql).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def merged(self, name: str, intervals_sql: str) -> Exposure:
+        """Create temp table `name` (number, s, e) of the intervals [s, e) that
+        `intervals_sql` selects (columns number, s, e), merged per line and limited to
+        the population; return their `Exposure`."""
+        self.con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {name} AS
+            WITH iv AS (
+                SELECT number, s, e FROM ({intervals_sql}) SEMI JOIN pop USING (number)
+                WHERE s IS NOT NULL AND e > s
+            ), m AS (
+                SELECT *, max(e) OVER (
+                    PARTITION BY number ORDER BY s, e
+                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end
+                FROM iv
+            ), g AS (
+                SELECT *, sum(CASE WHEN prev_end IS NULL OR s > prev_end THEN 1 ELSE 0 END)
+                    OVER (PARTITION BY number ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS grp
+                FROM m
+            )
+            SELECT number, min(s) AS s, max(e) AS e FROM g GROUP BY number, grp
+            """
+        )
+        bounds = self.query(f"SELECT s, e FROM {name}")
+        return Exposure.of(
+            bounds.column("s").to_numpy().astype(np.int64),
+            bounds.column("e").to_numpy().astype(np.int64),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    """The number of exposed lines as a step function of time, and its integral."""
+
+    points: np.ndarray  # sorted change points
+    exposed: np.ndarray  # exposed lines just after each point
+    integral: np.ndarray  # exposed line-time from the first point up to each point
+
+    @classmethod
+    def of(cls, starts: np.ndarray, ends: np.ndarray) -> Exposure:
+        points = np.concatenate([starts, ends])
+        steps = np.concatenate([np.ones(len(starts)), -np.ones(len(ends))])
+        order = np.argsort(points, kind="stable")
+        points, steps = points[order], steps[order]
+        exposed = np.cumsum(steps)
+        widths = np.diff(points).astype(np.float64)
+        integral = np.concatenate([[0.0], np.cumsum(exposed[:-1] * widths)])
+        return cls(points, exposed, integral)
+
+    def upto(self, t: np.ndarray) -> np.ndarray:
+        """Exposed line-time before each instant of `t`."""
+        t = np.asarray(t, dtype=np.int64)
+        if len(self.points) == 0:
+            return np.zeros(len(t))
+        k = np.searchsorted(self.points, t, side="right") - 1
+        inside = k >= 0
+        kk = np.where(inside, k, 0)
+        value = self.integral[kk] + self.exposed[kk] * (t - self.points[kk])
+        result: np.ndarray = np.where(inside, value, 0.0)
+        return result
+
+    def between(self, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+        """Exposed line-time in [start, end), per pair."""
+        result: np.ndarray = self.upto(end) - self.upto(start)
+        return result
+
+
+def _us(span: timedelta) -> int:
+    return span // timedelta(microseconds=1)
