@@ -180,13 +180,13 @@ def world(
         agents=["A-LEAK"],
     )
     # random campaigns, for the false-positive check
-    randoms = [f"R{i:03d}" for i in range(random_campaigns)]
+    randoms = [f"RND{i:03d}" for i in range(random_campaigns)]
     for name in randoms:
         c.add(
             *anywhere(int(rng.integers(50, 3_000))),
             direction="OUTBOUND",
             campaign=name,
-            agents=[f"RA{int(rng.integers(0, 50)):02d}"],
+            agents=[f"RNA{int(rng.integers(0, 50)):02d}"],
         )
     return World(
         contacts=c.table(),

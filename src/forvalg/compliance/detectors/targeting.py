@@ -66,7 +66,8 @@ def targeting_tests(ws: Workspace) -> list[Tested]:
             SELECT kind, id,
                    count(*) FILTER (WHERE exposed) AS a,
                    count(*) FILTER (WHERE NOT exposed) AS c,
-                   coalesce(sum(contacts) FILTER (WHERE exposed), 0) AS exposed_contacts,
+                   CAST(coalesce(sum(contacts) FILTER (WHERE exposed), 0) AS BIGINT)
+                       AS exposed_contacts,
                    list_slice(list(first_id ORDER BY first_id) FILTER (WHERE exposed),
                               1, {int(ws.settings.sample_size)}) AS sample
             FROM line_days GROUP BY kind, id
@@ -121,9 +122,9 @@ def _tests(rows: pa.Table, between: Between, lines: int, window_days: int) -> li
                     "exposed_line_days": exposed,
                     "contacted_exposed_line_days": table.a,
                     "contacted_unexposed_line_days": table.c,
-                    "outbound_contacts": r["outbound"],
-                    "explained_by_inbound": r["explained"],
-                    "contacts_to_exposed_lines": r["exposed_contacts"],
+                    "outbound_contacts": int(r["outbound"]),
+                    "explained_by_inbound": int(r["explained"]),
+                    "contacts_to_exposed_lines": int(r["exposed_contacts"]),
                     "sample_contact_ids": list(r["sample"] or []),
                 },
             )
