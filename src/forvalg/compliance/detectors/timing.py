@@ -23,6 +23,9 @@ p-value (Fisher's test as the population grows) and the lift is `(k / n) / pi`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import timedelta
+
 import numpy as np
 import pyarrow as pa
 
@@ -33,11 +36,13 @@ from forvalg.compliance.detectors.workspace import (
     DetectionSettings,
     Exposure,
     Workspace,
-    _us,
+    micros,
 )
 from forvalg.domain.statistics import Severity, binomial_greater, rate_lift
 
 DETECTOR = "timing"
+# (subject label, contacts in the intervals, counted contacts, exposed share) -> a sentence
+Sentence = Callable[[str, int, int, float], str]
 
 
 def timing_tests(ws: Workspace) -> list[Tested]:
@@ -45,13 +50,13 @@ def timing_tests(ws: Workspace) -> list[Tested]:
         "early_iv",
         "SELECT number, event_t AS s, letter AS e FROM events_in WHERE letter IS NOT NULL",
     )
-    window = _us(ws.settings.receipt_window)
+    window = micros(ws.settings.receipt_window)
     receipt = ws.merged(
         "receipt_iv",
         f"SELECT number, event_t AS s, event_t + {window} AS e FROM events_in "
         "WHERE kind = 'ORDER_RECEIVED'",
     )
-    days = ws.settings.receipt_window / np.timedelta64(1, "D")
+    days = ws.settings.receipt_window / timedelta(days=1)
     return [
         *_tests(ws, "early_iv", early, "before_letter", Severity.HIGH, _early_sentence),
         *_tests(
@@ -87,7 +92,7 @@ def _tests(
     exposure: Exposure,
     test: str,
     escalate_to: Severity | None,
-    sentence: object,
+    sentence: Sentence,
 ) -> list[Tested]:
     rows = ws.query(
         f"""
@@ -116,7 +121,6 @@ def _tests(
     t0 = rows.column("t0").to_numpy().astype(np.int64)
     t1 = rows.column("t1").to_numpy().astype(np.int64)
     shares = exposure.between(t0, t1) / (float(ws.lines) * (t1 - t0))
-    assert callable(sentence)
     out = []
     for i, r in enumerate(rows.to_pylist()):
         share = float(min(max(shares[i], 0.0), 1.0))
@@ -133,7 +137,7 @@ def _tests(
                 lift=rate_lift(hits=k, n=n, share=share),
                 n=n,
                 hits=k,
-                summary=str(sentence(f"{LABEL[subject[0]]} {subject[1]}", k, n, share)),
+                summary=sentence(f"{LABEL[subject[0]]} {subject[1]}", k, n, share),
                 evidence={
                     "counted_contacts": n,
                     "contacts_in_interval": k,

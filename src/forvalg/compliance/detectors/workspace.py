@@ -121,7 +121,7 @@ class Workspace:
             "WHERE number IS NOT NULL"
         )
         self.lines = self._count("SELECT count(*) FROM pop")
-        explain_us = _us(settings.explain_window)
+        explain_us = micros(settings.explain_window)
         self.con.execute(
             f"""
             CREATE TEMP TABLE outbound AS
@@ -225,5 +225,6 @@ class Exposure:
         return result
 
 
-def _us(span: timedelta) -> int:
+def micros(span: timedelta) -> int:
+    """A duration in whole microseconds, the detectors' unit of time."""
     return span // timedelta(microseconds=1)
