@@ -138,7 +138,8 @@ def parse_contact(row: Mapping[str, Value]) -> Contact | RejectedContact:
         reasons.append(f"outcome: longer than {MAX_OUTCOME} characters")
     if reasons:
         return RejectedContact(tuple(reasons))
-    assert contact_id and at and number and channel and direction and agent_id  # noqa: S101
+    if not (contact_id and at and number and channel and direction and agent_id):
+        raise AssertionError("a row without reasons has every required field")
     return Contact(contact_id, at, number, channel, direction, agent_id, campaign_id, outcome)
 
 

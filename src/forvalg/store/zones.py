@@ -47,7 +47,8 @@ class Privilege(StrEnum):
 
 
 # Where each table lives. Billing holds the settlement statements; regulator and retail
-# hold nothing (retail's contacts live with compliance, which they are for). Later migrations `place` the tables they create.
+# hold nothing (retail's contacts live with compliance, which they are for). Later
+# migrations `place` the tables they create.
 PLACEMENT: Final[Mapping[str, Zone]] = {
     **dict.fromkeys(
         (
