@@ -13,7 +13,7 @@ memory. A CSV row with the wrong number of fields is a row error, not a file err
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,8 +103,8 @@ class ContactFile:
     def _csv(self) -> Iterator[list[RawRow]]:
         row = 0
         try:
-            with self.path.open(encoding="utf-8-sig", newline="") as f:
-                reader = csv.reader(f, skipinitialspace=True)
+            with self.path.open("rb") as f:
+                reader = csv.reader(_decoded(self.path, f), skipinitialspace=True)
                 header = [h.strip() for h in next(reader)]
                 index = {name: header.index(name) for name in self.columns}
                 batch: list[RawRow] = []
@@ -125,14 +125,22 @@ class ContactFile:
                         batch = []
                 if batch:
                     yield batch
-        except UnicodeDecodeError as exc:
-            raise ContactFileError(
-                f"{self.path}: row {row + 1}: not UTF-8 text ({exc.reason})"
-            ) from None
         except csv.Error as exc:
             raise ContactFileError(f"{self.path}: row {row + 1}: {exc}") from None
         except OSError as exc:
             raise ContactFileError(f"{self.path}: cannot read: {exc.strerror or exc}") from None
+
+
+def _decoded(path: Path, lines: Iterable[bytes]) -> Iterator[str]:
+    """The file's lines as text, decoded one by one so that a byte that is not UTF-8 is
+    named by its line (1 = the header; a quoted field may span lines)."""
+    for number, line in enumerate(lines, start=1):
+        try:
+            yield line.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            raise ContactFileError(
+                f"{path}: line {number}: not UTF-8 text (byte {line[exc.start]:#04x})"
+            ) from None
 
 
 def open_contacts(path: Path) -> ContactFile:

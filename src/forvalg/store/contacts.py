@@ -51,8 +51,9 @@ def add_contacts(
             }
             for c in contacts[start : start + CHUNK]
         ]
-        result = session.execute(_insert(session).values(rows))
-        added += max(int(getattr(result, "rowcount", 0) or 0), 0)
+        statement = _insert(session).values(rows).execution_options(preserve_rowcount=True)
+        result = session.execute(statement)
+        added += int(getattr(result, "rowcount", 0))
     return added
 
 
