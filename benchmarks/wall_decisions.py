@@ -85,6 +85,8 @@ from forvalg.wall.policy import (
     Question,
 )
 from forvalg.wall.principals import (
+    CONTACT_DETECTOR,
+    CRM_SYNC,
     LEDGER_CLERK,
     ORDER_PROCESSOR,
     RATER,
@@ -126,6 +128,8 @@ def role_kinds() -> dict[str, PrincipalKind]:
         SETTLEMENT_JOB,
         ROUTING_EXPORTER,
         RATER,
+        CRM_SYNC,
+        CONTACT_DETECTOR,
     )
     for job in jobs:
         kinds |= dict.fromkeys(job.roles, job.kind)

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from forvalg.compliance.alerts import AlertDesk
+from forvalg.compliance.contacts import ContactDesk
 from forvalg.compliance.subscribers import SubscriberDesk
 from forvalg.compliance.transparency import TransparencyLog
 from forvalg.compliance.users import UserAdmin
@@ -77,6 +78,7 @@ class Services:
     rating: RatingDesk
     settlement: Settlement
     statements: StatementDesk
+    contacts: ContactDesk
     routing: RoutingExporter
 
     def close(self) -> None:
@@ -205,6 +207,7 @@ def bootstrap(
         rating=RatingDesk(wall=wall),
         settlement=Settlement(wall=wall, clock=clock),
         statements=StatementDesk(wall),
+        contacts=ContactDesk(wall),
         routing=RoutingExporter(wall),
     )
 

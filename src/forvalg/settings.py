@@ -63,6 +63,7 @@ class Settings:
     calendar: CalendarRules = field(default_factory=CalendarRules)
     offered_options: frozenset[Option] = frozenset(Option)
     max_body_bytes: int = 16 * 1024
+    max_contacts_body_bytes: int = 8 * 1024 * 1024  # POST /v1/retail/contacts: 10,000 a call
     rate_limit_per_s: float = 2000.0
     rate_limit_burst: int = 4000
     ledger_key: Path | None = None  # None: key_dir / "ledger.key"

@@ -107,6 +107,17 @@ def _work_item_body(caller: str) -> dict[str, Any]:
     return {"kind": "fault_ticket", "summary": "no tone", "lines": [LINE]}
 
 
+def _contact(caller: str) -> dict[str, Any]:
+    return {
+        "contact_id": f"c-{caller}",
+        "time_utc": "2026-11-20T10:00:00Z",
+        "number": LINE,
+        "channel": "PHONE",
+        "direction": "OUTBOUND",
+        "agent_id": "agent-1",
+    }
+
+
 # (method, path template) -> (how to call it, expected status per caller)
 MATRIX: dict[tuple[str, str], tuple[Call, dict[str, int]]] = {
     ("POST", "/v1/orders"): (
@@ -173,6 +184,11 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, int]]] = {
     ("GET", "/v1/compliance/alerts"): (
         _get(lambda s, c: "/v1/compliance/alerts"),
         _row(403, compliance_officer=200),
+    ),
+    # Retail writes its CRM's contacts (and nothing else); the answer is counts only.
+    ("POST", "/v1/retail/contacts"): (
+        lambda s, c: ("POST", "/v1/retail/contacts", {"contacts": [_contact(c)]}),
+        _row(403, retail_sales=201, retail_marketing=201, retail_customer_service=201),
     ),
     ("POST", "/v1/subscriber/codes"): (
         lambda s, c: ("POST", "/v1/subscriber/codes", {"number": LINE, "channel": "sms"}),

@@ -46,6 +46,7 @@ ORDERS = {A: ["o-a1", "o-a2"], B: ["o-b1"]}
 EVENTS = {A: 1, B: 2}
 WORK = {A: ("w-a", ["21000001", "21000002"]), B: ("w-b", ["21000003"])}
 RECORD_TABLES = {"ledger_inbox", "ledger_subject_sets", "compliance_alerts"}  # any zone may record
+RETAIL_WRITES = RECORD_TABLES | {"retail_contacts"}  # and retail its CRM's contacts
 
 
 def qualified(table: str) -> str:
@@ -205,14 +206,15 @@ def test_every_zone_holds_exactly_the_privileges_of_the_matrix(seeded: str) -> N
 
 @postgres_only
 def test_retail_can_read_no_table_at_all_and_can_only_leave_a_record(seeded: str) -> None:
-    assert set(GRANTS[Zone.RETAIL]) == RECORD_TABLES
+    assert set(GRANTS[Zone.RETAIL]) == RETAIL_WRITES
+    assert all(GRANTS[Zone.RETAIL][t] == {Privilege.INSERT} for t in RETAIL_WRITES)
     with connected_as(seeded, Zone.RETAIL) as retail, retail.connect() as c:
         for table in PLACEMENT:
             message = refused(c, f"SELECT * FROM {qualified(table)}")
             assert "permission denied" in message
         for schema in (Zone.WHOLESALE, Zone.API, Zone.BILLING, Zone.REGULATOR):
             assert column(c, "SELECT has_schema_privilege(:s, 'USAGE')", {"s": schema}) == [False]
-        # The catalog shows it only the two tables it may write to, none holding CPS data.
+        # The catalog shows it only the tables it may write to, none holding CPS data.
         listed = column(
             c,
             "SELECT table_name FROM information_schema.tables "
@@ -227,7 +229,7 @@ def test_retail_can_read_no_table_at_all_and_can_only_leave_a_record(seeded: str
             "AND has_table_privilege(r.oid, "
             "'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')",
         )
-        assert set(listed) == set(usable) == RECORD_TABLES
+        assert set(listed) == set(usable) == RETAIL_WRITES
         # Its refusals are logged: the inbox (and the alerts) take its rows.
         c.execute(text("INSERT INTO ledger_inbox (event) VALUES ('{}')"))
         c.execute(
@@ -239,6 +241,35 @@ def test_retail_can_read_no_table_at_all_and_can_only_leave_a_record(seeded: str
         c.commit()
         refused(c, "UPDATE ledger_inbox SET event = '{}'")
         refused(c, "DELETE FROM compliance_alerts")
+
+
+CONTACT_INSERT = (
+    "INSERT INTO retail_contacts (source, contact_id, time_utc, number, channel, direction, "
+    "agent_id, imported_at) VALUES ('crm', :id, now(), '22334455', 'PHONE', 'OUTBOUND', "
+    "'agent-1', now()) ON CONFLICT DO NOTHING"
+)
+
+
+@postgres_only
+def test_retail_inserts_contacts_but_never_reads_them_back(seeded: str) -> None:
+    with connected_as(seeded, Zone.RETAIL) as retail, retail.connect() as c:
+        assert c.execute(text(CONTACT_INSERT), {"id": "c-1"}).rowcount == 1
+        # A re-import of the same contact inserts nothing and needs no SELECT to say so.
+        assert c.execute(text(CONTACT_INSERT), {"id": "c-1"}).rowcount == 0
+        c.commit()
+        refused(c, "SELECT count(*) FROM retail_contacts")
+        refused(c, "SELECT 1 FROM retail_contacts WHERE contact_id = 'c-1'")
+        upsert = "ON CONFLICT (source, contact_id) DO UPDATE SET agent_id = 'x'"
+        refused(c, CONTACT_INSERT.replace("ON CONFLICT DO NOTHING", upsert), {"id": "c-1"})
+        refused(c, "UPDATE retail_contacts SET agent_id = 'x'")
+        refused(c, "DELETE FROM retail_contacts")
+        refused(c, CONTACT_INSERT + " RETURNING contact_id", {"id": "c-2"})
+    with connected_as(seeded, Zone.COMPLIANCE) as compliance, compliance.connect() as c:
+        assert column(c, "SELECT contact_id FROM retail_contacts") == ["c-1"]
+        refused(c, CONTACT_INSERT, {"id": "c-3"})
+    for zone in (Zone.API, Zone.WHOLESALE, Zone.BILLING, Zone.REGULATOR):
+        with connected_as(seeded, zone) as other, other.connect() as c:
+            refused(c, f"SELECT count(*) FROM {qualified('retail_contacts')}")
 
 
 @postgres_only

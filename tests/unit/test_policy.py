@@ -43,6 +43,8 @@ SYSTEM_ROLES = [
     "subscriber_desk",
     "traffic_rater",
     "settlement_run",
+    "crm_sync",
+    "compliance_detector",
 ]
 ROLES = [r.value for r in StaffRole] + SYSTEM_ROLES
 RETAIL = sorted(ROLE_GROUPS)
@@ -98,14 +100,38 @@ def test_default_deny() -> None:
 
 
 @pytest.mark.parametrize("role", RETAIL)
-def test_retail_is_refused_every_category_for_every_purpose_and_work_item(role: str) -> None:
+def test_retail_may_write_its_contacts_and_is_refused_everything_else(role: str) -> None:
     allowed = [
         q
         for c, a, p, k, glass in itertools.product(Category, Action, PURPOSES, KINDS, (False, True))
         if (q := ask(role, c, action=a, purpose=p, work_item=k, break_glass=glass))
         and POLICY.decide(q).allowed
     ]
-    assert allowed == []
+    assert allowed
+    assert all(
+        (q.action, q.category, q.purpose) == (Action.WRITE, Category.CONTACT, "crm_sync")
+        for q in allowed
+    )
+    # Without naming a work item, as staff or as the CRM's sync job.
+    for kind in (PrincipalKind.STAFF, PrincipalKind.SYSTEM):
+        q = ask(role, Category.CONTACT, action=Action.WRITE, purpose="crm_sync", kind=kind)
+        assert POLICY.decide(q).allowed
+    assert not POLICY.decide(ask(role, Category.CONTACT, purpose="crm_sync")).allowed
+
+
+def test_contacts_are_read_by_compliance_only() -> None:
+    readers = {
+        role
+        for role, p, k in itertools.product(ROLES, PURPOSES, KINDS)
+        if POLICY.decide(ask(role, Category.CONTACT, purpose=p, work_item=k)).allowed
+    }
+    assert readers == {"compliance_officer", "compliance_detector"}
+    officer = ask("compliance_officer", Category.CONTACT, purpose="compliance_audit")
+    assert not POLICY.decide(officer).allowed  # no work item, no data
+    audit = ask(
+        "compliance_officer", Category.CONTACT, purpose="compliance_audit", work_item="audit"
+    )
+    assert POLICY.decide(audit).allowed
 
 
 def test_no_staff_read_without_a_work_item() -> None:

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from forvalg import __version__
 from forvalg.api import problems
 from forvalg.api.limits import BodySizeLimit, RateLimiter
-from forvalg.api.routes import events, lines, log, orders, staff, statements, subscriber
+from forvalg.api.routes import events, lines, log, orders, retail, staff, statements, subscriber
 from forvalg.api.signin import SignIn
 from forvalg.bootstrap import Services
 
@@ -48,11 +48,15 @@ def create_app(services: Services, *, keep_ledger: bool = False) -> FastAPI:
     app.state.services = services
     settings = services.settings
     problems.install(app)
-    for module in (orders, lines, events, statements, log, staff, subscriber):
+    for module in (orders, lines, events, statements, log, staff, subscriber, retail):
         app.include_router(module.router)
     # The last added runs first: sign-in (which never reads the body), then the size
     # limit, then the routes.
     limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        larger={"/v1/retail/contacts": settings.max_contacts_body_bytes},
+    )
     app.add_middleware(SignIn, authenticator=services.authenticator, limiter=limiter)
     return app

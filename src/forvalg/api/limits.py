@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -20,18 +20,23 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class BodySizeLimit:
-    """Refuses bodies over `max_bytes` with 413, by Content-Length or while streaming."""
+    """Refuses bodies over `max_bytes` (or, for a path in `larger`, its own limit) with
+    413, by Content-Length or while streaming."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, larger: Mapping[str, int] | None = None
+    ) -> None:
+        self.app, self.max_bytes, self.larger = app, max_bytes, dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope.get("path", ""), self.max_bytes)
+        detail = f"the request body exceeds {limit} bytes"
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await send_problem(send, 413, ReasonCode.E_PAYLOAD_TOO_LARGE, self.detail)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await send_problem(send, 413, ReasonCode.E_PAYLOAD_TOO_LARGE, detail)
             return
         seen = 0
 
@@ -40,16 +45,12 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     # An HTTPException passes through FastAPI's body reading as itself.
-                    raise HTTPException(413, self.detail)
+                    raise HTTPException(413, detail)
             return message
 
         await self.app(scope, counted, send)
-
-    @property
-    def detail(self) -> str:
-        return f"the request body exceeds {self.max_bytes} bytes"
 
 
 class RateLimiter:

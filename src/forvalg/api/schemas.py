@@ -319,3 +319,42 @@ class AccessList(BaseModel):
     checkpoint: str = Field(description="the signed checkpoint the proofs are against")
     size: int
     entries: list[Touch]
+
+
+Text = Annotated[str | None, Field(max_length=600)]
+
+
+class ContactIn(Strict):
+    """One contact as the CRM exports it (INTERFACES.md §4). Every member is a string (or
+    null); its value is checked by forvalg, and a bad value rejects the item, not the call."""
+
+    contact_id: Text = None
+    time_utc: Text = Field(default=None, examples=["2026-11-20T10:00:00Z"])
+    number: Text = Field(default=None, examples=["22334455"])
+    channel: Text = Field(default=None, examples=["PHONE"])
+    direction: Text = Field(default=None, examples=["OUTBOUND"])
+    agent_id: Text = None
+    campaign_id: Text = None
+    outcome: Text = None
+
+
+class ContactPush(Strict):
+    contacts: Annotated[list[ContactIn], Field(min_length=1, max_length=10_000)]
+    source: Annotated[
+        str,
+        Field(
+            pattern=r"^[A-Za-z0-9._-]{1,32}$",
+            description="The CRM the contacts come from: contact ids are unique per source",
+        ),
+    ] = "crm"
+
+
+class ContactPushResult(BaseModel):
+    source: str
+    received: int = Field(description="Contacts in the request")
+    imported: int = Field(description="Stored now")
+    duplicates: int = Field(description="Already stored for the source: skipped")
+    rejected: int = Field(description="Items with a bad value: not stored")
+    errors: list[ProblemError] = Field(
+        description="Per rejected item and field: `pointer` (/contacts/<index>/<field>), `reason`"
+    )

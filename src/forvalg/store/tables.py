@@ -250,6 +250,26 @@ statements = Table(
     Column("created_at", UtcDateTime, nullable=False),
 )
 
+# The retail CRM's contacts, copied into the compliance zone for detection. Retail may
+# insert and nothing else (not even read back what it wrote); a contact id is unique per
+# source, so a re-import inserts nothing twice (ON CONFLICT DO NOTHING).
+retail_contacts = Table(
+    "retail_contacts",
+    metadata,
+    Column("source", String(32), primary_key=True),  # the CRM it came from
+    Column("contact_id", String(64), primary_key=True),
+    Column("time_utc", UtcDateTime, nullable=False),
+    Column("number", String(8), nullable=False, index=True),
+    Column("channel", String(8), nullable=False),  # PHONE | SMS | EMAIL | LETTER | VISIT
+    Column("direction", String(8), nullable=False),  # OUTBOUND | INBOUND
+    Column("agent_id", String(64), nullable=False),
+    Column("campaign_id", String(64), nullable=True),
+    Column("outcome", String(500), nullable=True),
+    Column("imported_at", UtcDateTime, nullable=False),
+    # Retail may insert but not read back: no RETURNING.
+    implicit_returning=False,
+)
+
 # Raised by the wall on every denial and break-glass access, in the deciding transaction.
 compliance_alerts = Table(
     "compliance_alerts",

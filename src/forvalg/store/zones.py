@@ -47,7 +47,8 @@ class Privilege(StrEnum):
 
 
 # Where each table lives. Billing holds the settlement statements; regulator and retail
-# hold nothing yet. Later migrations `place` the tables they create.
+# hold nothing (retail's contacts live with compliance, which they are for). Later
+# migrations `place` the tables they create.
 PLACEMENT: Final[Mapping[str, Zone]] = {
     **dict.fromkeys(
         (
@@ -67,6 +68,8 @@ PLACEMENT: Final[Mapping[str, Zone]] = {
         Zone.COMPLIANCE,
     ),
     "statements": Zone.BILLING,
+    # The retail CRM's contacts: compliance's copy, written by retail (docs/CONTACTS.md).
+    "retail_contacts": Zone.COMPLIANCE,
 }
 
 # Every connection's search path (make_engine), so unqualified names resolve wherever
@@ -118,7 +121,8 @@ GRANTS: Final[Mapping[Zone, Mapping[str, frozenset[Privilege]]]] = {
         **dict.fromkeys(_WORK, _SIU),
     },
     Zone.REGULATOR: {**dict.fromkeys(_LEDGER, _S), **_OWN_WORK, **_RECORD},
-    Zone.RETAIL: dict(_RECORD),
+    # Retail writes its CRM's contacts and reads nothing, not even those back.
+    Zone.RETAIL: {"retail_contacts": _I, **_RECORD},
 }
 
 # Row-level security: the rows the API role may see and write, by the operator `enter`

@@ -83,8 +83,6 @@ MEANINGS: dict[C, str] = {
 RESERVED: dict[C, str] = {
     C.TRAFFIC: "reserved for the traffic tables (CDRs, rated calls) of the traffic issue; "
     "until then CDR files are read and written outside the database",
-    C.CONTACT: "reserved for the compliance zone's copy of the retail CRM's contacts "
-    "(`forvalg contacts import`)",
     C.ELIGIBILITY: "never stored: the answer is computed from `lines.line_type` and "
     "`lines.status`; a category of its own so an operator can be granted the yes/no "
     "without the inventory behind it",
@@ -247,6 +245,21 @@ CATALOG: tuple[TableEntry, ...] = (
         ("sha256", C.SETTLEMENT, "SHA-256 of the JSON body"),
         ("csv_sha256", C.SETTLEMENT, "SHA-256 of the CSV written beside it"),
         ("created_at", C.SETTLEMENT, "when it was filed"),
+    ),
+    _table(
+        "retail_contacts",
+        "The retail CRM's contacts with customers (INTERFACES.md §4), in the compliance zone: "
+        "retail writes them and reads nothing back (docs/CONTACTS.md).",
+        ("source", C.CONTACT, "the CRM the contact came from; contact ids are unique per source"),
+        ("contact_id", C.CONTACT, "the CRM's id of the contact"),
+        ("time_utc", C.CONTACT, "when the contact happened"),
+        ("number", C.CONTACT, "the subscriber's line (8 digits)"),
+        ("channel", C.CONTACT, "`PHONE`, `SMS`, `EMAIL`, `LETTER` or `VISIT`"),
+        ("direction", C.CONTACT, "`OUTBOUND` (retail's initiative) or `INBOUND` (the customer's)"),
+        ("agent_id", C.CONTACT, "the retail agent who made or took it"),
+        ("campaign_id", C.CONTACT, "the campaign it belongs to, if any"),
+        ("outcome", C.CONTACT, "the CRM's free-text outcome"),
+        ("imported_at", C.CONTACT, "when forvalg stored it"),
     ),
     _table(
         "compliance_alerts",

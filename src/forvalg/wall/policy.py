@@ -33,6 +33,7 @@ ROLE_GROUPS = {
     "retail_sales": "retail",
     "retail_marketing": "retail",
     "retail_customer_service": "retail",
+    "crm_sync": "retail",  # the CRM's contact sync (`forvalg contacts import`)
 }
 
 

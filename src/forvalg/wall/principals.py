@@ -32,11 +32,12 @@ class Purpose(StrEnum):
     ADMINISTRATION = "administration"
     MARKETING = "marketing"
     SALES = "sales"
+    CRM_SYNC = "crm_sync"  # retail writing its CRM's contacts for compliance
 
 
 class StaffRole(StrEnum):
-    """The staff roles of DOMAIN.md's actors. A role the policy grants nothing (retail,
-    today every role but the ledger readers) can sign in and is refused everything."""
+    """The staff roles of DOMAIN.md's actors. Retail roles may write their CRM's contacts
+    (purpose `crm_sync`) and are refused everything else."""
 
     WHOLESALE_OPS = "wholesale_ops"
     NETWORK_PROVISIONING = "network_provisioning"
@@ -81,7 +82,9 @@ _ZONES = {
     StaffRole.RETAIL_SALES: Zone.RETAIL,
     StaffRole.RETAIL_MARKETING: Zone.RETAIL,
     StaffRole.RETAIL_CUSTOMER_SERVICE: Zone.RETAIL,
+    "crm_sync": Zone.RETAIL,
     StaffRole.COMPLIANCE_OFFICER: Zone.COMPLIANCE,
+    "compliance_detector": Zone.COMPLIANCE,
     "subscriber": Zone.COMPLIANCE,
     "subscriber_desk": Zone.COMPLIANCE,
     "compliance_reporter": Zone.COMPLIANCE,
@@ -189,4 +192,15 @@ LEDGER_CLERK = Principal(
 # `forvalg settle`: one settlement run per period, in the billing zone.
 SETTLEMENT_JOB = Principal(
     "system:settlement", PrincipalKind.SYSTEM, "incumbent:billing", frozenset({"settlement_run"})
+)
+# `forvalg contacts import`: the retail CRM's contacts, written into the compliance zone.
+CRM_SYNC = Principal(
+    "system:crm-sync", PrincipalKind.SYSTEM, "incumbent:retail", frozenset({"crm_sync"})
+)
+# The detectors (`forvalg detect`): one read of the retail contacts per run.
+CONTACT_DETECTOR = Principal(
+    "system:detector",
+    PrincipalKind.SYSTEM,
+    INCUMBENT_COMPLIANCE,
+    frozenset({"compliance_detector"}),
 )
