@@ -15,8 +15,8 @@ from tests.detection_world import World, world
 
 from forvalg.compliance.detectors import DetectionSettings, Finding, detect, findings_document
 from forvalg.compliance.detectors.findings import finding_id
-from forvalg.compliance.detectors.targeting import detect_targeting
-from forvalg.compliance.detectors.timing import detect_timing
+from forvalg.compliance.detectors.targeting import targeting_tests
+from forvalg.compliance.detectors.timing import timing_tests
 from forvalg.compliance.detectors.workspace import DetectionInputError, Exposure
 from forvalg.domain.statistics import Severity
 
@@ -83,9 +83,17 @@ def test_the_retention_campaign_is_aimed_at_leavers_but_explained(the_world: Wor
     """RET calls back customers who called retail, most of them leavers. Without the
     inbound explanation it would be flagged; with it, it is clean."""
     rigid = DetectionSettings(explain_window=timedelta(microseconds=1))
-    naive = detect_targeting(the_world.contacts, the_world.events, the_world.population, rigid)
+    naive = detect(
+        the_world.contacts,
+        the_world.events,
+        the_world.population,
+        rigid,
+        detectors=[targeting_tests],
+    )
     assert _worst(naive, "campaign_id", "RET").at_least(Severity.MEDIUM)
-    fair = detect_targeting(the_world.contacts, the_world.events, the_world.population)
+    fair = detect(
+        the_world.contacts, the_world.events, the_world.population, detectors=[targeting_tests]
+    )
     assert not _worst(fair, "campaign_id", "RET").at_least(Severity.LOW)
 
 
@@ -175,7 +183,9 @@ def test_finding_ids_are_stable() -> None:
 
 
 def test_timing_alone_and_a_missing_column(the_world: World) -> None:
-    timing = detect_timing(the_world.contacts, the_world.events, the_world.population)
+    timing = detect(
+        the_world.contacts, the_world.events, the_world.population, detectors=[timing_tests]
+    )
     assert {f.detector for f in timing} == {"timing"}
     with pytest.raises(DetectionInputError, match="missing column"):
         detect(

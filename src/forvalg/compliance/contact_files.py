@@ -20,6 +20,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from forvalg.domain.columns import is_text, is_utc_timestamp
 from forvalg.domain.contacts import COLUMNS, REQUIRED, Value
 
 BATCH = 10_000
@@ -59,21 +60,6 @@ def _check_columns(path: Path, names: list[str]) -> list[str]:
     if dupes:
         raise ContactFileError(f"{path}: column {dupes[0]}: appears more than once")
     return [c for c in COLUMNS if c in names]
-
-
-def _stringish(t: pa.DataType) -> bool:
-    if pa.types.is_dictionary(t):
-        return _stringish(t.value_type)
-    return bool(
-        pa.types.is_string(t)
-        or pa.types.is_large_string(t)
-        or pa.types.is_string_view(t)
-        or pa.types.is_null(t)
-    )
-
-
-def _utc_timestamp(t: pa.DataType) -> bool:
-    return bool(pa.types.is_timestamp(t) and t.tz in (None, "UTC", "Etc/UTC", "+00:00"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +140,7 @@ def open_contacts(path: Path) -> ContactFile:
         columns = _check_columns(path, list(schema.names))
         for name in columns:
             found = schema.field(name).type
-            ok = _stringish(found) or (name == "time_utc" and _utc_timestamp(found))
+            ok = is_text(found) or (name == "time_utc" and is_utc_timestamp(found))
             if not ok:
                 wanted = "timestamp (UTC) or string" if name == "time_utc" else "string"
                 raise ContactFileError(f"{path}: column {name}: expected {wanted}, found {found}")

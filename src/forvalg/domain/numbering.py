@@ -222,7 +222,8 @@ def exclusions_to_toml(exclusions: ExclusionList) -> str:
 
 
 def _toml_string(text: str) -> str:
-    """A TOML basic string: quotes and backslashes escaped, control characters as \\uXXXX."""
+    """A TOML basic string: quotes and backslashes escaped, control characters as `\\u`
+    followed by four hex digits."""
     out = ['"']
     for ch in text:
         if ch in '"\\':

@@ -20,6 +20,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from forvalg.domain.columns import is_text, is_utc_timestamp
+
 REQUIRED = ("call_id", "start_utc", "duration_s", "a_number", "dialed")
 OPTIONAL = ("carrier",)
 COLUMNS = (*REQUIRED, *OPTIONAL)
@@ -80,18 +82,6 @@ def _expect(path: Path, schema: pa.Schema, name: str, ok: bool, wanted: str) -> 
         raise CdrFileError(f"{path}: column {name}: expected {wanted}, found {found}")
 
 
-def _stringish(t: pa.DataType) -> bool:
-    """Text as Parquet writers store it: plain, large, as a view, or dictionary-encoded."""
-    if pa.types.is_dictionary(t):
-        return _stringish(t.value_type)
-    return bool(
-        pa.types.is_string(t)
-        or pa.types.is_large_string(t)
-        or pa.types.is_string_view(t)
-        or pa.types.is_null(t)
-    )
-
-
 def _parquet(path: Path) -> CdrSource:
     try:
         schema = pq.read_schema(path)
@@ -99,13 +89,13 @@ def _parquet(path: Path) -> CdrSource:
         raise CdrFileError(f"{path}: not a readable Parquet file: {exc}") from None
     has_carrier, ignored = _check_columns(path, schema.names)
     for name in ("call_id", "a_number", "dialed", *(["carrier"] if has_carrier else [])):
-        _expect(path, schema, name, _stringish(schema.field(name).type), "string")
+        _expect(path, schema, name, is_text(schema.field(name).type), "string")
     start = schema.field("start_utc").type
     _expect(
         path,
         schema,
         "start_utc",
-        pa.types.is_timestamp(start) and start.tz in (None, "UTC", "Etc/UTC", "+00:00"),
+        is_utc_timestamp(start),
         "timestamp (UTC)",
     )
     _expect(

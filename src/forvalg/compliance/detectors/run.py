@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import pyarrow as pa
 
-from forvalg.compliance.detectors.findings import Finding, finalise
+from forvalg.compliance.detectors.findings import Finding, Tested, finalise
 from forvalg.compliance.detectors.targeting import targeting_tests
 from forvalg.compliance.detectors.timing import timing_tests
 from forvalg.compliance.detectors.workspace import DetectionSettings, Workspace
 from forvalg.domain.statistics import Severity
+
+Detector = Callable[[Workspace], list[Tested]]
+DETECTORS: tuple[Detector, ...] = (targeting_tests, timing_tests)
 
 
 def detect(
@@ -18,8 +23,10 @@ def detect(
     settings: DetectionSettings | None = None,
     *,
     min_severity: Severity = Severity.LOW,
+    detectors: Sequence[Detector] = DETECTORS,
 ) -> list[Finding]:
-    """Targeting and timing findings at or above `min_severity`, most severe first.
-    The p-values of every test of the run are adjusted together (Benjamini–Hochberg)."""
+    """The findings of `detectors` (all of them unless told) at or above `min_severity`,
+    most severe first. The p-values of every test of the run are adjusted together
+    (Benjamini–Hochberg)."""
     ws = Workspace(contacts, events, population, settings or DetectionSettings())
-    return finalise([*targeting_tests(ws), *timing_tests(ws)], min_severity=min_severity)
+    return finalise([t for d in detectors for t in d(ws)], min_severity=min_severity)

@@ -30,9 +30,9 @@ from datetime import date
 import numpy as np
 import pyarrow as pa
 
-from forvalg.compliance.detectors.findings import Finding, Tested, finalise
-from forvalg.compliance.detectors.workspace import DAY_US, DetectionSettings, Workspace
-from forvalg.domain.statistics import Severity, Table2x2, fisher_greater, lift
+from forvalg.compliance.detectors.findings import Tested
+from forvalg.compliance.detectors.workspace import DAY_US, Workspace
+from forvalg.domain.statistics import Table2x2, fisher_greater, lift
 
 DETECTOR = "targeting"
 LABEL = {"campaign_id": "Campaign", "agent_id": "Agent"}
@@ -132,19 +132,6 @@ def _tests(rows: pa.Table, between: Between, lines: int, window_days: int) -> li
     return out
 
 
-def detect_targeting(
-    contacts: pa.Table,
-    events: pa.Table,
-    population: pa.Array | pa.ChunkedArray,
-    settings: DetectionSettings | None = None,
-    *,
-    min_severity: Severity = Severity.LOW,
-) -> list[Finding]:
-    """The targeting findings alone (BH across this detector's tests only)."""
-    ws = Workspace(contacts, events, population, settings or DetectionSettings())
-    return finalise(targeting_tests(ws), min_severity=min_severity)
-
-
 def _day(number: int) -> str:
     """A UTC day number (days since 1970-01-01) as an ISO date."""
     return date.fromordinal(_EPOCH + number).isoformat()
@@ -154,4 +141,4 @@ def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-__all__ = ["DETECTOR", "detect_targeting", "targeting_tests"]
+__all__ = ["DETECTOR", "targeting_tests"]

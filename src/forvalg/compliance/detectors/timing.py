@@ -27,13 +27,11 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import numpy as np
-import pyarrow as pa
 
-from forvalg.compliance.detectors.findings import Finding, Tested, finalise
+from forvalg.compliance.detectors.findings import Tested
 from forvalg.compliance.detectors.targeting import LABEL
 from forvalg.compliance.detectors.workspace import (
     DAY_US,
-    DetectionSettings,
     Exposure,
     Workspace,
     micros,
@@ -150,16 +148,3 @@ def _tests(
             )
         )
     return out
-
-
-def detect_timing(
-    contacts: pa.Table,
-    events: pa.Table,
-    population: pa.Array | pa.ChunkedArray,
-    settings: DetectionSettings | None = None,
-    *,
-    min_severity: Severity = Severity.LOW,
-) -> list[Finding]:
-    """The timing findings alone (BH across this detector's tests only)."""
-    ws = Workspace(contacts, events, population, settings or DetectionSettings())
-    return finalise(timing_tests(ws), min_severity=min_severity)
