@@ -85,8 +85,8 @@ from forvalg.wall.policy import (
     Question,
 )
 from forvalg.wall.principals import (
-    CONTACT_DETECTOR,
     CRM_SYNC,
+    DETECTOR,
     LEDGER_CLERK,
     ORDER_PROCESSOR,
     RATER,
@@ -129,7 +129,7 @@ def role_kinds() -> dict[str, PrincipalKind]:
         ROUTING_EXPORTER,
         RATER,
         CRM_SYNC,
-        CONTACT_DETECTOR,
+        DETECTOR,
     )
     for job in jobs:
         kinds |= dict.fromkeys(job.roles, job.kind)

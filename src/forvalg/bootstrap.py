@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from forvalg.compliance.alerts import AlertDesk
 from forvalg.compliance.contacts import ContactDesk
+from forvalg.compliance.detection import DetectionDesk
 from forvalg.compliance.subscribers import SubscriberDesk
 from forvalg.compliance.transparency import TransparencyLog
 from forvalg.compliance.users import UserAdmin
@@ -79,6 +80,7 @@ class Services:
     settlement: Settlement
     statements: StatementDesk
     contacts: ContactDesk
+    detection: DetectionDesk
     routing: RoutingExporter
 
     def close(self) -> None:
@@ -208,6 +210,7 @@ def bootstrap(
         settlement=Settlement(wall=wall, clock=clock),
         statements=StatementDesk(wall),
         contacts=ContactDesk(wall),
+        detection=DetectionDesk(wall=wall, calendar=rules.calendar, clock=clock),
         routing=RoutingExporter(wall),
     )
 

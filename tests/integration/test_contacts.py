@@ -18,7 +18,7 @@ from forvalg.compliance.contact_files import BATCH, ContactFileError
 from forvalg.domain.reasons import ReasonCode
 from forvalg.store.tables import retail_contacts
 from forvalg.wall import AccessDenied, Purpose
-from forvalg.wall.principals import CONTACT_DETECTOR, CRM_SYNC, REPORTER
+from forvalg.wall.principals import CRM_SYNC, DETECTOR, REPORTER
 
 from .world import World
 
@@ -229,9 +229,7 @@ def test_retail_pushes_contacts_through_the_api_and_reads_nothing_back(world: Wo
 def test_compliance_reads_the_contacts_and_others_do_not(world: World) -> None:
     world.services.contacts.import_file(write(world.tmp_path / "c.csv", *GOOD))
     before = world.last_log_seq()
-    with world.services.wall.access(
-        CONTACT_DETECTOR, Purpose.COMPLIANCE_AUDIT, "detect:test"
-    ) as guard:
+    with world.services.wall.access(DETECTOR, Purpose.COMPLIANCE_AUDIT, "detect:test") as guard:
         table = guard.contacts.table()
     assert table.column("contact_id").to_pylist() == ["c1", "c2", "c3"]
     assert table.schema.field("time_utc").type == pa.timestamp("us", tz="UTC")
@@ -239,7 +237,7 @@ def test_compliance_reads_the_contacts_and_others_do_not(world: World) -> None:
     assert (entry["action"], entry["decision"], entry["principal"]) == (
         "read",
         "allow",
-        CONTACT_DETECTOR.id,
+        DETECTOR.id,
     )
     with (
         pytest.raises(AccessDenied),

@@ -26,6 +26,7 @@ class CalendarRules:
     switch_time: time = time(0, 0)
     cooling_off_days: int = 14
     authorisation_max_age_days: int = 90
+    letter_post_working_days: int = 1  # a letter posted today arrives this many working days on
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,13 @@ class WorkingCalendar:
 
     def cooling_off_ends(self, received_at: datetime) -> date:
         return self.local_date(received_at) + timedelta(days=self.rules.cooling_off_days)
+
+    def letter_earliest(self, sent_at: datetime) -> datetime:
+        """The earliest instant a letter posted at `sent_at` can arrive: the start (Oslo
+        time) of the working day `letter_post_working_days` after the day it was posted.
+        Before that only the customer, their new operator and wholesale know of an order."""
+        day = self.add_working_days(self.local_date(sent_at), self.rules.letter_post_working_days)
+        return self._instant(day, time(0, 0))
 
     def _instant(self, day: date, at: time) -> datetime:
         return datetime.combine(day, at, tzinfo=self.zone).astimezone(UTC)

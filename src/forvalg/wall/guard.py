@@ -29,6 +29,7 @@ from forvalg.store import zones
 from forvalg.store.ledger import SqlAccessLog
 from forvalg.store.zones import Zone
 from forvalg.wall.contacts import GuardedContacts
+from forvalg.wall.detection import GuardedDetection
 from forvalg.wall.errors import AccessDenied
 from forvalg.wall.guarded import (
     GuardedLedger,
@@ -314,3 +315,7 @@ class Guard:
     @property
     def contacts(self) -> GuardedContacts:
         return GuardedContacts(self)
+
+    @property
+    def detection(self) -> GuardedDetection:
+        return GuardedDetection(self)

@@ -197,8 +197,8 @@ SETTLEMENT_JOB = Principal(
 CRM_SYNC = Principal(
     "system:crm-sync", PrincipalKind.SYSTEM, "incumbent:retail", frozenset({"crm_sync"})
 )
-# The detectors (`forvalg detect`): one read of the retail contacts per run.
-CONTACT_DETECTOR = Principal(
+# The detectors (`forvalg detect`): one read of each input per run.
+DETECTOR = Principal(
     "system:detector",
     PrincipalKind.SYSTEM,
     INCUMBENT_COMPLIANCE,

@@ -1,0 +1,108 @@
+"""`forvalg detect`: one detection run over what is stored (docs/DETECTION.md).
+
+The run reads its inputs behind the wall as the detector job (one decision and one ledger
+entry per input, in the compliance zone), runs every detector over them, and writes the
+findings document (INTERFACES §5) atomically: a run that fails leaves no file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+
+from forvalg.compliance.detectors import DetectionSettings, Finding, detect, findings_document
+from forvalg.domain.calendar import WorkingCalendar
+from forvalg.domain.clock import Clock
+from forvalg.domain.statistics import Severity
+from forvalg.wall import Purpose, Wall
+from forvalg.wall.principals import DETECTOR
+
+
+@dataclass(frozen=True, slots=True)
+class DetectionReport:
+    path: Path
+    generated_at: datetime
+    findings: list[Finding]
+    inputs: Mapping[str, int]  # what was read: contacts, CPS events, lines
+    by_severity: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    contacts: pa.Table
+    events: pa.Table
+    population: pa.Array
+
+
+class DetectionDesk:
+    def __init__(
+        self,
+        *,
+        wall: Wall,
+        calendar: WorkingCalendar,
+        clock: Clock,
+        settings: DetectionSettings | None = None,
+    ) -> None:
+        self._wall = wall
+        self._calendar = calendar
+        self._clock = clock
+        self.settings = settings or DetectionSettings()
+
+    def read(self) -> Inputs:
+        """Every input, read in one unit of work (one consistent snapshot)."""
+        label = f"detection-run:{self._clock.now():%Y%m%dT%H%M%SZ}"
+        with self._wall.access(DETECTOR, Purpose.COMPLIANCE_AUDIT, label) as guard:
+            contacts = guard.contacts.table()
+            events = guard.detection.cps_events()
+            population = guard.detection.population()
+        return Inputs(contacts, with_letters(events, self._calendar), population)
+
+    def run(self, out: Path, *, min_severity: Severity = Severity.LOW) -> DetectionReport:
+        inputs = self.read()
+        generated_at = self._clock.now()
+        findings = detect(
+            inputs.contacts,
+            inputs.events,
+            inputs.population,
+            self.settings,
+            min_severity=min_severity,
+        )
+        write_json(out, findings_document(findings, generated_at))
+        return DetectionReport(
+            path=out,
+            generated_at=generated_at,
+            findings=findings,
+            inputs={
+                "contacts": inputs.contacts.num_rows,
+                "cps_events": inputs.events.num_rows,
+                "lines": len(inputs.population),
+            },
+            by_severity=Counter(f.severity.value for f in findings),
+        )
+
+
+def with_letters(events: pa.Table, calendar: WorkingCalendar) -> pa.Table:
+    """`events` with `letter_earliest`: the earliest instant the customer letter of an
+    order received can arrive (`WorkingCalendar.letter_earliest` of when it was posted);
+    null where no letter was posted (yet)."""
+    posted = events.column("letter_posted").to_pylist()
+    cache: dict[datetime, datetime] = {}
+    earliest = [
+        None if p is None else cache.setdefault(p, calendar.letter_earliest(p)) for p in posted
+    ]
+    return events.append_column("letter_earliest", pa.array(earliest, pa.timestamp("us", "UTC")))
+
+
+def write_json(path: Path, document: Mapping[str, object]) -> None:
+    """Write `document` to `path` whole or not at all (a temporary file, then a rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    os.replace(partial, path)

@@ -1,0 +1,83 @@
+"""`forvalg detect`'s run over the store: its inputs read behind the wall, one ledger entry
+each, and the findings file (docs/DETECTION.md)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from forvalg.domain.reasons import ReasonCode
+from forvalg.wall import Purpose
+from forvalg.wall.errors import AccessDenied
+from forvalg.wall.principals import CRM_SYNC, DETECTOR, REPORTER
+
+from .world import LINES, T0, Operator, World
+
+
+def detector_entries(world: World, after: int) -> list[dict[str, object]]:
+    return [e for e in world.access_log(after) if e["principal"] == DETECTOR.id]
+
+
+def test_the_cps_events_come_from_the_orders(world: World, alpha: Operator) -> None:
+    completed = world.preselect(alpha, "22334455")
+    inputs = world.services.detection.read()
+    events = inputs.events.to_pylist()
+    kinds = {(e["kind"], e["number"], e["order_id"]) for e in events}
+    assert kinds == {
+        ("ORDER_RECEIVED", "22334455", completed["id"]),
+        ("LOSS", "22334455", completed["id"]),
+    }
+    received = next(e for e in events if e["kind"] == "ORDER_RECEIVED")
+    assert received["at"] == T0
+    # Committed on receipt (Monday 23 November, Oslo): the letter is posted then and can
+    # arrive at the earliest at the start of the next working day, Tuesday 00:00 Oslo.
+    assert received["letter_posted"] == T0
+    assert received["letter_earliest"] == datetime(2026, 11, 23, 23, 0, tzinfo=UTC)
+    loss = next(e for e in events if e["kind"] == "LOSS")
+    assert loss["at"] == datetime(2026, 12, 6, 23, 0, tzinfo=UTC)  # the switch
+    assert loss["letter_earliest"] is None
+
+
+def test_the_population_is_every_line_not_ceased(world: World) -> None:
+    population = world.services.detection.read().population.to_pylist()
+    assert population == sorted(n for n, (_, _, status) in LINES.items() if status != "CEASED")
+
+
+def test_each_input_is_one_ledgered_decision_naming_its_lines(
+    world: World, alpha: Operator
+) -> None:
+    world.preselect(alpha, "22334455")
+    before = world.last_log_seq()
+    world.services.detection.read()
+    entries = detector_entries(world, before)
+    assert [(e["resource"], e["decision"]) for e in entries] == [
+        ("retail.contact", "allow"),
+        ("cps.order", "allow"),
+        ("personal.subscriber", "allow"),
+    ]
+    pseudonym = world.services.wall.pseudonymiser.pseudonym
+    assert entries[1]["subjects"] == [pseudonym("22334455")]
+    assert entries[2]["subject_count"] == sum(1 for *_, s in LINES.values() if s != "CEASED")
+
+
+@pytest.mark.parametrize("principal", [CRM_SYNC, REPORTER], ids=["retail", "reporter"])
+def test_nobody_else_reads_the_cps_events(world: World, alpha: Operator, principal: object) -> None:
+    world.preselect(alpha, "22334455")
+    with (
+        pytest.raises(AccessDenied) as denied,
+        world.services.wall.access(principal, Purpose.COMPLIANCE_AUDIT, "peek") as guard,  # type: ignore[arg-type]
+    ):
+        guard.detection.cps_events()
+    assert denied.value.code is ReasonCode.E_FORBIDDEN
+
+
+def test_a_run_writes_the_findings_document(world: World, alpha: Operator) -> None:
+    world.preselect(alpha, "22334455")
+    out = world.tmp_path / "out" / "findings.json"
+    report = world.services.detection.run(out)
+    document = json.loads(out.read_text())
+    assert document == {"generated_at": "2026-12-07T09:00:00Z", "findings": []}
+    assert report.inputs == {"contacts": 0, "cps_events": 2, "lines": 11}
+    assert not list(out.parent.glob(".*partial"))
