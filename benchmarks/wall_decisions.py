@@ -85,6 +85,7 @@ from forvalg.wall.policy import (
     Question,
 )
 from forvalg.wall.principals import (
+    CANARY_KEEPER,
     CRM_SYNC,
     DETECTOR,
     LEDGER_CLERK,
@@ -130,6 +131,7 @@ def role_kinds() -> dict[str, PrincipalKind]:
         RATER,
         CRM_SYNC,
         DETECTOR,
+        CANARY_KEEPER,
     )
     for job in jobs:
         kinds |= dict.fromkeys(job.roles, job.kind)

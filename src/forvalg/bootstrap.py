@@ -17,6 +17,7 @@ from sqlalchemy import Engine, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from forvalg.compliance.alerts import AlertDesk
+from forvalg.compliance.canaries import CanaryDesk
 from forvalg.compliance.contacts import ContactDesk
 from forvalg.compliance.detection import DetectionDesk
 from forvalg.compliance.subscribers import SubscriberDesk
@@ -80,6 +81,7 @@ class Services:
     settlement: Settlement
     statements: StatementDesk
     contacts: ContactDesk
+    canaries: CanaryDesk
     detection: DetectionDesk
     routing: RoutingExporter
 
@@ -210,6 +212,7 @@ def bootstrap(
         settlement=Settlement(wall=wall, clock=clock),
         statements=StatementDesk(wall),
         contacts=ContactDesk(wall),
+        canaries=CanaryDesk(wall=wall, rules=rules, clock=clock),
         detection=DetectionDesk(wall=wall, calendar=rules.calendar, clock=clock),
         routing=RoutingExporter(wall),
     )

@@ -45,6 +45,7 @@ SYSTEM_ROLES = [
     "settlement_run",
     "crm_sync",
     "compliance_detector",
+    "canary_keeper",
 ]
 ROLES = [r.value for r in StaffRole] + SYSTEM_ROLES
 RETAIL = sorted(ROLE_GROUPS)

@@ -25,6 +25,7 @@ class Category(StrEnum):
     LINE = "line.inventory"  # line type and status; a WLR status names a wholesale client
     ELIGIBILITY = "line.eligibility"  # can a line take preselection: a derived yes/no
     CONTACT = "retail.contact"  # the retail CRM's contacts, imported for compliance
+    CANARY = "compliance.canary"  # which lines are honey-lines, and their decoy orders
     ACCESS_LOG = "ledger.access"  # the ledger's entries: who read what, why, decided how
     LEDGER_PROOF = "ledger.proof"  # tree heads, checkpoints, proofs: hashes, no entry's content
     WORK_ITEM = "work.item"  # tickets, runs, inquiries, subscriber requests; their lines

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -56,3 +56,9 @@ def get_lines(session: Session, *, numbers: Iterable[str]) -> dict[str, Line]:
     query = select(lines).where(among(session, lines.c.number, nums))
     rows = session.execute(query).mappings().all()
     return {r["number"]: line_from_row(r) for r in rows}
+
+
+def sample(session: Session, *, count: int) -> list[Line]:
+    """Up to `count` lines not ceased, picked at random by the database."""
+    query = select(lines).where(lines.c.status != "CEASED").order_by(func.random()).limit(count)
+    return [line_from_row(r) for r in session.execute(query).mappings().all()]

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from forvalg.domain.orders import HOLDING_STATES, LINE_ORDERS, Order, OrderState, StateChange
 from forvalg.store.bulk import among, insert_rows
+from forvalg.store.honey_lines import DECOY_ORDERS
 from forvalg.store.mapping import change_from_row, order_from_row, order_values
 from forvalg.store.tables import order_history, orders
 
@@ -144,8 +145,11 @@ def page(
     before_seq: int | None,
     limit: int,
 ) -> tuple[list[Order], int | None]:
-    """Newest first; returns the page and the seq to continue before, if there is more."""
-    query = select(orders).where(orders.c.operator_id == operator_id)
+    """The operator's orders, newest first, decoys left out (store/honey_lines.py);
+    returns the page and the seq to continue before, if there is more."""
+    query = select(orders).where(
+        orders.c.operator_id == operator_id, orders.c.id.not_in(DECOY_ORDERS)
+    )
     if state is not None:
         query = query.where(orders.c.state == state.value)
     if number is not None:

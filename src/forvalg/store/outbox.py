@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from forvalg.domain.notifications import CustomerLetter, FeedItem, OperatorNotice
 from forvalg.store.bulk import insert_rows
+from forvalg.store.honey_lines import HONEY_NUMBERS
 from forvalg.store.tables import customer_letters, operator_events
 
 # Feed positions must appear in commit order, or a reader paging with `after` could step
@@ -63,8 +64,11 @@ def add_letters(session: Session, *, letters: Sequence[CustomerLetter]) -> None:
 def events_page(
     session: Session, *, operator_id: str, after: int | None, limit: int
 ) -> list[FeedItem]:
+    """The operator's feed, honey-lines' events left out (store/honey_lines.py)."""
     e = operator_events.c
-    query = select(operator_events).where(e.operator_id == operator_id)
+    query = select(operator_events).where(
+        e.operator_id == operator_id, e.number.not_in(HONEY_NUMBERS)
+    )
     if after is not None:
         query = query.where(e.seq > after)
     rows = session.execute(query.order_by(e.seq).limit(limit)).mappings().all()

@@ -270,6 +270,19 @@ retail_contacts = Table(
     implicit_returning=False,
 )
 
+# Honey-lines (docs/DETECTION.md): which inventory lines are canaries, with the decoy
+# order each was given. Compliance's secret; the operator API reads it only to hide the
+# decoys from the operator they name.
+honey_lines = Table(
+    "honey_lines",
+    metadata,
+    Column("number", String(8), primary_key=True),
+    Column("order_id", String(32), nullable=False, unique=True),
+    Column("operator_id", String(32), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(64), nullable=False),
+)
+
 # Raised by the wall on every denial and break-glass access, in the deciding transaction.
 compliance_alerts = Table(
     "compliance_alerts",

@@ -70,6 +70,8 @@ PLACEMENT: Final[Mapping[str, Zone]] = {
     "statements": Zone.BILLING,
     # The retail CRM's contacts: compliance's copy, written by retail (docs/CONTACTS.md).
     "retail_contacts": Zone.COMPLIANCE,
+    # Honey-lines: compliance's secret (docs/DETECTION.md).
+    "honey_lines": Zone.COMPLIANCE,
 }
 
 # Every connection's search path (make_engine), so unqualified names resolve wherever
@@ -99,6 +101,7 @@ GRANTS: Final[Mapping[Zone, Mapping[str, frozenset[Privilege]]]] = {
         "lines": _S,
         "operators": _S,
         "statements": _S,  # its own statements (row-level security)
+        "honey_lines": _S,  # to hide the decoy orders from the operator they name
         **_WORK,
         **_RECORD,
     },
@@ -118,6 +121,7 @@ GRANTS: Final[Mapping[Zone, Mapping[str, frozenset[Privilege]]]] = {
         **dict.fromkeys(
             ("staff_users", "compliance_alerts", "subscriber_codes", "subscriber_messages"), _SIU
         ),
+        "honey_lines": _SI,
         **dict.fromkeys(_WORK, _SIU),
     },
     Zone.REGULATOR: {**dict.fromkeys(_LEDGER, _S), **_OWN_WORK, **_RECORD},

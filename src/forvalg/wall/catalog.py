@@ -69,6 +69,8 @@ MEANINGS: dict[C, str] = {
     "wholesale customer renting the line)",
     C.ELIGIBILITY: "whether a line can take preselection: a yes/no with a reason code",
     C.CONTACT: "the retail CRM's contacts with customers, imported for compliance",
+    C.CANARY: "which lines are honey-lines and which orders are their decoys: compliance's "
+    "secret, known to no one outside it",
     C.ACCESS_LOG: "the ledger's entries: each access decision, subjects by pseudonym only",
     C.LEDGER_PROOF: "the ledger's hashes, tree heads and signed checkpoints: no entry's content",
     C.WORK_ITEM: "fault tickets, settlement runs, inquiries, subscriber requests and the "
@@ -260,6 +262,16 @@ CATALOG: tuple[TableEntry, ...] = (
         ("campaign_id", C.CONTACT, "the campaign it belongs to, if any"),
         ("outcome", C.CONTACT, "the CRM's free-text outcome"),
         ("imported_at", C.CONTACT, "when forvalg stored it"),
+    ),
+    _table(
+        "honey_lines",
+        'Honey-lines (docs/DETECTION.md, "Honey-lines"): lines in the inventory with decoy '
+        "preselection orders that look real to everyone outside compliance.",
+        ("number", C.CANARY, "the honey-line (8 digits): that it is one is the secret"),
+        ("order_id", C.CANARY, "its decoy order"),
+        ("operator_id", C.CANARY, "the operator the decoy order names"),
+        ("created_at", C.CANARY, "when compliance created it; the decoy order is received then"),
+        ("created_by", C.CANARY, "the principal that created it"),
     ),
     _table(
         "compliance_alerts",

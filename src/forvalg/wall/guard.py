@@ -39,6 +39,7 @@ from forvalg.wall.guarded import (
     GuardedOutbox,
     GuardedUsers,
 )
+from forvalg.wall.honey_lines import GuardedHoneyLines
 from forvalg.wall.policy import Action, Policy, Question, Scope, View
 from forvalg.wall.principals import Principal, PrincipalKind, Purpose, zone_of
 from forvalg.wall.pseudonyms import SubjectSet
@@ -51,7 +52,7 @@ from forvalg.wall.work import GuardedAlerts, GuardedWorkItems, resolve
 if TYPE_CHECKING:
     from forvalg.wall.gateway import Wall
 
-ZONE_KEY = "forvalg.zone"  # Session.info: the zone this unit of work entered
+ZONE_KEY = "forvalg.zone"  # Session.info: the zone (and operator) this unit of work entered
 # Who must state a purpose and name a work item; operators act on their own rows and
 # system jobs name their batch.
 BOUND = frozenset({PrincipalKind.STAFF, PrincipalKind.SUBSCRIBER})
@@ -136,10 +137,10 @@ class Guard:
         """Every decision is made, and its data touched, in the principal's own zone
         (again, after a delegate worked in its own in the same transaction)."""
         zone = zone_of(self.principal)
-        if self.session.info.get(ZONE_KEY) is not zone:
-            operator = self.principal.organisation if zone is Zone.API else None
+        operator = self.principal.organisation if zone is Zone.API else None
+        if self.session.info.get(ZONE_KEY) != (zone, operator):
             zones.enter(self.session, zone, operator=operator)
-            self.session.info[ZONE_KEY] = zone
+            self.session.info[ZONE_KEY] = (zone, operator)
 
     def permit(self, action: Action, category: Category) -> Permit:
         """Decide; a denial is recorded and raised. An allow must be `record`ed, with the
@@ -319,3 +320,7 @@ class Guard:
     @property
     def detection(self) -> GuardedDetection:
         return GuardedDetection(self)
+
+    @property
+    def honey_lines(self) -> GuardedHoneyLines:
+        return GuardedHoneyLines(self)

@@ -22,6 +22,7 @@ from forvalg.domain.reasons import ReasonCode
 from forvalg.domain.routing_table import changes_of, ledger_detail
 from forvalg.domain.validation import LineFacts
 from forvalg.ledger import merkle
+from forvalg.store import honey_lines as honey_store
 from forvalg.store import ledger as ledger_store
 from forvalg.store import lines as line_store
 from forvalg.store import operators as operator_store
@@ -42,11 +43,16 @@ class GuardedOrders:
         self._g = guard
 
     def _own(self, scope: Scope, order: Order | None) -> Order | None:
-        if order is None or (
-            scope is Scope.OWN and order.operator_id != self._g.principal.organisation
-        ):
-            return None
-        return order
+        return None if order is None else self._visible(scope, {order.id: order}).get(order.id)
+
+    def _visible(self, scope: Scope, found: dict[str, Order]) -> dict[str, Order]:
+        """What the caller may see of `found`: with an own-rows grant, its own orders
+        and not the decoys that name it (store/honey_lines.py)."""
+        if scope is not Scope.OWN:
+            return found
+        mine = {k: o for k, o in found.items() if o.operator_id == self._g.principal.organisation}
+        hidden = honey_store.decoys(self._g.session, mine)
+        return {k: o for k, o in mine.items() if k not in hidden}
 
     def add(
         self,
@@ -91,7 +97,7 @@ class GuardedOrders:
     def by_ids(self, ids: Iterable[str], *, lock: bool = False) -> dict[str, Order]:
         permit = self._g.permit(Action.READ, Category.ORDER)
         found = order_store.by_ids(self._g.session, ids=ids, history=False, lock=lock)
-        visible = {k: o for k, o in found.items() if self._own(permit.scope, o) is not None}
+        visible = self._visible(permit.scope, found)
         self._read(permit, visible.values())
         return visible
 
@@ -240,6 +246,23 @@ class GuardedLines:
             line_type=None if line is None else line.line_type.value,
             status=None if line is None else line.status,
         )
+
+    def sample(self, count: int) -> list[Line]:
+        """Up to `count` lines picked at random from the whole inventory."""
+        g = self._g
+        permits = [g.permit(Action.READ, c) for c in (Category.LINE, Category.SUBSCRIBER)]
+        if any(p.scope is not Scope.ALL for p in permits):
+            g.refuse(permits[0], ReasonCode.E_FORBIDDEN, "a sample is drawn from every line")
+        found = line_store.sample(g.session, count=count)
+        for permit in permits:
+            g.record(permit, [li.number for li in found])
+        return found
+
+    def known(self, numbers: Iterable[str]) -> set[str]:
+        """Which of `numbers` are in the inventory."""
+        nums = sorted(set(numbers))
+        self._g.authorize(Action.READ, Category.SUBSCRIBER, nums)
+        return set(line_store.get_lines(self._g.session, numbers=nums))
 
     def import_lines(self, items: Sequence[Line]) -> None:
         numbers = [li.number for li in items]

@@ -85,6 +85,7 @@ _ZONES = {
     "crm_sync": Zone.RETAIL,
     StaffRole.COMPLIANCE_OFFICER: Zone.COMPLIANCE,
     "compliance_detector": Zone.COMPLIANCE,
+    "canary_keeper": Zone.COMPLIANCE,
     "subscriber": Zone.COMPLIANCE,
     "subscriber_desk": Zone.COMPLIANCE,
     "compliance_reporter": Zone.COMPLIANCE,
@@ -196,6 +197,13 @@ SETTLEMENT_JOB = Principal(
 # `forvalg contacts import`: the retail CRM's contacts, written into the compliance zone.
 CRM_SYNC = Principal(
     "system:crm-sync", PrincipalKind.SYSTEM, "incumbent:retail", frozenset({"crm_sync"})
+)
+# `forvalg canary add`: creates honey-lines and their decoy orders (docs/DETECTION.md).
+CANARY_KEEPER = Principal(
+    "system:canary-keeper",
+    PrincipalKind.SYSTEM,
+    INCUMBENT_COMPLIANCE,
+    frozenset({"canary_keeper"}),
 )
 # The detectors (`forvalg detect`): one read of each input per run.
 DETECTOR = Principal(
