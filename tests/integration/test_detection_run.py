@@ -56,6 +56,7 @@ def test_each_input_is_one_ledgered_decision_naming_its_lines(
         ("retail.contact", "allow"),
         ("cps.order", "allow"),
         ("personal.subscriber", "allow"),
+        ("compliance.canary", "allow"),
     ]
     pseudonym = world.services.wall.pseudonymiser.pseudonym
     assert entries[1]["subjects"] == [pseudonym("22334455")]
@@ -79,5 +80,5 @@ def test_a_run_writes_the_findings_document(world: World, alpha: Operator) -> No
     report = world.services.detection.run(out)
     document = json.loads(out.read_text())
     assert document == {"generated_at": "2026-12-07T09:00:00Z", "findings": []}
-    assert report.inputs == {"contacts": 0, "cps_events": 2, "lines": 11}
+    assert report.inputs == {"contacts": 0, "cps_events": 2, "lines": 11, "honey_lines": 0}
     assert not list(out.parent.glob(".*partial"))

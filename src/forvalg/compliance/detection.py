@@ -39,6 +39,7 @@ class Inputs:
     contacts: pa.Table
     events: pa.Table
     population: pa.Array
+    honey: pa.Table
 
 
 class DetectionDesk:
@@ -62,7 +63,8 @@ class DetectionDesk:
             contacts = guard.contacts.table()
             events = guard.detection.cps_events()
             population = guard.detection.population()
-        return Inputs(contacts, with_letters(events, self._calendar), population)
+            honey = guard.honey_lines.table()
+        return Inputs(contacts, with_letters(events, self._calendar), population, honey)
 
     def run(self, out: Path, *, min_severity: Severity = Severity.LOW) -> DetectionReport:
         inputs = self.read()
@@ -72,6 +74,7 @@ class DetectionDesk:
             inputs.events,
             inputs.population,
             self.settings,
+            inputs.honey,
             min_severity=min_severity,
         )
         write_json(out, findings_document(findings, generated_at))
@@ -83,6 +86,7 @@ class DetectionDesk:
                 "contacts": inputs.contacts.num_rows,
                 "cps_events": inputs.events.num_rows,
                 "lines": len(inputs.population),
+                "honey_lines": inputs.honey.num_rows,
             },
             by_severity=Counter(f.severity.value for f in findings),
         )

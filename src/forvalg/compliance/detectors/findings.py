@@ -27,7 +27,10 @@ class Tested:
 
     `summary` is one sentence with a `{p}` placeholder for the adjusted p-value.
     `escalate_to`: a result that reaches MEDIUM is raised to at least this severity
-    (a contact before the customer could have told anyone is HIGH, never medium)."""
+    (a contact before the customer could have told anyone is HIGH, never medium).
+    `rule`: the severity is decided by a rule, not by the test (a targeted contact to a
+    honey-line is CRITICAL every time): such a result takes no part in the adjustment and
+    its `p_value` is reported as it is, the chance stated in its summary."""
 
     detector: str
     test: str
@@ -39,6 +42,7 @@ class Tested:
     summary: str
     evidence: Mapping[str, object] = field(default_factory=dict)
     escalate_to: Severity | None = None
+    rule: Severity | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +77,13 @@ def finding_id(detector: str, test: str, subject: tuple[str, str]) -> str:
 def finalise(tested: Sequence[Tested], *, min_severity: Severity = Severity.LOW) -> list[Finding]:
     """Benjamini–Hochberg across everything in `tested`, the severity rule, and the
     findings at or above `min_severity`, in the document's order."""
-    adjusted = benjamini_hochberg([t.p_value for t in tested])
+    tests = [t for t in tested if t.rule is None]
+    q_values = benjamini_hochberg([t.p_value for t in tests])
+    adjusted = dict(zip(map(id, tests), q_values, strict=True))
     findings = []
-    for t, q in zip(tested, adjusted, strict=True):
-        level = severity(q=q, lift=t.lift, hits=t.hits)
+    for t in tested:
+        q = adjusted.get(id(t), t.p_value)
+        level = t.rule or severity(q=q, lift=t.lift, hits=t.hits)
         if t.escalate_to is not None and level.at_least(Severity.MEDIUM):
             level = max(level, t.escalate_to, key=lambda s: s.rank)
         if not level.at_least(min_severity):

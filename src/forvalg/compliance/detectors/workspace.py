@@ -34,6 +34,11 @@ import pyarrow as pa
 DAY_US = 86_400_000_000
 CONTACT_COLUMNS = ("contact_id", "time_utc", "number", "direction", "agent_id", "campaign_id")
 EVENT_COLUMNS = ("number", "kind", "at")
+# Honey-lines: the line and when its decoy order was received (store.honey_lines.SCHEMA).
+HONEY_COLUMNS = ("number", "created_at")
+HONEY_NONE = pa.table(
+    {"number": pa.array([], pa.string()), "created_at": pa.array([], pa.timestamp("us", "UTC"))}
+)
 SUBJECT_KINDS = ("campaign_id", "agent_id")
 
 
@@ -48,9 +53,11 @@ class DetectionSettings:
     receipt_window: timedelta = timedelta(days=7)  # "soon after order receipt"
     explain_window: timedelta = timedelta(days=30)  # an inbound contact explains this long
     sample_size: int = 10  # contact ids quoted as evidence
+    honey_window: timedelta = timedelta(days=60)  # a decoy order is "recent" this long
+    mass_share: float = 0.5  # a subject reaching this share of all lines is not targeting
 
     def __post_init__(self) -> None:
-        for name in ("targeting_window", "receipt_window", "explain_window"):
+        for name in ("targeting_window", "receipt_window", "explain_window", "honey_window"):
             if getattr(self, name) <= timedelta(0):
                 raise ValueError(f"{name} must be positive")
         if self.targeting_window % timedelta(days=1):
@@ -81,9 +88,12 @@ class Workspace:
         events: pa.Table,
         population: pa.Array | pa.ChunkedArray,
         settings: DetectionSettings,
+        honey: pa.Table | None = None,
     ) -> None:
         _require(contacts, CONTACT_COLUMNS, "contacts")
         _require(events, EVENT_COLUMNS, "CPS events")
+        honey = HONEY_NONE if honey is None else honey
+        _require(honey, HONEY_COLUMNS, "honey-lines")
         self.settings = settings
         self.con = duckdb.connect()
         letter = (
@@ -116,6 +126,15 @@ class Workspace:
             ),
         )
         self.con.register("population_in", pa.table({"number": population.cast(pa.string())}))
+        self.con.register(
+            "honey_in",
+            pa.table(
+                {
+                    "number": honey.column("number").cast(pa.string()),
+                    "t0": _micros(honey.column("created_at")),
+                }
+            ),
+        )
         self.con.execute(
             "CREATE TEMP TABLE pop AS SELECT DISTINCT number FROM population_in "
             "WHERE number IS NOT NULL"
