@@ -29,7 +29,7 @@ def test_honey_lines_are_ordinary_lines_with_ordinary_orders(
     assert len({h.number for h in made}) == 3
     for honey in made:
         assert honey.number not in LINES
-        assert any(n[:6] == honey.number[:6] for n in LINES)  # a block in use
+        assert any(n[:5] == honey.number[:5] for n in LINES)  # a block in use
         (line,) = world.rows(tables.lines, tables.lines.c.number == honey.number)
         assert (line["line_type"], line["status"]) == ("PSTN", "ACTIVE")
         (order,) = world.rows(tables.orders, tables.orders.c.id == honey.order_id)

@@ -1,7 +1,7 @@
 """`forvalg canary add`: honey-lines with decoy preselection orders (docs/DETECTION.md).
 
 A honey-line is a line added to the inventory like any other: a free number in a block of
-a hundred where lines are in use, with its neighbour's postcode, an ordinary PSTN line.
+a thousand where lines are in use, with its neighbour's postcode, an ordinary PSTN line.
 Its decoy order is an ordinary PROVIDE from a registered operator with an active
 agreement, received now, with an authorisation like an operator's, and it runs the
 ordinary life cycle (validated, committed, the customer letter, completed at the switch).
@@ -105,13 +105,13 @@ class CanaryDesk:
         return active
 
     def _free_lines(self, admin: Guard, count: int) -> list[Line]:
-        """`count` free numbers, each in the block of a hundred of a line in use."""
+        """`count` free numbers, each in the block of a thousand of a line in use."""
         neighbours = admin.lines.sample(count * 4)
         if not neighbours:
             raise CanaryError("the inventory is empty: import lines first")
         candidates: dict[str, Line] = {}
         for neighbour in neighbours * 3:
-            number = neighbour.number[:6] + f"{self._rng.randrange(100):02d}"
+            number = neighbour.number[:5] + f"{self._rng.randrange(1000):03d}"
             candidates.setdefault(number, Line(number, neighbour.postcode, LineType.PSTN, "ACTIVE"))
         taken = admin.lines.known(candidates)
         free = [line for n, line in candidates.items() if n not in taken]

@@ -6,8 +6,8 @@ compliance, which reserves the line against marketing in the CRM. Nobody has a r
 contact it, least of all in the `honey_window` (60 days) after its decoy order, when the
 only thing that sets it apart is an order nobody outside wholesale should know about.
 
-Per subject (campaign or agent), every outbound contact to a honey-line inside its window
-is a hit. A subject that reached fewer than `mass_share` (half) of all lines in its period
+Per subject (campaign or agent), every counted outbound contact (not explained by the
+line's own call to retail; see `workspace`) to a honey-line inside its window is a hit. A subject that reached fewer than `mass_share` (half) of all lines in its period
 chose whom to contact: its hits are CRITICAL, every time (a rule, not a test). A subject
 reaching at least half of all lines is a mailing to the whole base, not targeting: its
 hits are reported as INFO.
@@ -45,6 +45,7 @@ def honey_tests(ws: Workspace) -> list[Tested]:
             SELECT s.kind, s.id, s.contact_id, s.number
             FROM subject_contacts s JOIN honey_in h
               ON s.number = h.number AND s.t >= h.t0 AND s.t < h.t0 + {window}
+            WHERE NOT s.explained
         )
         SELECT r.kind, r.id, r.lines, r.p0, r.p1,
                count(*) AS contacts, count(DISTINCT h.number) AS honey_hit,
