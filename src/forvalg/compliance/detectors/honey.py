@@ -7,8 +7,9 @@ contact it, least of all in the `honey_window` (60 days) after its decoy order, 
 only thing that sets it apart is an order nobody outside wholesale should know about.
 
 Per subject (campaign or agent), every counted outbound contact (not explained by the
-line's own call to retail; see `workspace`) to a honey-line inside its window is a hit. A subject that reached fewer than `mass_share` (half) of all lines in its period
-chose whom to contact: its hits are CRITICAL, every time (a rule, not a test). A subject
+line's own call to retail; see `workspace`) to a honey-line inside its window is a hit.
+A subject that reached fewer than `mass_share` (half) of all lines in its period chose
+whom to contact: its hits are CRITICAL, every time (a rule, not a test). A subject
 reaching at least half of all lines is a mailing to the whole base, not targeting: its
 hits are reported as INFO.
 
