@@ -1,0 +1,63 @@
+"""`forvalg canary add` and `forvalg detect`, as a compliance officer runs them: honey-lines
+with decoy orders the operator never sees, then a findings file (INTERFACES §5) flagging
+a retail agent who called one, exit 0."""
+
+from __future__ import annotations
+
+import json
+
+from .helpers import GOOD_ROWS, Cli, query, write_csv
+
+CONTACTS = "contact_id,time_utc,number,channel,direction,agent_id,campaign_id,outcome"
+
+
+def printed(stdout: str) -> list[str]:
+    return [line for line in stdout.splitlines() if line.strip()]
+
+
+def test_canary_add_then_detect_flags_the_agent_who_called_one(initialised: Cli) -> None:
+    cli = initialised
+    cli.ok("lines", "import", write_csv(cli.cwd / "lines.csv", *GOOD_ROWS))
+    cli.ok("operators", "add", "--id", "alfatel", "--name", "Alfa Telecom AS", "--csc", "1501")
+    made = cli.ok("canary", "add", "--count", "2")
+    lines = printed(made.stdout)
+    assert lines[-1] == "2 honey-line(s) created"
+    honey = [line.split()[0] for line in lines[:-1]]
+    assert all(n[:5] in {r[:5] for r in GOOD_ROWS} for n in honey)
+    db = cli.cwd / "forvalg.db"
+    assert sorted(n for (n,) in query(db, "SELECT number FROM honey_lines")) == sorted(honey)
+    assert query(db, "SELECT count(*), min(state) FROM orders") == [(2, "RECEIVED")]
+    (stamp,) = query(db, "SELECT created_at FROM honey_lines LIMIT 1")[0]
+    day = stamp[:10]
+    write_csv(
+        cli.cwd / "contacts.csv",
+        f"k1,{day}T23:00:00Z,{honey[0]},PHONE,OUTBOUND,agent-7,,",
+        f"k2,{day}T23:05:00Z,22334455,PHONE,OUTBOUND,agent-7,,",
+        header=CONTACTS,
+    )
+    cli.ok("contacts", "import", "contacts.csv")
+    result = cli.ok("detect", "--out", "out/findings.json")
+    assert result.stderr == ""
+    out = printed(result.stdout)
+    assert out[0] == "read 2 contacts, 2 cps events, 5 lines, 2 honey lines"
+    assert out[1].startswith("1 finding(s): 1 critical")
+    assert out[-1] == "findings: out/findings.json"
+    document = json.loads((cli.cwd / "out" / "findings.json").read_text())
+    (finding,) = document["findings"]
+    assert (finding["detector"], finding["severity"], finding["subject"]) == (
+        "honey_line",
+        "critical",
+        {"agent_id": "agent-7"},
+    )
+    assert finding["evidence"]["sample_contact_ids"] == ["k1"]
+
+
+def test_bad_input_is_one_line_and_changes_nothing(initialised: Cli) -> None:
+    cli = initialised
+    failed = cli.fails("canary", "add", "--count", "1")
+    assert failed.stderr.strip() == (
+        "forvalg: no operator has an active agreement: a decoy needs one to name"
+    )
+    spark = cli.fails("detect", "--out", "f.json", "--engine", "spark")
+    assert "--engine spark" in spark.stderr
+    assert not (cli.cwd / "f.json").exists()
