@@ -49,11 +49,11 @@ from sqlalchemy import Engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
 from forvalg.bootstrap import Services, bootstrap, initialise
+from forvalg.domain.ids import new_order_id
 from forvalg.domain.orders import OrderState
 from forvalg.settings import Settings
 from forvalg.store.engine import make_engine
 from forvalg.store.tables import lines, order_history, orders
-from forvalg.wholesale.ids import new_order_id
 from forvalg.wholesale.processing import ProcessReport
 
 DEFAULT_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -85,7 +85,7 @@ from sqlalchemy import make_url, text
 from forvalg.api.app import create_app
 from forvalg.bootstrap import Services, bootstrap, initialise
 from forvalg.domain.categories import Category
-from forvalg.domain.orders import Authorisation, Option, OrderType
+from forvalg.domain.orders import Authorisation, Option, OrderRequest, OrderType
 from forvalg.settings import Settings
 from forvalg.store import ledger as ledger_store
 from forvalg.store.engine import make_engine, make_sessions
@@ -94,7 +94,7 @@ from forvalg.wall import Wall
 from forvalg.wall.guard import Guard, Permit
 from forvalg.wall.policy import Action, Scope, View
 from forvalg.wall.principals import Principal, PrincipalKind, Purpose, operator_principal
-from forvalg.wholesale.orders import OrderDesk, OrderRequest
+from forvalg.wholesale.orders import OrderDesk
 
 DEFAULT_POSTGRES_URL = os.environ.get(
     "FORVALG_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

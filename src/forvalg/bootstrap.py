@@ -24,6 +24,7 @@ from forvalg.compliance.subscribers import SubscriberDesk
 from forvalg.compliance.transparency import TransparencyLog
 from forvalg.compliance.users import UserAdmin
 from forvalg.domain.clock import Clock, SystemClock
+from forvalg.domain.ids import new_order_id
 from forvalg.domain.validation import OrderRules
 from forvalg.ledger.note import NoteError, Signer
 from forvalg.settings import Settings
@@ -39,7 +40,6 @@ from forvalg.wall.policy import Policy
 from forvalg.wall.pseudonyms import Pseudonymiser
 from forvalg.wholesale.casework import Casework
 from forvalg.wholesale.events import EventFeed
-from forvalg.wholesale.ids import new_order_id
 from forvalg.wholesale.operators import OperatorAdmin
 from forvalg.wholesale.orders import OrderDesk
 from forvalg.wholesale.processing import OrderProcessor
@@ -213,7 +213,7 @@ def bootstrap(
         statements=StatementDesk(wall),
         contacts=ContactDesk(wall),
         canaries=CanaryDesk(wall=wall, rules=rules, clock=clock),
-        detection=DetectionDesk(wall=wall, calendar=rules.calendar, clock=clock),
+        detection=DetectionDesk(wall=wall, keeper=keeper, calendar=rules.calendar, clock=clock),
         routing=RoutingExporter(wall),
     )
 

@@ -11,11 +11,10 @@ from zoneinfo import ZoneInfo
 
 from forvalg.bootstrap import bootstrap
 from forvalg.domain.clock import FixedClock
-from forvalg.domain.orders import Authorisation, Option, OrderType
+from forvalg.domain.orders import Authorisation, Option, OrderRequest, OrderType
 from forvalg.settings import Settings
 from forvalg.wall.principals import operator_principal
 from forvalg.wholesale.inventory import import_lines
-from forvalg.wholesale.orders import OrderRequest
 
 from .helpers import FORVALG, GOOD_ROWS, Cli, query, write_csv
 

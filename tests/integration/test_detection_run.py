@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pyarrow.compute as pc
 import pytest
 
 from forvalg.domain.reasons import ReasonCode
@@ -57,6 +58,8 @@ def test_each_input_is_one_ledgered_decision_naming_its_lines(
         ("cps.order", "allow"),
         ("personal.subscriber", "allow"),
         ("compliance.canary", "allow"),
+        ("ledger.access", "allow"),
+        ("work.item", "allow"),
     ]
     pseudonym = world.services.wall.pseudonymiser.pseudonym
     assert entries[1]["subjects"] == [pseudonym("22334455")]
@@ -82,3 +85,28 @@ def test_a_run_writes_the_findings_document(world: World, alpha: Operator) -> No
     assert document == {"generated_at": "2026-12-07T09:00:00Z", "findings": []}
     assert report.inputs == {"contacts": 0, "cps_events": 2, "lines": 11, "honey_lines": 0}
     assert not list(out.parent.glob(".*partial"))
+
+
+def test_the_ledger_and_the_work_items_staff_named(world: World, alpha: Operator) -> None:
+    world.preselect(alpha, "22334455")
+    ops = world.add_staff("wholesale_ops")
+    ticket = ops.opened("fault_repair", kind="fault_ticket", summary="noise", lines=["22334455"])
+    assert ops.get("/v1/staff/lines/22334455", purpose="fault_repair", work_item=ticket).is_success
+    why = "the customer is on the phone and the line is dead"
+    urgent = ops.get("/v1/staff/lines/22334466", purpose="fault_repair", break_glass=why)
+    assert urgent.is_success
+    inputs = world.services.detection.read()
+    mine = inputs.ledger.filter(pc.equal(inputs.ledger.column("principal"), ops.principal))
+    rows = mine.to_pylist()
+    assert [r["index"] for r in rows] == sorted(r["index"] for r in rows)
+    pseudonym = world.services.wall.pseudonymiser.pseudonym
+    read = [r for r in rows if r["work_item"] == ticket and r["action"] == "read"]
+    assert read
+    assert {s for r in read for s in r["subjects"]} == {pseudonym("22334455")}
+    glass = [r for r in rows if r["break_glass"]]
+    assert glass
+    assert {s for r in glass for s in r["subjects"]} == {pseudonym("22334466")}
+    items = {r["id"]: r for r in inputs.work_items.to_pylist()}
+    assert items[ticket]["kind"] == "fault_ticket"
+    assert items[ticket]["lines"] == [pseudonym("22334455")]
+    assert items[ticket]["opened_by"] == ops.principal

@@ -12,10 +12,9 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from forvalg.domain.orders import Authorisation, Option, OrderType
+from forvalg.domain.orders import Authorisation, Option, OrderRequest, OrderType
 from forvalg.domain.statistics import Severity
 from forvalg.wall.principals import operator_principal
-from forvalg.wholesale.orders import OrderRequest
 
 from .world import World
 

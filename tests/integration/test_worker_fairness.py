@@ -16,12 +16,11 @@ from sqlalchemy import select, text
 
 from forvalg.bootstrap import Services
 from forvalg.domain.clock import FixedClock
-from forvalg.domain.orders import Authorisation, Option, OrderType
+from forvalg.domain.orders import Authorisation, Option, OrderRequest, OrderType
 from forvalg.store.engine import make_engine
 from forvalg.store.tables import orders
 from forvalg.wall.principals import operator_principal
 from forvalg.wholesale.inventory import import_lines
-from forvalg.wholesale.orders import OrderRequest
 
 from ..conftest import T0
 

@@ -26,14 +26,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from forvalg.domain.clock import Clock
+from forvalg.domain.ids import new_order_id
 from forvalg.domain.lifecycle import next_due_at
 from forvalg.domain.lines import Line, LineType
-from forvalg.domain.orders import Authorisation, Option, Order, OrderType, new_order
+from forvalg.domain.orders import Authorisation, Option, Order, OrderRequest, OrderType, new_order
 from forvalg.domain.validation import OrderRules
 from forvalg.wall import Guard, Purpose, Wall
 from forvalg.wall.principals import CANARY_KEEPER, WHOLESALE_ADMIN, operator_principal
-from forvalg.wholesale.ids import new_order_id
-from forvalg.wholesale.orders import OrderRequest
 
 MAX_PER_RUN = 1000
 OPTIONS = (Option.ALL, Option.NATIONAL, Option.INTERNATIONAL)

@@ -22,6 +22,7 @@ from forvalg.domain.calendar import WorkingCalendar
 from forvalg.domain.clock import Clock
 from forvalg.domain.statistics import Severity
 from forvalg.wall import Purpose, Wall
+from forvalg.wall.ledger import LedgerKeeper
 from forvalg.wall.principals import DETECTOR
 
 
@@ -40,6 +41,8 @@ class Inputs:
     events: pa.Table
     population: pa.Array
     honey: pa.Table
+    ledger: pa.Table
+    work_items: pa.Table
 
 
 class DetectionDesk:
@@ -47,24 +50,37 @@ class DetectionDesk:
         self,
         *,
         wall: Wall,
+        keeper: LedgerKeeper,
         calendar: WorkingCalendar,
         clock: Clock,
         settings: DetectionSettings | None = None,
     ) -> None:
         self._wall = wall
+        self._keeper = keeper
         self._calendar = calendar
         self._clock = clock
         self.settings = settings or DetectionSettings()
 
     def read(self) -> Inputs:
-        """Every input, read in one unit of work (one consistent snapshot)."""
+        """Every input, read in one unit of work (one consistent snapshot), after the
+        ledger's queue is integrated so that the ledger read reaches up to now."""
+        self._keeper.integrate()
         label = f"detection-run:{self._clock.now():%Y%m%dT%H%M%SZ}"
         with self._wall.access(DETECTOR, Purpose.COMPLIANCE_AUDIT, label) as guard:
             contacts = guard.contacts.table()
             events = guard.detection.cps_events()
             population = guard.detection.population()
             honey = guard.honey_lines.table()
-        return Inputs(contacts, with_letters(events, self._calendar), population, honey)
+            ledger = guard.detection.ledger()
+            work_items = guard.detection.work_items(ledger)
+        return Inputs(
+            contacts,
+            with_letters(events, self._calendar),
+            population,
+            honey,
+            ledger,
+            work_items,
+        )
 
     def run(self, out: Path, *, min_severity: Severity = Severity.LOW) -> DetectionReport:
         inputs = self.read()

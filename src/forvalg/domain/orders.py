@@ -8,7 +8,9 @@ CANCEL_OTHER orders take effect at once: VALIDATED ─complete─▶ COMPLETED.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import json
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -191,3 +193,21 @@ def new_order(
         cancel_reason=cancel_reason,
         history=[StateChange(OrderState.RECEIVED, received_at)],
     )
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """A well-formed order as the operator sent it (the API has checked its shape)."""
+
+    type: OrderType
+    number: str
+    option: Option | None = None
+    postcode: str | None = None
+    authorisation: Authorisation | None = None
+    requested_date: date | None = None
+    target_order: str | None = None
+    reason: CancelReason | None = None
+
+    def fingerprint(self) -> str:
+        values = [getattr(self, f.name) for f in fields(self)]
+        return hashlib.sha256(json.dumps(values, default=str).encode()).hexdigest()

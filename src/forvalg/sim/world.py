@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 
 from forvalg.bootstrap import Services
 from forvalg.domain.clock import FixedClock
-from forvalg.domain.orders import Authorisation, CancelReason, Option, OrderType
+from forvalg.domain.orders import Authorisation, CancelReason, Option, OrderRequest, OrderType
 from forvalg.wall.principals import operator_principal
 from forvalg.wholesale.inventory import import_lines
-from forvalg.wholesale.orders import CancelRefused, OrderRequest
+from forvalg.wholesale.orders import CancelRefused
 
 OSLO = ZoneInfo("Europe/Oslo")
 OPERATORS = (

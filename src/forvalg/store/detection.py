@@ -6,11 +6,18 @@
   a line's calls (`LOSS`: a PROVIDE completed) and a line moving between operators
   (`TRANSFER` completed).
 - `population`: every line retail could contact: the inventory, ceased lines excepted.
+- `ledger`: the ledger's entries (the tree, up to its head), one row each, for the
+  access and unexplained-access detectors. A bulk decision's entry names only its
+  subjects' count and digest; for staff (`user:...`) the members are filled in from the
+  subject index, since what a person touched is what those detectors look at. System
+  jobs' bulk reads (a whole table for a batch) keep only their count.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
@@ -18,7 +25,9 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from forvalg.domain.orders import OrderState, OrderType
-from forvalg.store.tables import lines, order_history, orders
+from forvalg.store.bulk import among
+from forvalg.store.ledger import iter_entries
+from forvalg.store.tables import ledger_subject_sets, lines, order_history, orders
 
 TS = pa.timestamp("us", tz="UTC")
 EVENTS = pa.schema(
@@ -31,6 +40,26 @@ EVENTS = pa.schema(
         ("letter_posted", TS),  # ORDER_RECEIVED only: when its letter was posted, if yet
     ]
 )
+LEDGER = pa.schema(
+    [
+        ("index", pa.int64()),
+        ("at", TS),
+        ("principal", pa.string()),
+        ("organisation", pa.string()),
+        ("roles", pa.list_(pa.string())),
+        ("purpose", pa.string()),
+        ("work_item", pa.string()),
+        ("action", pa.string()),
+        ("resource", pa.string()),
+        ("decision", pa.string()),
+        ("reason", pa.string()),
+        ("subject_count", pa.int64()),
+        ("subjects", pa.list_(pa.string())),
+        ("break_glass", pa.bool_()),
+    ]
+)
+STAFF = "user:"
+BREAK_GLASS = "; break-glass: "  # how the guard marks a break-glass allow's reason
 # The orders whose receipt is a CPS event, and the kind their completion is.
 COMPLETION = {OrderType.PROVIDE: "LOSS", OrderType.TRANSFER: "TRANSFER"}
 _BATCH = 50_000
@@ -78,6 +107,50 @@ def population(session: Session) -> pa.Array:
     return pa.array([r[0] for r in _rows(session, query)], pa.string())
 
 
+def ledger(session: Session, *, end: int) -> pa.Table:
+    """Entries [0, end) of the tree (LEDGER), staff's bulk subjects filled in."""
+    rows: list[tuple[Any, ...]] = []
+    bulk: dict[str, list[int]] = {}  # digest -> the rows that need its members
+    for index, text in enumerate(iter_entries(session, end=end)):
+        e = json.loads(text)["event"]
+        subjects = list(e.get("subjects") or ())
+        digest = e.get("subjects_digest")
+        if e["principal"].startswith(STAFF) and digest and e["subject_count"] > len(subjects):
+            bulk.setdefault(digest, []).append(len(rows))
+        reason = e.get("reason")
+        rows.append(
+            (
+                index,
+                datetime.fromisoformat(e["at"]),
+                e["principal"],
+                e["organisation"],
+                e["roles"],
+                e["purpose"],
+                e.get("work_item"),
+                e["action"],
+                e["resource"],
+                e["decision"],
+                reason,
+                e["subject_count"],
+                subjects,
+                e["decision"] == "allow" and reason is not None and BREAK_GLASS in reason,
+            )
+        )
+    if bulk:
+        members = session.execute(
+            select(ledger_subject_sets.c.digest, ledger_subject_sets.c.pseudonym).where(
+                among(session, ledger_subject_sets.c.digest, sorted(bulk))
+            )
+        )
+        found: dict[str, list[str]] = {}
+        for digest, pseudonym in members:
+            found.setdefault(digest, []).append(pseudonym)
+        for digest, at_rows in bulk.items():
+            for i in at_rows:
+                rows[i] = (*rows[i][:12], sorted(found.get(digest, ())), rows[i][13])
+    return _table(rows, LEDGER)
+
+
 def _rows(session: Session, query: Select[Any]) -> Iterable[tuple[Any, ...]]:
     result = session.execute(query, execution_options={"yield_per": _BATCH})
     for part in result.partitions():
@@ -91,4 +164,4 @@ def _table(rows: Sequence[tuple[Any, ...]], schema: pa.Schema) -> pa.Table:
     )
 
 
-__all__ = ["COMPLETION", "EVENTS", "cps_events", "population"]
+__all__ = ["COMPLETION", "EVENTS", "LEDGER", "cps_events", "ledger", "population"]

@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, fields, replace
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from forvalg.domain.clock import Clock
+from forvalg.domain.ids import new_order_id
 from forvalg.domain.lifecycle import NotCancellable, TooLate, cancel_own, next_due_at
-from forvalg.domain.orders import (
-    Authorisation,
-    CancelReason,
-    Option,
-    Order,
-    OrderState,
-    OrderType,
-    new_order,
-)
+from forvalg.domain.orders import Order, OrderRequest, OrderState, new_order
 from forvalg.domain.reasons import ReasonCode
 from forvalg.domain.validation import OrderRules
 from forvalg.wall import Guard, Principal, Purpose, Wall
 from forvalg.wall.principals import UNSTATED, Statement, system_job
-from forvalg.wholesale.ids import new_order_id
 
 # The desk's own system job: sends the notices a cancel causes to other operators.
 ORDER_DESK = system_job("order-desk", "order_processor")
@@ -42,24 +32,6 @@ class CancelRefused(Exception):
     def __init__(self, code: ReasonCode, message: str) -> None:
         super().__init__(message)
         self.code = code
-
-
-@dataclass(frozen=True, slots=True)
-class OrderRequest:
-    """A well-formed order as the operator sent it (the API has checked its shape)."""
-
-    type: OrderType
-    number: str
-    option: Option | None = None
-    postcode: str | None = None
-    authorisation: Authorisation | None = None
-    requested_date: date | None = None
-    target_order: str | None = None
-    reason: CancelReason | None = None
-
-    def fingerprint(self) -> str:
-        values = [getattr(self, f.name) for f in fields(self)]
-        return hashlib.sha256(json.dumps(values, default=str).encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,9 +16,8 @@ from forvalg.api.schemas import (
     OrderPublic,
     Problem,
 )
-from forvalg.domain.orders import Authorisation, OrderState
+from forvalg.domain.orders import Authorisation, OrderRequest, OrderState
 from forvalg.domain.reasons import ReasonCode
-from forvalg.wholesale.orders import OrderRequest
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
