@@ -31,7 +31,7 @@ class DetectionReport:
     path: Path
     generated_at: datetime
     findings: list[Finding]
-    inputs: Mapping[str, int]  # what was read: contacts, CPS events, lines
+    inputs: Mapping[str, int]  # how many of each input were read
     by_severity: Counter[str] = field(default_factory=Counter)
 
 
@@ -112,11 +112,9 @@ def with_letters(events: pa.Table, calendar: WorkingCalendar) -> pa.Table:
     """`events` with `letter_earliest`: the earliest instant the customer letter of an
     order received can arrive (`WorkingCalendar.letter_earliest` of when it was posted);
     null where no letter was posted (yet)."""
-    posted = events.column("letter_posted").to_pylist()
-    cache: dict[datetime, datetime] = {}
-    earliest = [
-        None if p is None else cache.setdefault(p, calendar.letter_earliest(p)) for p in posted
-    ]
+    posted = events.column("letter_posted")
+    days = {p: calendar.letter_earliest(p) for p in posted.unique().to_pylist() if p is not None}
+    earliest = [None if p is None else days[p] for p in posted.to_pylist()]
     return events.append_column("letter_earliest", pa.array(earliest, pa.timestamp("us", "UTC")))
 
 
