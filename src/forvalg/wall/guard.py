@@ -38,6 +38,7 @@ from forvalg.wall.guarded import (
     GuardedOutbox,
     GuardedUsers,
 )
+from forvalg.wall.incidents import GuardedIncidents
 from forvalg.wall.policy import Action, Policy, Question, Scope, View
 from forvalg.wall.principals import Principal, PrincipalKind, Purpose, zone_of
 from forvalg.wall.pseudonyms import SubjectSet
@@ -314,3 +315,7 @@ class Guard:
     @property
     def contacts(self) -> GuardedContacts:
         return GuardedContacts(self)
+
+    @property
+    def incidents(self) -> GuardedIncidents:
+        return GuardedIncidents(self)

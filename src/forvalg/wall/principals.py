@@ -85,6 +85,7 @@ _ZONES = {
     "crm_sync": Zone.RETAIL,
     StaffRole.COMPLIANCE_OFFICER: Zone.COMPLIANCE,
     "compliance_detector": Zone.COMPLIANCE,
+    "incident_clerk": Zone.COMPLIANCE,
     "subscriber": Zone.COMPLIANCE,
     "subscriber_desk": Zone.COMPLIANCE,
     "compliance_reporter": Zone.COMPLIANCE,
@@ -203,4 +204,12 @@ CONTACT_DETECTOR = Principal(
     PrincipalKind.SYSTEM,
     INCUMBENT_COMPLIANCE,
     frozenset({"compliance_detector"}),
+)
+# `forvalg incidents ...`, run by compliance on the server: lists, shows and moves
+# incidents, naming in the history the person who stated they made the move (--by).
+INCIDENT_CLERK = Principal(
+    "system:incident-cli",
+    PrincipalKind.SYSTEM,
+    INCUMBENT_COMPLIANCE,
+    frozenset({"incident_clerk"}),
 )
