@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from forvalg.compliance.alerts import AlertDesk
 from forvalg.compliance.contacts import ContactDesk
+from forvalg.compliance.incidents import IncidentDesk
 from forvalg.compliance.subscribers import SubscriberDesk
 from forvalg.compliance.transparency import TransparencyLog
 from forvalg.compliance.users import UserAdmin
@@ -80,6 +81,7 @@ class Services:
     statements: StatementDesk
     contacts: ContactDesk
     routing: RoutingExporter
+    incidents: IncidentDesk
 
     def close(self) -> None:
         self.engine.dispose()
@@ -209,6 +211,7 @@ def bootstrap(
         statements=StatementDesk(wall),
         contacts=ContactDesk(wall),
         routing=RoutingExporter(wall),
+        incidents=IncidentDesk(wall=wall, keeper=keeper),
     )
 
 
