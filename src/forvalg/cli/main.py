@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from forvalg.bootstrap import DatabaseUnavailable, initialise
-from forvalg.cli import contacts, demo, ledger, routing, settlement, traffic
+from forvalg.cli import contacts, demo, incidents, ledger, routing, settlement, traffic
 from forvalg.cli.common import console, fail, parse_instant, progress_bar, services, settings
 from forvalg.domain.clock import SystemClock
 from forvalg.wholesale.inventory import import_lines
@@ -170,6 +170,7 @@ def create_cli() -> typer.Typer:
     settlement.register(app)
     routing.register(app)
     contacts.register(app)
+    incidents.register(app)
     demo.register(app)
     return app
 
