@@ -58,11 +58,9 @@ def register(app: typer.Typer) -> None:
             found = svc.incidents.find(INCIDENT_CLERK, state=wanted)
         for i in found:
             opened = i.opened_at.isoformat().replace("+00:00", "Z")
-            console.print(
+            typer.echo(
                 f"{i.id}\t{i.state}\t{i.severity}\t{i.detector}\t{i.finding_id}\t{opened}\t"
-                f"{i.summary}",
-                highlight=False,
-                markup=False,
+                f"{i.summary}"
             )
 
     @incidents.command("show")
