@@ -198,7 +198,8 @@ SETTLEMENT_JOB = Principal(
 CRM_SYNC = Principal(
     "system:crm-sync", PrincipalKind.SYSTEM, "incumbent:retail", frozenset({"crm_sync"})
 )
-# The detectors (`forvalg detect`): one read of the retail contacts per run.
+# The detectors (`forvalg detect`): one read of the retail contacts per run, and the
+# incidents opened or updated from the run's findings (docs/INCIDENTS.md).
 CONTACT_DETECTOR = Principal(
     "system:detector",
     PrincipalKind.SYSTEM,
