@@ -90,7 +90,7 @@ def test_list_show_move_and_verify(opened: tuple[Cli, dict[str, str]]) -> None:
         [f"{wb}: reported -> closed (by Kari)"],
     ]
     shown = json.loads(cli.ok("incidents", "show", wb).stdout)
-    assert [(h["to"], h["by"], h["note"]) for h in shown["history"]] == [
+    assert [(h["to_state"], h["by"], h["note"]) for h in shown["history"]] == [
         ("open", "system:detector", None),
         ("investigating", "Kari", None),
         ("reported", "Kari", "reported to Nkom"),

@@ -544,3 +544,49 @@ def test_the_evidence_source_picks_the_sampled_contacts_and_their_recent_events(
         (EvidenceKind.CPS_EVENT, '["22334455","LOSS","2026-11-01T00:00:00Z"]'),
     ]
     assert evidence_from_tables(contacts, events)(finding(samples=())) == []
+
+
+def test_over_http_officers_work_incidents_and_the_regulator_reads_reported_ones(
+    world: World, desk: IncidentDesk, contacts: pa.Table
+) -> None:
+    source = evidence_from_tables(contacts, EVENTS)
+    report = desk.open_from_findings([finding(), finding(campaign="EARLY")], evidence_for=source)
+    wb, early = report.opened[finding().id], report.opened[finding(campaign="EARLY").id]
+    kari = world.add_staff("compliance_officer")
+    audit = kari.opened("compliance_audit", kind="audit", summary="incidents")
+    headers = {"X-Forvalg-Purpose": "compliance_audit", "X-Forvalg-Work-Item": audit}
+    listed = kari.client.get("/v1/staff/incidents", headers=headers)
+    assert listed.status_code == 200, listed.text
+    assert sorted(i["id"] for i in listed.json()["items"]) == sorted([wb, early])
+    path = f"/v1/staff/incidents/{wb}"
+    shown = kari.client.get(path, headers=headers).json()
+    assert [e["kind"] for e in shown["evidence"]] == ["contact"] * 2 + ["cps_event"] * 2
+    assert shown["history"][0]["to_state"] == "open"
+    move = kari.client.post(f"{path}/transitions", json={"to": "reported"}, headers=headers)
+    problem_of = move.json()
+    assert (move.status_code, problem_of["code"]) == (409, "E_CONFLICT")
+    assert "can only move to investigating" in problem_of["detail"]
+    for to in ("investigating", "reported"):
+        moved = kari.client.post(f"{path}/transitions", json={"to": to}, headers=headers)
+        assert moved.status_code == 200, moved.text
+        assert moved.json()["history"][-1]["by"] == kari.principal
+    closing = kari.client.post(f"{path}/transitions", json={"to": "closed"}, headers=headers)
+    assert (closing.status_code, closing.json()["code"]) == (422, "E_VALIDATION")
+    assert closing.json()["errors"][0]["pointer"] == "/note"
+    wrong = kari.client.post(f"{path}/transitions", json={"to": "open"}, headers=headers)
+    assert wrong.status_code == 422
+    missing = kari.client.get("/v1/staff/incidents/INC-000000000000", headers=headers)
+    assert (missing.status_code, missing.json()["code"]) == (404, "E_NOT_FOUND")
+    # The regulator: the reported one, with its evidence; the open one is not there.
+    nkom = world.add_staff("regulator")
+    inspection = nkom.opened("regulatory_inspection", kind="audit", summary="incidents")
+    seen = {"X-Forvalg-Purpose": "regulatory_inspection", "X-Forvalg-Work-Item": inspection}
+    items = nkom.client.get("/v1/staff/incidents", headers=seen).json()["items"]
+    assert [i["id"] for i in items] == [wb]
+    assert len(nkom.client.get(path, headers=seen).json()["evidence"]) == 4
+    hidden = nkom.client.get(f"/v1/staff/incidents/{early}", headers=seen)
+    assert (hidden.status_code, hidden.json()["code"]) == (404, "E_NOT_FOUND")
+    refused = nkom.client.post(
+        f"{path}/transitions", json={"to": "closed", "note": "seen"}, headers=seen
+    )
+    assert (refused.status_code, refused.json()["code"]) == (403, "E_FORBIDDEN")
