@@ -590,3 +590,11 @@ def test_over_http_officers_work_incidents_and_the_regulator_reads_reported_ones
         f"{path}/transitions", json={"to": "closed", "note": "seen"}, headers=seen
     )
     assert (refused.status_code, refused.json()["code"]) == (403, "E_FORBIDDEN")
+
+
+def test_a_finding_twice_in_one_run_opens_one_incident_at_its_highest_severity(
+    world: World, desk: IncidentDesk
+) -> None:
+    report = desk.open_from_findings([finding(Severity.MEDIUM), finding(Severity.HIGH)])
+    assert len(report.opened) == 1
+    assert world.rows(incidents)[0]["severity"] == "high"

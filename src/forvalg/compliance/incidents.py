@@ -131,7 +131,9 @@ class IncidentDesk:
         open, update the open ones (new severity, statistics, evidence), and leave closed
         ones closed unless the finding came back more severe (domain.incidents). All in
         one unit of work as `principal` (the detectors' job), ledgered."""
-        found = list(findings)
+        # One finding per id (ids are per detector, test and subject): the most severe.
+        ranked = sorted(findings, key=lambda f: f.severity.rank)
+        found = list({f.id: f for f in ranked}.values())
         report = OpenReport()
         if not found:
             return report

@@ -2,11 +2,12 @@
 
 The wall decides every access in Python; this is the second line, for when that code is
 wrong or bypassed (DESIGN.md, "The wall"). Each zone is a role that may touch only the
-tables its work needs, and the API role sees only the current operator's rows, so raw
-SQL from the wrong zone finds nothing. Everything here is data (`PLACEMENT`, `GRANTS`,
-`OWN_ROWS`) so that migrations, tests and docs read one definition. A database gets
-the matrix as it is when a migration `place`s its tables: a change to it needs a
-migration that places the tables again (`place` is idempotent).
+tables its work needs, the API role sees only the current operator's rows and the
+regulator only the incidents reported to it, so raw SQL from the wrong zone finds
+nothing. Everything here is data (`PLACEMENT`, `GRANTS`, `OWN_ROWS`, `ZONE_ROWS`) so
+that migrations, tests and docs read one definition. A database gets the matrix as it is
+when a migration `place`s its tables: a change to it needs a migration that places the
+tables again (`place` is idempotent).
 
 The application logs in as the tables' owner and `enter`s a zone per transaction
 (`SET LOCAL ROLE`): that guards against the application's own mistakes, not against
