@@ -88,6 +88,7 @@ from forvalg.wall.principals import (
     CANARY_KEEPER,
     CRM_SYNC,
     DETECTOR,
+    INCIDENT_CLERK,
     LEDGER_CLERK,
     ORDER_PROCESSOR,
     RATER,
@@ -132,6 +133,7 @@ def role_kinds() -> dict[str, PrincipalKind]:
         CRM_SYNC,
         DETECTOR,
         CANARY_KEEPER,
+        INCIDENT_CLERK,
     )
     for job in jobs:
         kinds |= dict.fromkeys(job.roles, job.kind)
@@ -233,6 +235,14 @@ MIX: list[tuple[int, Question]] = [
     *_many(2, "compliance_officer", R, (C.ALERT, C.LEDGER_PROOF, C.ACCESS_LOG), AUDIT, K.AUDIT),
     *_many(1, "compliance_officer", R, (C.ALERT, C.ACCESS_LOG), AUDIT, K.INQUIRY),
     (1, ask("compliance_officer", R, C.ROUTING, AUDIT, K.AUDIT)),  # denied
+    # incidents: the detectors open them, compliance works them, the regulator reads the
+    # reported ones (IncidentDesk, wall/incidents.py)
+    *_many(1, "compliance_detector", R, (C.INCIDENT, C.ACCESS_LOG, C.LEDGER_PROOF), AUDIT),
+    *_many(1, "compliance_detector", W, (C.INCIDENT, C.EVIDENCE), AUDIT),
+    *_many(1, "compliance_officer", R, (C.INCIDENT, C.EVIDENCE), AUDIT, K.AUDIT),
+    (1, ask("compliance_officer", W, C.INCIDENT, AUDIT, K.AUDIT)),
+    *_many(1, "regulator", R, (C.INCIDENT, C.EVIDENCE), INSPECT, K.INQUIRY),
+    (1, ask("retail_marketing", R, C.INCIDENT, Purpose.MARKETING, K.AUDIT)),  # denied
     # regulator: open an inquiry, read it, checkpoints, entries, proofs
     (1, ask("regulator", W, C.WORK_ITEM, INSPECT, K.INQUIRY)),
     *_many(2, "regulator", R, (C.WORK_ITEM, C.LEDGER_PROOF, C.ACCESS_LOG), INSPECT, K.INQUIRY),

@@ -20,6 +20,7 @@ from forvalg.compliance.alerts import AlertDesk
 from forvalg.compliance.canaries import CanaryDesk
 from forvalg.compliance.contacts import ContactDesk
 from forvalg.compliance.detection import DetectionDesk
+from forvalg.compliance.incidents import IncidentDesk
 from forvalg.compliance.subscribers import SubscriberDesk
 from forvalg.compliance.transparency import TransparencyLog
 from forvalg.compliance.users import UserAdmin
@@ -84,6 +85,7 @@ class Services:
     canaries: CanaryDesk
     detection: DetectionDesk
     routing: RoutingExporter
+    incidents: IncidentDesk
 
     def close(self) -> None:
         self.engine.dispose()
@@ -215,6 +217,7 @@ def bootstrap(
         canaries=CanaryDesk(wall=wall, rules=rules, clock=clock),
         detection=DetectionDesk(wall=wall, keeper=keeper, calendar=rules.calendar, clock=clock),
         routing=RoutingExporter(wall),
+        incidents=IncidentDesk(wall=wall, keeper=keeper),
     )
 
 

@@ -13,7 +13,7 @@ import typer.main
 from forvalg.api.app import create_app
 from forvalg.cli.main import create_cli
 from forvalg.domain.reasons import DESCRIPTIONS, ReasonCode
-from forvalg.store.zones import GRANTS, OWN_ROWS, PLACEMENT, Privilege, Zone
+from forvalg.store.zones import GRANTS, OWN_ROWS, PLACEMENT, ZONE_ROWS, Privilege, Zone
 
 DOCS = Path(__file__).parents[2] / "docs"
 
@@ -69,7 +69,10 @@ def test_the_database_zones_matrix_in_security_md_is_the_one_granted() -> None:
         assert PLACEMENT[table] == schema, table
         for zone, cell in zip(zones, cells.split("|"), strict=True):
             granted = GRANTS[zone].get(table, frozenset())
-            documented = [] if cell.strip() == "–" else cell.replace("(own rows)", "").split()
+            privileges = re.sub(r"\([^)]*\)", "", cell)
+            documented = [] if cell.strip() == "–" else privileges.split()
             assert documented == [p.value for p in Privilege if p in granted], (table, zone)
             own = zone is Zone.API and table in OWN_ROWS and bool(granted)
             assert ("(own rows)" in cell) == own, (table, zone, cell)
+            some = zone in ZONE_ROWS.get(table, {}) and bool(granted)
+            assert ("(reported or closed)" in cell) == some, (table, zone, cell)

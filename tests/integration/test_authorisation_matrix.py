@@ -21,7 +21,10 @@ import pytest
 
 from forvalg.api.app import create_app
 from forvalg.bootstrap import Services
-from forvalg.wall.principals import StaffRole
+from forvalg.compliance.detectors.findings import Finding
+from forvalg.domain.incidents import IncidentState
+from forvalg.domain.statistics import Severity
+from forvalg.wall.principals import INCIDENT_CLERK, StaffRole
 from tests import rated
 
 from .test_openapi import _api_routes
@@ -71,6 +74,25 @@ class Scene:
     def fresh_order(self) -> str:
         placed: str = self.alpha.order(provide("22334466"))["id"]
         return placed
+
+    def fresh_incident(self, *, reported: bool = False) -> str:
+        """A new open incident (or one reported to the regulator), for the routes that
+        read or move one."""
+        desk = self.world.services.incidents
+        finding = Finding(
+            id=f"targeting-{uuid.uuid4().hex[:16]}",
+            detector="targeting",
+            severity=Severity.HIGH,
+            subject={"campaign_id": "WB"},
+            summary="Campaign WB contacted lines after a CPS event 3.6 times as often.",
+            statistics={"p_value": 1e-9, "lift": 3.6, "n": 120},
+            evidence={},
+        )
+        (incident,) = desk.open_from_findings([finding]).opened.values()
+        if reported:
+            for to in (IncidentState.INVESTIGATING, IncidentState.REPORTED):
+                desk.move(INCIDENT_CLERK, incident, to, by="matrix")
+        return incident
 
 
 def _default(status: int) -> dict[str, int]:
@@ -180,6 +202,24 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, int]]] = {
     ("GET", "/v1/staff/orders/{order_id}"): (
         _get(lambda s, c: f"/v1/staff/orders/{s.order['id']}"),
         _row(403, wholesale_ops=200),
+    ),
+    # Incidents: compliance works them under its audit; the regulator reads the reported
+    # ones (its audit), and may not move them.
+    ("GET", "/v1/staff/incidents"): (
+        _get(lambda s, c: "/v1/staff/incidents"),
+        _row(403, compliance_officer=200, regulator=200),
+    ),
+    ("GET", "/v1/staff/incidents/{incident_id}"): (
+        _get(lambda s, c: f"/v1/staff/incidents/{s.fresh_incident(reported=True)}"),
+        _row(403, compliance_officer=200, regulator=200),
+    ),
+    ("POST", "/v1/staff/incidents/{incident_id}/transitions"): (
+        lambda s, c: (
+            "POST",
+            f"/v1/staff/incidents/{s.fresh_incident()}/transitions",
+            {"to": "investigating"},
+        ),
+        _row(403, compliance_officer=200),
     ),
     ("GET", "/v1/compliance/alerts"): (
         _get(lambda s, c: "/v1/compliance/alerts"),

@@ -46,6 +46,7 @@ SYSTEM_ROLES = [
     "crm_sync",
     "compliance_detector",
     "canary_keeper",
+    "incident_clerk",
 ]
 ROLES = [r.value for r in StaffRole] + SYSTEM_ROLES
 RETAIL = sorted(ROLE_GROUPS)
@@ -229,3 +230,47 @@ def test_a_changed_policy_never_serves_the_old_policys_allow(question: Question)
     stricter = Policy(POLICIES + "\nforbid (principal, action, resource);\n", SCHEMA)
     assert not stricter.decide(question).allowed
     assert stricter.version != old.version
+
+
+def test_incidents_are_compliances_and_the_regulator_reads_the_reported_ones() -> None:
+    """Who may do what with incidents and their evidence (docs/INCIDENTS.md): compliance
+    officers under an audit, the detectors' job, the incident CLI, and the regulator
+    reading (with the `reported` row filter); nobody else, whatever they state."""
+    granted = {
+        (role, category, action)
+        for role, category, action, p, k in itertools.product(
+            ROLES, (Category.INCIDENT, Category.EVIDENCE), Action, PURPOSES, KINDS
+        )
+        if POLICY.decide(ask(role, category, action=action, purpose=p, work_item=k)).allowed
+        or POLICY.decide(
+            ask(role, category, action=action, purpose=p, kind=PrincipalKind.SYSTEM)
+        ).allowed
+    }
+    R, W, INC, E = Action.READ, Action.WRITE, Category.INCIDENT, Category.EVIDENCE
+    assert granted == {
+        ("compliance_officer", INC, R),
+        ("compliance_officer", INC, W),
+        ("compliance_officer", E, R),
+        ("compliance_detector", INC, R),
+        ("compliance_detector", INC, W),
+        ("compliance_detector", E, W),
+        ("incident_clerk", INC, R),
+        ("incident_clerk", INC, W),
+        ("incident_clerk", E, R),
+        ("regulator", INC, R),
+        ("regulator", E, R),
+    }
+    audit = ask("compliance_officer", INC, action=W, purpose="compliance_audit", work_item="audit")
+    assert POLICY.decide(audit).scope is Scope.ALL
+    inquiry = ask("compliance_officer", INC, purpose="compliance_audit", work_item="inquiry")
+    assert not POLICY.decide(inquiry).allowed  # incidents are worked under an audit
+    regulator = POLICY.decide(
+        ask("regulator", INC, purpose="regulatory_inspection", work_item="inquiry")
+    )
+    assert (regulator.allowed, regulator.scope) == (True, Scope.REPORTED)
+    evidence = POLICY.decide(
+        ask("regulator", E, purpose="regulatory_inspection", work_item="audit")
+    )
+    assert (evidence.allowed, evidence.scope) == (True, Scope.REPORTED)
+    # The evidence is competitor-derived: marketing and sales purposes never reach it.
+    assert Category.EVIDENCE.family == "cps"

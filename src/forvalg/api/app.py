@@ -11,7 +11,17 @@ from fastapi import FastAPI
 from forvalg import __version__
 from forvalg.api import problems
 from forvalg.api.limits import BodySizeLimit, RateLimiter
-from forvalg.api.routes import events, lines, log, orders, retail, staff, statements, subscriber
+from forvalg.api.routes import (
+    events,
+    incidents,
+    lines,
+    log,
+    orders,
+    retail,
+    staff,
+    statements,
+    subscriber,
+)
 from forvalg.api.signin import SignIn
 from forvalg.bootstrap import Services
 
@@ -48,7 +58,7 @@ def create_app(services: Services, *, keep_ledger: bool = False) -> FastAPI:
     app.state.services = services
     settings = services.settings
     problems.install(app)
-    for module in (orders, lines, events, statements, log, staff, subscriber, retail):
+    for module in (orders, lines, events, statements, log, staff, incidents, subscriber, retail):
         app.include_router(module.router)
     # The last added runs first: sign-in (which never reads the body), then the size
     # limit, then the routes.

@@ -12,10 +12,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from forvalg.domain.incidents import IllegalTransition, IncidentError
 from forvalg.domain.orders import OrderType
 from forvalg.domain.reasons import ReasonCode
 from forvalg.domain.work_items import InvalidWorkItem
 from forvalg.wall import AccessDenied
+from forvalg.wall.incidents import UnknownIncident
 from forvalg.wholesale.orders import CancelRefused, IdempotencyConflict, OrderNotFound
 
 MEDIA_TYPE = "application/problem+json"
@@ -169,6 +171,23 @@ def install(app: FastAPI) -> None:
             ReasonCode.E_VALIDATION,
             "the work item is incomplete",
             errors=[{"pointer": f"/{exc.field}", "reason": str(exc)}],
+        )
+
+    @app.exception_handler(UnknownIncident)
+    async def _no_incident(_: Request, exc: UnknownIncident) -> JSONResponse:
+        return problem(404, ReasonCode.E_NOT_FOUND, str(exc))
+
+    @app.exception_handler(IllegalTransition)
+    async def _illegal(_: Request, exc: IllegalTransition) -> JSONResponse:
+        return problem(409, ReasonCode.E_CONFLICT, str(exc))
+
+    @app.exception_handler(IncidentError)
+    async def _incident(_: Request, exc: IncidentError) -> JSONResponse:
+        return problem(
+            422,
+            ReasonCode.E_VALIDATION,
+            "the move is incomplete",
+            errors=[{"pointer": "/note", "reason": str(exc)}],
         )
 
     @app.exception_handler(AccessDenied)

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
+from forvalg.domain.incidents import IncidentState
 from forvalg.domain.lines import LineView
 from forvalg.domain.orders import CancelReason, Option, Order, OrderState, OrderType
 from forvalg.domain.subscribers import Channel
@@ -358,3 +359,56 @@ class ContactPushResult(BaseModel):
     errors: list[ProblemError] = Field(
         description="Per rejected item and field: `pointer` (/contacts/<index>/<field>), `reason`"
     )
+
+
+class IncidentEventPublic(BaseModel):
+    kind: Literal["opened", "moved", "redetected"]
+    at: datetime
+    by: str
+    from_state: IncidentState | None
+    to_state: IncidentState
+    note: str | None
+    severity: str | None = Field(description="The finding's, when opened or re-detected")
+    statistics: dict[str, float | int] | None
+
+
+class IncidentPublic(BaseModel):
+    """An incident opened from a finding (docs/INCIDENTS.md), with its history."""
+
+    id: str
+    finding_id: str
+    detector: str
+    severity: str = Field(description="The latest detection's")
+    subject: dict[str, str]
+    summary: str
+    statistics: dict[str, float | int]
+    state: IncidentState
+    opened_at: datetime
+    updated_at: datetime
+    history: list[IncidentEventPublic]
+
+
+class EvidencePublic(BaseModel):
+    kind: Literal["contact", "cps_event", "ledger_entry"]
+    reference: str
+    added_at: datetime | None
+    payload: dict[str, Any] = Field(
+        description="A copy of the contact or CPS event; for a ledger entry `entry` (its leaf "
+        "data), `proof` (as GET /v1/log/proof/inclusion gives it) and `checkpoint` (the signed "
+        "note the proof leads to)"
+    )
+
+
+class IncidentDetail(IncidentPublic):
+    evidence: list[EvidencePublic]
+
+
+class IncidentList(BaseModel):
+    items: list[IncidentPublic]
+
+
+class IncidentMove(Strict):
+    to: Literal["investigating", "reported", "closed"]
+    note: Annotated[
+        str | None, Field(max_length=2000, description="Why; required when closing")
+    ] = None

@@ -10,7 +10,17 @@ from typing import Annotated
 import typer
 
 from forvalg.bootstrap import DatabaseUnavailable, initialise
-from forvalg.cli import canary, contacts, demo, detect, ledger, routing, settlement, traffic
+from forvalg.cli import (
+    canary,
+    contacts,
+    demo,
+    detect,
+    incidents,
+    ledger,
+    routing,
+    settlement,
+    traffic,
+)
 from forvalg.cli.common import console, fail, parse_instant, progress_bar, services, settings
 from forvalg.domain.clock import SystemClock
 from forvalg.wholesale.inventory import import_lines
@@ -172,6 +182,7 @@ def create_cli() -> typer.Typer:
     contacts.register(app)
     canary.register(app)
     detect.register(app)
+    incidents.register(app)
     demo.register(app)
     return app
 

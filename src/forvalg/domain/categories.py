@@ -20,6 +20,7 @@ class Category(StrEnum):
     LETTER = "cps.letter"  # letters and SMS to subscribers: their orders, one-time codes
     TRAFFIC = "cps.traffic"  # call records and rated calls
     SETTLEMENT = "cps.settlement"  # statements per operator and period
+    EVIDENCE = "cps.evidence"  # an incident's evidence: copies of CPS events, contacts, entries
     OPERATOR = "cps.operator"  # the register of CPS operators, agreements, selection codes
     SUBSCRIBER = "personal.subscriber"  # who a line belongs to: number, postcode (inventory)
     LINE = "line.inventory"  # line type and status; a WLR status names a wholesale client
@@ -30,6 +31,7 @@ class Category(StrEnum):
     LEDGER_PROOF = "ledger.proof"  # tree heads, checkpoints, proofs: hashes, no entry's content
     WORK_ITEM = "work.item"  # tickets, runs, inquiries, subscriber requests; their lines
     ALERT = "compliance.alert"  # denials and break-glass accesses raised to compliance
+    INCIDENT = "compliance.incident"  # incidents opened from findings, their life cycle
     STAFF_USER = "staff.user"  # staff accounts and their roles
     CREDENTIAL = "secret.credential"  # hashes of API keys, staff tokens, one-time codes
 

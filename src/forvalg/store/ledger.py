@@ -143,6 +143,18 @@ def entries(db: Db, *, start: int, end: int) -> list[str]:
     return [r[0] for r in rows]
 
 
+def entries_at(db: Db, *, indices: Sequence[int]) -> dict[int, str]:
+    """The entries at the given indices that are in the tree."""
+    if not indices:
+        return {}
+    rows = db.execute(
+        select(ledger_entries.c.idx, ledger_entries.c.entry).where(
+            among(db, ledger_entries.c.idx, list(indices))
+        )
+    )
+    return {r[0]: r[1] for r in rows}
+
+
 def iter_entries(db: Db, *, start: int = 0, end: int, chunk: int = 20_000) -> Iterator[str]:
     """Entries start..end-1 in order, a chunk at a time."""
     for first in range(start, end, chunk):

@@ -283,6 +283,60 @@ honey_lines = Table(
     Column("created_by", String(64), nullable=False),
 )
 
+# Incidents opened from findings (docs/INCIDENTS.md), in the compliance zone. The latest
+# detection's severity, summary and statistics are on the incident; every change is an
+# event. At most one incident per finding is not closed: enforced here, not only in Python.
+NOT_CLOSED = "state <> 'closed'"
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", String(16), primary_key=True),  # INC-<12 hex>
+    Column("finding_id", String(64), nullable=False),
+    Column("detector", String(32), nullable=False),
+    Column("severity", String(8), nullable=False),
+    Column("subject", JSON, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("statistics", JSON, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("opened_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index(
+        "uq_incidents_one_live_per_finding",
+        "finding_id",
+        unique=True,
+        sqlite_where=text(NOT_CLOSED),
+        postgresql_where=text(NOT_CLOSED),
+    ),
+    Index("ix_incidents_finding_opened", "finding_id", "opened_at"),
+)
+
+incident_events = Table(
+    "incident_events",
+    metadata,
+    Column("incident_id", String(16), ForeignKey("incidents.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True),  # 1, 2, ... per incident
+    Column("kind", String(16), nullable=False),  # opened | moved | redetected
+    Column("at", UtcDateTime, nullable=False),
+    Column("by", String(80), nullable=False),
+    Column("from_state", String(16), nullable=True),
+    Column("to_state", String(16), nullable=False),
+    Column("note", Text, nullable=True),
+    Column("severity", String(8), nullable=True),
+    Column("statistics", JSON, nullable=True),
+)
+
+# Evidence is a copy taken when attached; an item is attached once per incident (a
+# re-detection adds only what is new: ON CONFLICT DO NOTHING).
+incident_evidence = Table(
+    "incident_evidence",
+    metadata,
+    Column("incident_id", String(16), ForeignKey("incidents.id"), primary_key=True),
+    Column("kind", String(16), primary_key=True),  # contact | cps_event | ledger_entry
+    Column("reference", String(128), primary_key=True),
+    Column("payload", JSON, nullable=False),
+    Column("added_at", UtcDateTime, nullable=False),
+)
+
 # Raised by the wall on every denial and break-glass access, in the deciding transaction.
 compliance_alerts = Table(
     "compliance_alerts",

@@ -2,11 +2,12 @@
 
 The wall decides every access in Python; this is the second line, for when that code is
 wrong or bypassed (DESIGN.md, "The wall"). Each zone is a role that may touch only the
-tables its work needs, and the API role sees only the current operator's rows, so raw
-SQL from the wrong zone finds nothing. Everything here is data (`PLACEMENT`, `GRANTS`,
-`OWN_ROWS`) so that migrations, tests and docs read one definition. A database gets
-the matrix as it is when a migration `place`s its tables: a change to it needs a
-migration that places the tables again (`place` is idempotent).
+tables its work needs, the API role sees only the current operator's rows and the
+regulator only the incidents reported to it, so raw SQL from the wrong zone finds
+nothing. Everything here is data (`PLACEMENT`, `GRANTS`, `OWN_ROWS`, `ZONE_ROWS`) so
+that migrations, tests and docs read one definition. A database gets the matrix as it is
+when a migration `place`s its tables: a change to it needs a migration that places the
+tables again (`place` is idempotent).
 
 The application logs in as the tables' owner and `enter`s a zone per transaction
 (`SET LOCAL ROLE`): that guards against the application's own mistakes, not against
@@ -27,6 +28,8 @@ from typing import Final
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
+from forvalg.domain.incidents import REGULATOR_STATES
+
 
 class Zone(StrEnum):
     """A zone's role; its schema has the same name."""
@@ -45,6 +48,8 @@ class Privilege(StrEnum):
     UPDATE = "UPDATE"
     DELETE = "DELETE"
 
+
+INCIDENT_TABLES: Final = ("incidents", "incident_events", "incident_evidence")
 
 # Where each table lives. Billing holds the settlement statements; regulator and retail
 # hold nothing (retail's contacts live with compliance, which they are for). Later
@@ -72,6 +77,8 @@ PLACEMENT: Final[Mapping[str, Zone]] = {
     "retail_contacts": Zone.COMPLIANCE,
     # Honey-lines: compliance's secret (docs/DETECTION.md).
     "honey_lines": Zone.COMPLIANCE,
+    # Incidents opened from findings, their history and evidence (docs/INCIDENTS.md).
+    **dict.fromkeys(INCIDENT_TABLES, Zone.COMPLIANCE),
 }
 
 # Every connection's search path (make_engine), so unqualified names resolve wherever
@@ -123,8 +130,19 @@ GRANTS: Final[Mapping[Zone, Mapping[str, frozenset[Privilege]]]] = {
         ),
         "honey_lines": _SI,
         **dict.fromkeys(_WORK, _SIU),
+        # Incidents move (UPDATE of the state); their history and evidence only grow.
+        "incidents": _SIU,
+        "incident_events": _SI,
+        "incident_evidence": _SI,
     },
-    Zone.REGULATOR: {**dict.fromkeys(_LEDGER, _S), **_OWN_WORK, **_RECORD},
+    # The regulator reads the incidents reported to it or closed (row-level security:
+    # ZONE_ROWS), with their history and evidence.
+    Zone.REGULATOR: {
+        **dict.fromkeys(_LEDGER, _S),
+        **dict.fromkeys(INCIDENT_TABLES, _S),
+        **_OWN_WORK,
+        **_RECORD,
+    },
     # Retail writes its CRM's contacts and reads nothing, not even those back.
     Zone.RETAIL: {"retail_contacts": _I, **_RECORD},
 }
@@ -150,6 +168,20 @@ OWN_ROWS: Final[Mapping[str, str]] = {
     "statements": _MINE,
 }
 _OWN_POLICY, _ALL_POLICY = "zone_api_own_rows", "zone_staff_all_rows"
+
+# Row-level security for a staff zone that may read only some rows of a table: the
+# regulator sees an incident once it is reported or closed (`REGULATOR_STATES`), and
+# that incident's events and evidence. Read-only filters:
+# every zone they name holds SELECT alone on the table.
+_SHOWN = f"state IN ({', '.join(repr(s.value) for s in sorted(REGULATOR_STATES))})"
+_SHOWN_INCIDENT = (
+    f"incident_id IN (SELECT id FROM {PLACEMENT['incidents']}.incidents WHERE {_SHOWN})"  # noqa: S608
+)
+ZONE_ROWS: Final[Mapping[str, Mapping[Zone, str]]] = {
+    "incidents": {Zone.REGULATOR: _SHOWN},
+    "incident_events": {Zone.REGULATOR: _SHOWN_INCIDENT},
+    "incident_evidence": {Zone.REGULATOR: _SHOWN_INCIDENT},
+}
 
 _ENTER = text(
     "SELECT set_config('role', :role, true), set_config('forvalg.operator', :operator, true)"
@@ -216,15 +248,30 @@ def place(bind: Connection, table: str, schema: Zone) -> None:
             for sequence in _owned_sequences(bind, name):
                 _run(bind, f"GRANT USAGE ON SEQUENCE {sequence} TO {zone}")
     own = OWN_ROWS.get(table)
-    if own is not None:
-        # Staff zones see every row their grants allow: RLS would otherwise hide them all.
-        staff = ", ".join(z for z in granted if z is not Zone.API)
-        _run(
-            bind,
-            f"ALTER TABLE {name} ENABLE ROW LEVEL SECURITY",
-            f"CREATE POLICY {_OWN_POLICY} ON {name} TO {Zone.API} USING ({own}) WITH CHECK ({own})",
-            *([f"CREATE POLICY {_ALL_POLICY} ON {name} TO {staff} USING (true)"] if staff else []),
-        )
+    filtered = {z: rows for z, rows in ZONE_ROWS.get(table, {}).items() if z in granted}
+    if own is not None or filtered:
+        # The other zones see every row their grants allow: RLS would otherwise hide them all.
+        staff = ", ".join(z for z in granted if z is not Zone.API and z not in filtered)
+        _run(bind, f"ALTER TABLE {name} ENABLE ROW LEVEL SECURITY")
+        if own is not None:
+            _run(
+                bind,
+                f"CREATE POLICY {_OWN_POLICY} ON {name} TO {Zone.API} USING ({own}) "
+                f"WITH CHECK ({own})",
+            )
+        for zone, rows in filtered.items():
+            if granted[zone] != _S:
+                raise ValueError(f"{zone} may only read {table}: its row filter is read-only")
+            _run(
+                bind,
+                f"CREATE POLICY {_zone_policy(zone)} ON {name} FOR SELECT TO {zone} USING ({rows})",
+            )
+        if staff:
+            _run(bind, f"CREATE POLICY {_ALL_POLICY} ON {name} TO {staff} USING (true)")
+
+
+def _zone_policy(zone: Zone) -> str:
+    return f"zone_{_ident(zone.value.removeprefix('forvalg_'))}_some_rows"
 
 
 def unplace(bind: Connection, table: str) -> None:
@@ -261,7 +308,10 @@ def _clear(bind: Connection, table: str, schema: Zone, *also: str) -> str:
     zones = ", ".join([*also, *Zone])
     _run(
         bind,
-        *(f"DROP POLICY IF EXISTS {p} ON {name}" for p in (_OWN_POLICY, _ALL_POLICY)),
+        *(
+            f"DROP POLICY IF EXISTS {p} ON {name}"
+            for p in (_OWN_POLICY, _ALL_POLICY, *map(_zone_policy, Zone))
+        ),
         f"ALTER TABLE {name} DISABLE ROW LEVEL SECURITY",
         f"REVOKE ALL ON TABLE {name} FROM {zones}",
         *(f"REVOKE ALL ON SEQUENCE {s} FROM {zones}" for s in _owned_sequences(bind, name)),

@@ -63,6 +63,9 @@ MEANINGS: dict[C, str] = {
     C.LETTER: "letters and messages to subscribers, naming the operator they chose",
     C.TRAFFIC: "call records and rated calls: how much and where a line calls",
     C.SETTLEMENT: "statements and invoices per operator and period",
+    C.EVIDENCE: "an incident's evidence: copies of the CPS events, retail contacts and ledger "
+    "entries (with inclusion proofs) a finding rests on; a CPS event says a line ordered "
+    "preselection",
     C.OPERATOR: "the register of CPS operators: names, selection codes, agreements, API keys",
     C.SUBSCRIBER: "who a line belongs to: its number and postcode in the inventory",
     C.LINE: "the incumbent's line inventory: line type and status (a status may name the "
@@ -76,6 +79,8 @@ MEANINGS: dict[C, str] = {
     C.WORK_ITEM: "fault tickets, settlement runs, inquiries, subscriber requests and the "
     "lines they concern",
     C.ALERT: "denials and break-glass accesses raised to compliance",
+    C.INCIDENT: "incidents opened from detection findings: the finding, its severity and "
+    "statistics, the state and who moved it when and why",
     C.STAFF_USER: "staff accounts and their roles",
     C.CREDENTIAL: "secrets: hashes of API keys, staff tokens, sessions; one-time codes",
 }
@@ -272,6 +277,54 @@ CATALOG: tuple[TableEntry, ...] = (
         ("operator_id", C.CANARY, "the operator the decoy order names"),
         ("created_at", C.CANARY, "when compliance created it; the decoy order is received then"),
         ("created_by", C.CANARY, "the principal that created it"),
+    ),
+    _table(
+        "incidents",
+        "Incidents opened from findings of severity medium or above, with the latest "
+        "detection's numbers and the state (docs/INCIDENTS.md).",
+        ("id", C.INCIDENT, "the incident's id (`INC-` and 12 hex digits)"),
+        ("finding_id", C.INCIDENT, "the finding it follows (the same in every detection run)"),
+        ("detector", C.INCIDENT, "the detector that made the finding"),
+        ("severity", C.INCIDENT, "the latest detection's severity"),
+        ("subject", C.INCIDENT, "the campaign, agent or principal the finding is about"),
+        ("summary", C.INCIDENT, "the latest detection's one-sentence summary"),
+        ("statistics", C.INCIDENT, "the latest detection's p-value, lift and count"),
+        ("state", C.INCIDENT, "`open`, `investigating`, `reported` or `closed`"),
+        ("opened_at", C.INCIDENT, "when it was opened"),
+        ("updated_at", C.INCIDENT, "when it last changed"),
+    ),
+    _table(
+        "incident_events",
+        "Each incident's history: opened, moved, re-detected; who, when, from and to which "
+        "state, and the note.",
+        ("incident_id", C.INCIDENT, "the incident"),
+        ("seq", C.INCIDENT, "1, 2, ... within the incident"),
+        ("kind", C.INCIDENT, "`opened`, `moved` or `redetected`"),
+        ("at", C.INCIDENT, "when"),
+        ("by", C.INCIDENT, "who: a principal, or the person the command line acted for"),
+        ("from_state", C.INCIDENT, "the state before (none when opened)"),
+        ("to_state", C.INCIDENT, "the state after"),
+        ("note", C.INCIDENT, "why (required when closing); what a re-detection changed"),
+        ("severity", C.INCIDENT, "the finding's severity when opened or re-detected"),
+        ("statistics", C.INCIDENT, "the finding's statistics when opened or re-detected"),
+    ),
+    _table(
+        "incident_evidence",
+        "The evidence an incident rests on, copied when attached: contacts, CPS events, "
+        "ledger entries with inclusion proofs and the signed checkpoint.",
+        ("incident_id", C.EVIDENCE, "the incident"),
+        ("kind", C.EVIDENCE, "`contact`, `cps_event` or `ledger_entry`"),
+        (
+            "reference",
+            C.EVIDENCE,
+            "the contact's id, the CPS event (line, kind, time) or the ledger index",
+        ),
+        (
+            "payload",
+            C.EVIDENCE,
+            "the copy: the contact or event as JSON, or the entry, its proof and the checkpoint",
+        ),
+        ("added_at", C.EVIDENCE, "when it was attached"),
     ),
     _table(
         "compliance_alerts",

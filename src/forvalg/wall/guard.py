@@ -40,6 +40,7 @@ from forvalg.wall.guarded import (
     GuardedUsers,
 )
 from forvalg.wall.honey_lines import GuardedHoneyLines
+from forvalg.wall.incidents import GuardedIncidents
 from forvalg.wall.policy import Action, Policy, Question, Scope, View
 from forvalg.wall.principals import Principal, PrincipalKind, Purpose, zone_of
 from forvalg.wall.pseudonyms import SubjectSet
@@ -324,3 +325,7 @@ class Guard:
     @property
     def honey_lines(self) -> GuardedHoneyLines:
         return GuardedHoneyLines(self)
+
+    @property
+    def incidents(self) -> GuardedIncidents:
+        return GuardedIncidents(self)

@@ -353,6 +353,21 @@ class GuardedLedger:
         nodes = ledger_store.StoredNodes(g.session)
         return [(i, entry, merkle.inclusion_proof(nodes, i, size)) for i, entry in found]
 
+    def proven(self, indices: Iterable[int], *, size: int) -> list[tuple[int, str, list[bytes]]]:
+        """The entries at `indices`, each with its audit path in the tree of `size`
+        (evidence for an incident): (index, entry, audit path), by index. Every index must
+        be below `size` (`BeyondTree` otherwise)."""
+        wanted = sorted(set(indices))
+        outside = [i for i in wanted if not 0 <= i < size]
+        if outside:
+            raise merkle.BeyondTree(f"entries {outside} are not in the tree of size {size}")
+        self._whole(Category.ACCESS_LOG)
+        _within(ledger_store.head(self._g.session), size)
+        found = ledger_store.entries_at(self._g.session, indices=wanted)
+        self._whole(Category.LEDGER_PROOF)
+        nodes = ledger_store.StoredNodes(self._g.session)
+        return [(i, found[i], merkle.inclusion_proof(nodes, i, size)) for i in wanted]
+
     def see_checkpoint(self) -> None:
         """Reading the current checkpoint (tree size and root) is an access too."""
         self._whole(Category.LEDGER_PROOF)

@@ -45,6 +45,11 @@ class Action(StrEnum):
 class Scope(StrEnum):
     OWN = "own"  # the principal's own rows: an operator's, a subscriber's line
     ALL = "all"  # every row the work item covers
+    REPORTED = "reported"  # incidents reported to the regulator or closed (wall/incidents.py)
+
+
+# Row filters from the widest to the narrowest that several permits may combine to.
+WIDEST = (Scope.ALL, Scope.REPORTED, Scope.OWN)
 
 
 class View(StrEnum):
@@ -144,7 +149,7 @@ class Policy:
         views = {n.get("view", View.FULL.value) for n in notes}
         return Decision(
             allowed=True,
-            scope=Scope.ALL if Scope.ALL.value in scopes else Scope.OWN,
+            scope=next(s for s in WIDEST if s.value in scopes),
             view=max((View(v) for v in views), key=REVEALS.index),
             break_glass=q.break_glass and any("break_glass" in n for n in notes),
             reason="granted by " + self._names(ids),

@@ -86,6 +86,7 @@ _ZONES = {
     StaffRole.COMPLIANCE_OFFICER: Zone.COMPLIANCE,
     "compliance_detector": Zone.COMPLIANCE,
     "canary_keeper": Zone.COMPLIANCE,
+    "incident_clerk": Zone.COMPLIANCE,
     "subscriber": Zone.COMPLIANCE,
     "subscriber_desk": Zone.COMPLIANCE,
     "compliance_reporter": Zone.COMPLIANCE,
@@ -205,10 +206,19 @@ CANARY_KEEPER = Principal(
     INCUMBENT_COMPLIANCE,
     frozenset({"canary_keeper"}),
 )
-# The detectors (`forvalg detect`): one read of each input per run.
+# The detectors (`forvalg detect`): one read of each input per run, and the incidents
+# opened or updated from the run's findings (docs/INCIDENTS.md).
 DETECTOR = Principal(
     "system:detector",
     PrincipalKind.SYSTEM,
     INCUMBENT_COMPLIANCE,
     frozenset({"compliance_detector"}),
+)
+# `forvalg incidents ...`, run by compliance on the server: lists, shows and moves
+# incidents, naming in the history the person who stated they made the move (--by).
+INCIDENT_CLERK = Principal(
+    "system:incident-cli",
+    PrincipalKind.SYSTEM,
+    INCUMBENT_COMPLIANCE,
+    frozenset({"incident_clerk"}),
 )
