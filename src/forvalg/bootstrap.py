@@ -191,6 +191,7 @@ def bootstrap(
         origin=settings.ledger_origin,
         clock=clock,
     )
+    incidents = IncidentDesk(wall=wall, keeper=keeper)
     return Services(
         settings=settings,
         engine=engine,
@@ -215,9 +216,15 @@ def bootstrap(
         statements=StatementDesk(wall),
         contacts=ContactDesk(wall),
         canaries=CanaryDesk(wall=wall, rules=rules, clock=clock),
-        detection=DetectionDesk(wall=wall, keeper=keeper, calendar=rules.calendar, clock=clock),
         routing=RoutingExporter(wall),
-        incidents=IncidentDesk(wall=wall, keeper=keeper),
+        incidents=incidents,
+        detection=DetectionDesk(
+            wall=wall,
+            keeper=keeper,
+            incidents=incidents,
+            calendar=rules.calendar,
+            clock=clock,
+        ),
     )
 
 

@@ -41,7 +41,7 @@ def test_canary_add_then_detect_flags_the_agent_who_called_one(initialised: Cli)
     out = printed(result.stdout)
     assert out[0] == "read 2 contacts, 2 cps events, 5 lines, 2 honey lines"
     assert out[1].startswith("1 finding(s): 1 critical")
-    assert out[-1] == "findings: out/findings.json"
+    assert out[-2:] == ["incidents: 1 opened, 0 updated", "findings: out/findings.json"]
     document = json.loads((cli.cwd / "out" / "findings.json").read_text())
     (finding,) = document["findings"]
     assert (finding["detector"], finding["severity"], finding["subject"]) == (

@@ -122,7 +122,7 @@ def test_detect_flags_exactly_the_leaks(world: World) -> None:
     path = write(world.tmp_path / "contacts.csv", contacts(rng, received, honey))
     assert world.services.contacts.import_file(path).rejected == 0
     out = world.tmp_path / "findings.json"
-    world.services.detection.run(out)
+    report = world.services.detection.run(out)
     found = json.loads(out.read_text())["findings"]
     serious = {
         (f["detector"], next(iter(f["subject"].values())))
@@ -142,3 +142,10 @@ def test_detect_flags_exactly_the_leaks(world: World) -> None:
         "A-LEAK": "critical",
     }
     assert "probability" in honey_found["WB"]["summary"]
+    # Each finding of medium or above opened an incident, with the contacts it samples
+    # and the CPS events on their lines as evidence; a second run updates them.
+    medium = [f["id"] for f in found if Severity(f["severity"]).at_least(Severity.MEDIUM)]
+    assert sorted(report.incidents.opened) == sorted(medium)
+    assert report.incidents.evidence_added > len(medium)
+    again = world.services.detection.run(out)
+    assert (again.incidents.opened, sorted(again.incidents.updated)) == ({}, sorted(medium))

@@ -47,4 +47,10 @@ def register(app: typer.Typer) -> None:
                 console.print(
                     f"  {finding.severity.value:8} {finding.summary}", highlight=False, markup=False
                 )
+        opened = report.incidents
+        console.print(
+            f"incidents: {len(opened.opened)} opened, {len(opened.updated)} updated",
+            highlight=False,
+            markup=False,
+        )
         console.print(f"findings: {report.path}", highlight=False, markup=False)

@@ -1,8 +1,10 @@
 """`forvalg detect`: one detection run over what is stored (docs/DETECTION.md).
 
 The run reads its inputs behind the wall as the detector job (one decision and one ledger
-entry per input, in the compliance zone), runs every detector over them, and writes the
-findings document (INTERFACES §5) atomically: a run that fails leaves no file.
+entry per input, in the compliance zone), runs every detector over them, writes the
+findings document (INTERFACES §5) atomically (a run that fails leaves no file), and opens
+or updates the incidents of the findings of severity medium or above, with their
+evidence (docs/INCIDENTS.md).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from forvalg.compliance.detectors import DetectionSettings, Finding, detect, findings_document
+from forvalg.compliance.incidents import IncidentDesk, OpenReport, evidence_from_tables
 from forvalg.domain.calendar import WorkingCalendar
 from forvalg.domain.clock import Clock
 from forvalg.domain.statistics import Severity
@@ -33,6 +36,7 @@ class DetectionReport:
     findings: list[Finding]
     inputs: Mapping[str, int]  # how many of each input were read
     by_severity: Counter[str] = field(default_factory=Counter)
+    incidents: OpenReport = field(default_factory=OpenReport)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +55,14 @@ class DetectionDesk:
         *,
         wall: Wall,
         keeper: LedgerKeeper,
+        incidents: IncidentDesk,
         calendar: WorkingCalendar,
         clock: Clock,
         settings: DetectionSettings | None = None,
     ) -> None:
         self._wall = wall
         self._keeper = keeper
+        self._incidents = incidents
         self._calendar = calendar
         self._clock = clock
         self.settings = settings or DetectionSettings()
@@ -94,6 +100,9 @@ class DetectionDesk:
             min_severity=min_severity,
         )
         write_json(out, findings_document(findings, generated_at))
+        opened = self._incidents.open_from_findings(
+            findings, evidence_for=evidence_from_tables(inputs.contacts, inputs.events)
+        )
         return DetectionReport(
             path=out,
             generated_at=generated_at,
@@ -105,6 +114,7 @@ class DetectionDesk:
                 "honey_lines": inputs.honey.num_rows,
             },
             by_severity=Counter(f.severity.value for f in findings),
+            incidents=opened,
         )
 
 
