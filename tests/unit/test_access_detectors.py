@@ -374,7 +374,10 @@ def test_two_curious_colleagues_do_not_hide_each_other() -> None:
     for who in ("user:curious1", "user:curious2"):
         assert worst(of(found, who, "volume")).at_least(Severity.MEDIUM), who
         # the other one is left out of the yardstick
-        assert of(found, who, "volume")[0].evidence["peer_group"]["baseline_peers"] == 20
+        volume = of(found, who, "volume")[0]
+        assert volume.evidence["peer_group"]["peers"] == 21
+        assert volume.evidence["peer_group"]["baseline_peers"] == 20
+        assert "1 far-out one left aside" in volume.summary
 
 
 def test_a_small_peer_group_is_a_weak_yardstick() -> None:

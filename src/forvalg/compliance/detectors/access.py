@@ -188,7 +188,6 @@ def break_glass_findings(
     for row in _glass(ledger, settings):
         uses = int(row["uses"])
         repeated = uses >= settings.break_glass_repeat
-        times = "once" if uses == 1 else f"{uses:,} times"
         why = (
             f"repeated use: {settings.break_glass_repeat} or more in the window"
             if repeated
@@ -202,7 +201,7 @@ def break_glass_findings(
                 severity=Severity.MEDIUM if repeated else Severity.LOW,
                 summary=(
                     f"Staff member {row['principal']} ({_roles(row)}) used break-glass "
-                    f"{times}{_between(window)}, reading data without a work item that "
+                    f"{_times(uses)}{_between(window)}, reading data without a work item that "
                     f"covers it ({why})."
                 ),
                 n=int(row["allowed"]),
@@ -232,9 +231,12 @@ def _tested(
 ) -> Tested:
     lift = model.lift(x)
     who = f"Staff member {row['principal']} ({_roles(row)})"
+    group = "with the same roles" if by == "roles" else f"in {key}"
+    aside = model.peers - model.baseline
+    left = f", {aside} far-out one{'s' if aside > 1 else ''} left aside" if aside else ""
     yardstick = (
-        f"{lift:.1f} times the average of its {model.peers} peers "
-        f"{'with the same roles' if by == 'roles' else 'in ' + key} ({model.mean:.1f}; {{p}})"
+        f"{lift:.1f} times the average of its {model.peers} peers {group} "
+        f"({model.mean:.1f}{left}; {{p}})"
     )
     evidence: dict[str, object] = {
         "window": window,
@@ -249,7 +251,7 @@ def _tested(
     elif metric.test == "denials":
         codes = ", ".join(f"{c} {k:,}" for c, k in sorted(row["codes"].items()))
         summary = (
-            f"{who} was refused by the wall {x:,} times{_between(window)} ({codes}), {yardstick}."
+            f"{who} was refused by the wall {_times(x)}{_between(window)} ({codes}), {yardstick}."
         )
         evidence |= {
             "denials": x,
@@ -258,7 +260,7 @@ def _tested(
         }
         n = int(row["entries"])
     else:
-        summary = f"{who} used break-glass {x:,} times{_between(window)}, {yardstick}."
+        summary = f"{who} used break-glass {_times(x)}{_between(window)}, {yardstick}."
         evidence |= {"break_glass_uses": x, "allowed_entries": int(row["allowed"])}
         n = int(row["allowed"])
     evidence["entry_indices"] = sample(row["samples"].get(metric.sample))
@@ -395,6 +397,10 @@ def _nested(ledger: Ledger, sql: str) -> dict[str, dict[str, Any]]:
 def _roles(row: dict[str, Any]) -> str:
     roles = sorted(row["roles"] or [])
     return ", ".join(roles) if roles else "no roles"
+
+
+def _times(n: int) -> str:
+    return "once" if n == 1 else f"{n:,} times"
 
 
 def _between(window: dict[str, str] | None) -> str:

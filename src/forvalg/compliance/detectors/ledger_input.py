@@ -258,14 +258,16 @@ class Ledger:
         return None if self._window is None else dict(self._window)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _iso(at: datetime) -> str:
     return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def iso(t_us: int) -> str:
     """An instant in UTC microseconds as an ISO string with `Z`."""
-    at = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=t_us)
-    return at.isoformat().replace("+00:00", "Z")
+    return _iso(_EPOCH + timedelta(microseconds=t_us))
 
 
 def rule_finding(
