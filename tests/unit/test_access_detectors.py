@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 from scipy.stats import chi2, nbinom, poisson
 
-from forvalg.compliance.detectors.access import PeerModel, access_tests, break_glass_findings
+from forvalg.compliance.detectors.access import PeerModel, access_tests
 from forvalg.compliance.detectors.findings import Finding, finalise, finding_id, findings_document
 from forvalg.compliance.detectors.ledger_input import (
     ENTRY_SCHEMA,
@@ -21,7 +21,7 @@ from forvalg.compliance.detectors.ledger_input import (
     AccessSettings,
     Ledger,
 )
-from forvalg.compliance.detectors.unexplained import PURPOSES, unexplained_findings
+from forvalg.compliance.detectors.unexplained import PURPOSES, unexplained_tests
 from forvalg.compliance.detectors.workspace import DetectionInputError
 from forvalg.domain.categories import Category
 from forvalg.domain.statistics import Severity
@@ -277,14 +277,26 @@ def clean_world(seed: int, *, ops: int = 20, mean: float = 60.0, per_ticket: int
 
 
 def run_all(book: Book, settings: AccessSettings | None = None) -> list[Finding]:
-    """Both detectors as `forvalg detect` would run them: the tests through
-    Benjamini–Hochberg, the rule-based findings as they are."""
+    """Both detectors as `forvalg detect` would run them: one `finalise` (the tests
+    through Benjamini–Hochberg, the rule-decided results at their rule's severity)."""
     entries, items = book.tables()
     ledger = Ledger(entries, items)
+    return finalise(
+        [*access_tests(ledger, settings), *unexplained_tests(ledger, settings=settings)]
+    )
+
+
+def unexplained(
+    entries: pa.Table, items: pa.Table | None = None, settings: AccessSettings | None = None
+) -> list[Finding]:
+    return finalise(unexplained_tests(entries, items, settings))
+
+
+def glass_uses(entries: pa.Table, settings: AccessSettings | None = None) -> list[Finding]:
     return [
-        *finalise(access_tests(ledger, settings)),
-        *break_glass_findings(ledger, settings),
-        *unexplained_findings(ledger, settings=settings),
+        f
+        for f in finalise(access_tests(entries, settings))
+        if f.evidence["test"] == "break_glass_uses"
     ]
 
 
@@ -464,6 +476,22 @@ def test_without_peers_of_the_same_roles_the_organisation_is_the_yardstick() -> 
     assert not [t for t in demanding if t.subject[1] == "user:service"]
 
 
+def test_the_access_tests_count_the_last_30_days() -> None:
+    """A colleague of long standing touched many lines before the window: not counted."""
+    world = clean_world(61)
+    long_ago = START - timedelta(days=90)
+    for h in range(400):
+        world.book.worked("user:ops03", long_ago + timedelta(hours=h), world.lines(1))
+    entries, _ = world.book.tables()
+    recent = {t.subject[1]: t for t in access_tests(entries) if t.test == "volume"}
+    assert recent["user:ops03"].lift < 2
+    assert recent["user:ops03"].evidence["window"]["from"] >= "2026-02-28"
+    everything = access_tests(entries, AccessSettings(window=None))
+    old = next(t for t in everything if t.test == "volume" and t.subject[1] == "user:ops03")
+    assert old.lift > 4
+    assert old.evidence["window"]["from"] == "2025-12-01T00:00:00Z"
+
+
 # ---------------------------------------------------------------- access: denials
 
 
@@ -527,13 +555,13 @@ def test_break_glass_severity_by_count() -> None:
         for h in range(uses):
             book.glass(f"user:ops{u}", START + timedelta(hours=h), [f"line-{u}-{h}"])
     entries, _ = book.tables()
-    levels = {f.subject["principal"]: f.severity for f in break_glass_findings(entries)}
+    levels = {f.subject["principal"]: f.severity for f in glass_uses(entries)}
     assert levels == {
         "user:ops0": Severity.LOW,
         "user:ops1": Severity.LOW,
         "user:ops2": Severity.MEDIUM,
     }
-    fewer = break_glass_findings(entries, AccessSettings(break_glass_repeat=2))
+    fewer = glass_uses(entries, AccessSettings(break_glass_repeat=2))
     assert {f.subject["principal"]: f.severity for f in fewer}["user:ops1"] is Severity.MEDIUM
 
 
@@ -567,7 +595,7 @@ def test_each_kind_of_unexplained_entry_is_found_and_high() -> None:
         "system": e("system:x", at, role="order_processor", purpose="provisioning"),
     }
     entries, items = book.tables()
-    found = unexplained_findings(entries, items)
+    found = unexplained(entries, items)
     by = {f.subject["principal"]: f for f in found}
     assert set(by) == {"user:b", "user:c", "user:d", "user:e", "user:f"}
     for f in found:
@@ -614,7 +642,7 @@ def test_break_glass_is_explained_by_a_follow_up_ticket() -> None:
     )
     gone = book.glass("user:d", at, ["L7"], follow_up_after=None)
     entries, items = book.tables()
-    found = {f.subject["principal"]: f for f in unexplained_findings(entries, items)}
+    found = {f.subject["principal"]: f for f in unexplained(entries, items)}
     assert set(found) == {"user:b", "user:c", "user:d"}
     for f in found.values():
         assert f.severity is Severity.MEDIUM
@@ -627,9 +655,7 @@ def test_break_glass_is_explained_by_a_follow_up_ticket() -> None:
     assert closed_before.startswith("fault_ticket")
     # a longer window explains the late one
     longer = AccessSettings(follow_up_window=timedelta(hours=36))
-    assert "user:b" not in {
-        f.subject["principal"] for f in unexplained_findings(entries, items, longer)
-    }
+    assert "user:b" not in {f.subject["principal"] for f in unexplained(entries, items, longer)}
 
 
 def test_three_unexplained_break_glass_are_high_and_a_plain_one_outranks_them() -> None:
@@ -639,7 +665,7 @@ def test_three_unexplained_break_glass_are_high_and_a_plain_one_outranks_them() 
     book.glass("user:b", START, ["L9"], follow_up_after=None)
     book.entry("user:b", START, subjects=["L8"])  # no work item
     entries, items = book.tables()
-    found = {f.subject["principal"]: f for f in unexplained_findings(entries, items)}
+    found = {f.subject["principal"]: f for f in unexplained(entries, items)}
     assert found["user:a"].severity is Severity.HIGH
     assert found["user:a"].evidence["break_glass_unexplained"] == 3
     assert found["user:b"].severity is Severity.HIGH
@@ -648,6 +674,16 @@ def test_three_unexplained_break_glass_are_high_and_a_plain_one_outranks_them() 
     assert " and used break-glass once" in found["user:b"].summary
     # the plain entry is quoted first
     assert found["user:b"].evidence["entry_indices"] == [3, 4]
+
+
+def test_names_with_braces_survive_the_summary() -> None:
+    book = Book()
+    book.entry("user:{odd}", START, subjects=["L1"])
+    for h in range(3):
+        book.glass("user:{odd}", START + timedelta(hours=h), [f"L{h}"], follow_up_after=None)
+    found = run_all(book)
+    assert {f.evidence["test"] for f in found} == {"unexplained", "break_glass_uses"}
+    assert all("Staff member user:{odd} (wholesale_ops)" in f.summary for f in found)
 
 
 def test_the_purposes_are_the_policys() -> None:
@@ -683,7 +719,7 @@ def test_inputs_are_checked() -> None:
     with pytest.raises(DetectionInputError, match="missing column"):
         access_tests(entries.drop_columns(["subjects"]))
     with pytest.raises(DetectionInputError, match="work items: missing column"):
-        unexplained_findings(entries, items.drop_columns(["lines"]))
+        unexplained_tests(entries, items.drop_columns(["lines"]))
     naive = entries.set_column(
         entries.schema.get_field_index("at"), "at", entries["at"].cast(pa.timestamp("us"))
     )
@@ -692,7 +728,7 @@ def test_inputs_are_checked() -> None:
     opened = items.schema.get_field_index("opened_at")
     naive_items = items.set_column(opened, "opened_at", items["opened_at"].cast(pa.timestamp("us")))
     with pytest.raises(DetectionInputError, match="timezone-aware"):
-        unexplained_findings(entries, naive_items)
+        unexplained_tests(entries, naive_items)
     as_text = entries.set_column(
         entries.schema.get_field_index("at"), "at", entries["at"].cast(pa.string())
     )
@@ -709,16 +745,16 @@ def test_inputs_are_checked() -> None:
     with pytest.raises(DetectionInputError, match="allow or deny"):
         access_tests(odd)
     with pytest.raises(DetectionInputError, match="unknown kind"):
-        unexplained_findings(entries, items.set_column(1, "kind", pa.array(["ticket"])))
+        unexplained_tests(entries, items.set_column(1, "kind", pa.array(["ticket"])))
     with pytest.raises(DetectionInputError, match="more than once"):
-        unexplained_findings(entries, pa.concat_tables([items, items]))
+        unexplained_tests(entries, pa.concat_tables([items, items]))
     null_principal = entries.set_column(
         entries.schema.get_field_index("principal"), "principal", pa.array([None], pa.string())
     )
     with pytest.raises(DetectionInputError, match="principal has null"):
         access_tests(null_principal)
     with pytest.raises(ValueError, match="work items are needed"):
-        unexplained_findings(entries)
+        unexplained_tests(entries)
 
 
 def test_inputs_may_come_in_other_units_zones_and_with_nulls() -> None:
@@ -741,18 +777,17 @@ def test_inputs_may_come_in_other_units_zones_and_with_nulls() -> None:
         pa.array([None, None], pa.bool_()),
     )
     extra = items.append_column("operator_id", pa.array([None], pa.string()))
-    assert unexplained_findings(nulls, extra) == []
+    assert unexplained_tests(nulls, extra) == []
     ledger = Ledger(nulls)
     assert ledger.window() == {"from": "2026-03-01T00:00:00Z", "to": "2026-03-01T00:00:00Z"}
     with pytest.raises(ValueError, match="without work items"):
-        unexplained_findings(ledger)
+        unexplained_tests(ledger)
 
 
 def test_an_empty_ledger_finds_nothing() -> None:
     entries, items = Book().tables()
     assert access_tests(entries) == []
-    assert break_glass_findings(entries) == []
-    assert unexplained_findings(entries, items) == []
+    assert unexplained_tests(entries, items) == []
 
 
 def test_findings_go_into_the_document_and_are_stable() -> None:
@@ -775,13 +810,14 @@ def test_a_ledger_built_once_gives_the_same_results() -> None:
     entries, items = world.book.tables()
     ledger = Ledger(entries, items)
     assert access_tests(ledger) == access_tests(entries)
-    assert break_glass_findings(ledger) == break_glass_findings(entries)
-    assert unexplained_findings(ledger) == unexplained_findings(entries, items)
+    assert unexplained_tests(ledger) == unexplained_tests(entries, items)
 
 
 def test_settings_are_checked() -> None:
     with pytest.raises(ValueError, match="min_peers"):
         AccessSettings(min_peers=1)
+    with pytest.raises(ValueError, match="window"):
+        AccessSettings(window=timedelta(0))
     with pytest.raises(ValueError, match="confidence"):
         AccessSettings(confidence=1.0)
     with pytest.raises(ValueError, match="follow_up_window"):

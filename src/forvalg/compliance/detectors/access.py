@@ -1,8 +1,9 @@
 """Access: staff who touch far more, are refused far more, or break the glass far more
 often than their peers — and every break-glass use (issue 6).
 
-Three tests per staff principal (`user:...`), each its count in the window (the entries
-given) against its **peers**, the other staff principals with the same roles:
+Three tests per staff principal (`user:...`), each its count in the window (`window`,
+30 days up to the last entry) against its **peers**, the other staff principals with
+the same roles:
 
 - `volume` — distinct subjects (lines, by pseudonym) touched by its allowed entries;
 - `denials` — its refused decisions (probing the wall: `E_FORBIDDEN`,
@@ -30,10 +31,10 @@ With fewer than `min_peers` (5) peers of the same roles, the peers are the staff
 same organisation; with fewer than that too, the principal is not tested (one person
 cannot be compared with nobody). A principal with a count of 0 has nothing to test.
 
-Break-glass is also reported by rule (`break_glass_findings`): every principal who used
-it gets a LOW finding, MEDIUM from `break_glass_repeat` (3) uses in the window. Those are
-facts from the ledger, not tests: they are `Finding`s directly and take no part in the
-run's Benjamini–Hochberg adjustment.
+Break-glass is also reported by rule (test `break_glass_uses`): every principal who used
+it is LOW, MEDIUM from `break_glass_repeat` (3) uses in the window. Those are facts from
+the ledger, not tests (`Tested.rule`): they take no part in the run's Benjamini–Hochberg
+adjustment.
 
 All bulk work is DuckDB over the ledger; Python loops once per principal.
 """
@@ -50,8 +51,14 @@ import numpy as np
 import pyarrow as pa
 from scipy.special import betainc, gammainc, gammaincinv
 
-from forvalg.compliance.detectors.findings import Finding, Tested
-from forvalg.compliance.detectors.ledger_input import AccessSettings, Ledger, rule_finding, sample
+from forvalg.compliance.detectors.findings import Tested
+from forvalg.compliance.detectors.ledger_input import (
+    AccessSettings,
+    Ledger,
+    literal,
+    rule_tested,
+    sample,
+)
 from forvalg.domain.statistics import Severity
 
 DETECTOR = "access"
@@ -150,14 +157,26 @@ def access_tests(
     entries: pa.Table | Ledger, settings: AccessSettings | None = None
 ) -> list[Tested]:
     """The `volume`, `denials` and `break_glass` tests of every staff principal that has
-    peers to compare with and a count above 0 (`entries`: `ledger_input.ENTRY_SCHEMA`,
-    or a `Ledger` already built from them)."""
+    peers to compare with and a count above 0, and the rule-decided `break_glass_uses`
+    of every staff principal who used break-glass (`entries`: `ledger_input.
+    ENTRY_SCHEMA`, or a `Ledger` already built from them)."""
     settings = settings or AccessSettings()
     ledger = entries if isinstance(entries, Ledger) else Ledger(entries)
+    start = ledger.start(settings.window)
+    ledger.con.execute(
+        "CREATE OR REPLACE TEMP VIEW recent AS SELECT * FROM entries"
+        + ("" if start is None else f" WHERE t >= {int(start)}")
+    )
+    window = ledger.window(settings.window)
+    return [*_peer_tests(ledger, settings, window), *_glass_uses(ledger, settings, window)]
+
+
+def _peer_tests(
+    ledger: Ledger, settings: AccessSettings, window: dict[str, str] | None
+) -> list[Tested]:
     rows = _principals(ledger, settings)
     if not rows:
         return []
-    window = ledger.window()
     counts = {m.column: np.array([r[m.column] for r in rows], dtype=np.int64) for m in _METRICS}
     groups = _peer_groups(rows, settings.min_peers)
     out = []
@@ -175,16 +194,12 @@ def access_tests(
     return out
 
 
-def break_glass_findings(
-    entries: pa.Table | Ledger, settings: AccessSettings | None = None
-) -> list[Finding]:
+def _glass_uses(
+    ledger: Ledger, settings: AccessSettings, window: dict[str, str] | None
+) -> list[Tested]:
     """Every staff principal who used break-glass in the window: LOW, or MEDIUM from
-    `break_glass_repeat` uses. Rule-based: findings as they are, outside the run's
-    Benjamini–Hochberg adjustment."""
-    settings = settings or AccessSettings()
-    ledger = entries if isinstance(entries, Ledger) else Ledger(entries)
-    window = ledger.window()
-    found = []
+    `break_glass_repeat` uses (a rule)."""
+    out = []
     for row in _glass(ledger, settings):
         uses = int(row["uses"])
         repeated = uses >= settings.break_glass_repeat
@@ -193,18 +208,19 @@ def break_glass_findings(
             if repeated
             else "every use is reported"
         )
-        found.append(
-            rule_finding(
+        out.append(
+            rule_tested(
                 detector=DETECTOR,
                 test="break_glass_uses",
                 principal=row["principal"],
                 severity=Severity.MEDIUM if repeated else Severity.LOW,
                 summary=(
-                    f"Staff member {row['principal']} ({_roles(row)}) used break-glass "
-                    f"{_times(uses)}{_between(window)}, reading data without a work item that "
-                    f"covers it ({why})."
+                    f"Staff member {literal(row['principal'])} ({_roles(row)}) used "
+                    f"break-glass {_times(uses)}{_between(window)}, reading data without a "
+                    f"work item that covers it ({why})."
                 ),
                 n=int(row["allowed"]),
+                hits=uses,
                 evidence={
                     "window": window,
                     "roles": list(row["roles"]),
@@ -217,7 +233,7 @@ def break_glass_findings(
                 },
             )
         )
-    return found
+    return out
 
 
 def _tested(
@@ -230,8 +246,8 @@ def _tested(
     window: dict[str, str] | None,
 ) -> Tested:
     lift = model.lift(x)
-    who = f"Staff member {row['principal']} ({_roles(row)})"
-    group = "with the same roles" if by == "roles" else f"in {key}"
+    who = f"Staff member {literal(row['principal'])} ({_roles(row)})"
+    group = "with the same roles" if by == "roles" else f"in {literal(key)}"
     aside = model.peers - model.baseline
     left = f", {aside} far-out one{'s' if aside > 1 else ''} left aside" if aside else ""
     yardstick = (
@@ -322,11 +338,11 @@ def _principals(ledger: Ledger, settings: AccessSettings) -> list[dict[str, Any]
                    min_by("index", "index", {k}) FILTER (WHERE decision = 'deny') AS s_denials,
                    min_by("index", "index", {k})
                        FILTER (WHERE decision = 'allow' AND break_glass) AS s_glass
-            FROM entries GROUP BY principal
+            FROM recent GROUP BY principal
         ), touched AS (
             SELECT principal, count(DISTINCT subject) AS touched
             FROM (SELECT principal, unnest(subjects) AS subject
-                  FROM entries WHERE decision = 'allow')
+                  FROM recent WHERE decision = 'allow')
             GROUP BY principal
         )
         SELECT c.*, coalesce(t.touched, 0) AS touched
@@ -339,7 +355,7 @@ def _principals(ledger: Ledger, settings: AccessSettings) -> list[dict[str, Any]
         """
         SELECT principal, coalesce(NULLIF(split_part(reason, ':', 1), ''), 'unknown') AS key,
                count(*) AS value
-        FROM entries WHERE decision = 'deny' GROUP BY ALL
+        FROM recent WHERE decision = 'deny' GROUP BY ALL
         """,
     )
     for r in rows:
@@ -359,16 +375,16 @@ def _glass(ledger: Ledger, settings: AccessSettings) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = ledger.query(
         f"""
         WITH users AS (
-            SELECT DISTINCT principal FROM entries WHERE decision = 'allow' AND break_glass
+            SELECT DISTINCT principal FROM recent WHERE decision = 'allow' AND break_glass
         ), latest AS (
             SELECT principal, arg_max(roles, "index") AS roles,
                    arg_max(organisation, "index") AS organisation,
                    count(*) FILTER (WHERE decision = 'allow') AS allowed
-            FROM entries SEMI JOIN users USING (principal) GROUP BY principal
+            FROM recent SEMI JOIN users USING (principal) GROUP BY principal
         ), uses AS (
             SELECT principal, count(*) AS uses, min_by("index", "index", {k}) AS sample,
                    list_distinct(flatten(list(subjects))) AS touched
-            FROM entries WHERE decision = 'allow' AND break_glass GROUP BY principal
+            FROM recent WHERE decision = 'allow' AND break_glass GROUP BY principal
         )
         SELECT principal, roles, organisation, allowed, uses, sample, len(touched) AS touched
         FROM latest JOIN uses USING (principal) ORDER BY principal
@@ -378,7 +394,7 @@ def _glass(ledger: Ledger, settings: AccessSettings) -> list[dict[str, Any]]:
         ledger,
         """
         SELECT principal, resource AS key, count(*) AS value
-        FROM entries WHERE decision = 'allow' AND break_glass GROUP BY ALL
+        FROM recent WHERE decision = 'allow' AND break_glass GROUP BY ALL
         """,
     )
     for r in rows:
@@ -396,7 +412,7 @@ def _nested(ledger: Ledger, sql: str) -> dict[str, dict[str, Any]]:
 
 def _roles(row: dict[str, Any]) -> str:
     roles = sorted(row["roles"] or [])
-    return ", ".join(roles) if roles else "no roles"
+    return literal(", ".join(roles)) if roles else "no roles"
 
 
 def _times(n: int) -> str:
@@ -409,4 +425,4 @@ def _between(window: dict[str, str] | None) -> str:
     return f" between {window['from'][:10]} and {window['to'][:10]}"
 
 
-__all__ = ["DETECTOR", "PeerModel", "access_tests", "break_glass_findings"]
+__all__ = ["DETECTOR", "PeerModel", "access_tests"]

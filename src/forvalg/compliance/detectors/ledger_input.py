@@ -56,8 +56,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from forvalg.compliance.detectors.findings import Finding, finding_id
-from forvalg.compliance.detectors.workspace import DetectionInputError
+from forvalg.compliance.detectors.findings import Tested
+from forvalg.compliance.detectors.workspace import DetectionInputError, micros
 from forvalg.domain.statistics import Severity
 from forvalg.domain.work_items import WorkItemKind
 
@@ -101,6 +101,9 @@ KINDS = tuple(k.value for k in WorkItemKind)
 class AccessSettings:
     """The access detectors' choices (docs/DETECTION.md, "Access")."""
 
+    # The access tests count the entries of this span up to the last entry (None: every
+    # entry given). Whole history would compare a colleague of ten years with a new one.
+    window: timedelta | None = timedelta(days=30)
     min_peers: int = 5  # fewer peers with the same roles: compare within the organisation
     dispersion_floor: float = 0.2  # peers' workloads are never assumed closer than ±20%
     confidence: float = 0.95  # the peers' variance is taken at this upper confidence bound
@@ -109,6 +112,8 @@ class AccessSettings:
     sample_size: int = 10  # ledger indices quoted as evidence
 
     def __post_init__(self) -> None:
+        if self.window is not None and self.window <= timedelta(0):
+            raise ValueError("window must be positive")
         if self.min_peers < 2:
             raise ValueError("min_peers must be at least 2")
         if not 0.0 <= self.dispersion_floor < 10.0:
@@ -212,12 +217,9 @@ class Ledger:
     def __init__(self, entries: pa.Table, items: pa.Table | None = None) -> None:
         self.con = duckdb.connect()
         checked = ledger_entries(entries)
-        bounds = pc.min_max(checked["at"]).as_py()
-        self._window = (
-            None
-            if bounds["min"] is None
-            else {"from": _iso(bounds["min"]), "to": _iso(bounds["max"])}
-        )
+        bounds = pc.min_max(checked["at"].cast(pa.int64())).as_py()
+        self._first: int | None = bounds["min"]
+        self._last: int | None = bounds["max"]
         self.con.register("entries_in", checked)
         self.con.execute(
             f"""
@@ -252,25 +254,31 @@ class Ledger:
         assert result is not None
         return result
 
-    def window(self) -> dict[str, str] | None:
+    def window(self, span: timedelta | None = None) -> dict[str, str] | None:
         """The instants of the first and last entry (all, not only staff's), as ISO
-        strings (None: no entry)."""
-        return None if self._window is None else dict(self._window)
+        strings, or of the last `span` up to the last entry (None: no entry)."""
+        start = self.start(span)
+        if start is None or self._last is None:
+            return None
+        return {"from": iso(start), "to": iso(self._last)}
+
+    def start(self, span: timedelta | None = None) -> int | None:
+        """The first instant (UTC microseconds) of the last `span` up to the last entry,
+        or of the first entry; None with no entry."""
+        if self._first is None or self._last is None:
+            return None
+        return self._first if span is None else max(self._first, self._last - micros(span))
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _iso(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def iso(t_us: int) -> str:
     """An instant in UTC microseconds as an ISO string with `Z`."""
-    return _iso(_EPOCH + timedelta(microseconds=t_us))
+    return (_EPOCH + timedelta(microseconds=t_us)).isoformat().replace("+00:00", "Z")
 
 
-def rule_finding(
+def rule_tested(
     *,
     detector: str,
     test: str,
@@ -278,21 +286,29 @@ def rule_finding(
     severity: Severity,
     summary: str,
     n: int,
+    hits: int,
     evidence: Mapping[str, object],
-) -> Finding:
-    """A finding from a rule, not from a test: what the ledger records is a fact, so its
-    `p_value` is 0 and it takes no part in the run's Benjamini–Hochberg adjustment; its
-    `lift` is 0 (nothing is compared). The id is made as for tested findings."""
-    subject = ("principal", principal)
-    return Finding(
-        id=finding_id(detector, test, subject),
+) -> Tested:
+    """A result decided by a rule, not by a test (`Tested.rule`): what the ledger records
+    is a fact, so its `p_value` is 0, it takes no part in the run's Benjamini–Hochberg
+    adjustment, and its `lift` is 0 (nothing is compared). `summary` has no `{p}`."""
+    return Tested(
         detector=detector,
-        severity=severity,
-        subject={subject[0]: subject[1]},
+        test=test,
+        subject=("principal", principal),
+        p_value=0.0,
+        lift=0.0,
+        n=n,
+        hits=hits,
         summary=summary,
-        statistics={"p_value": 0.0, "lift": 0.0, "n": n},
-        evidence={"test": test, "p_raw": 0.0, **evidence},
+        evidence=evidence,
+        rule=severity,
     )
+
+
+def literal(text: object) -> str:
+    """`text` for a summary sentence, which `finalise` formats (`{p}`): braces doubled."""
+    return str(text).replace("{", "{{").replace("}", "}}")
 
 
 def sample(indices: Sequence[int] | None) -> list[int]:
@@ -307,6 +323,6 @@ __all__ = [
     "AccessSettings",
     "Ledger",
     "ledger_entries",
-    "rule_finding",
+    "rule_tested",
     "work_items",
 ]

@@ -24,9 +24,10 @@ anyone no later than `follow_up_window` (24 h) after it and not closed before it
 that touched no line is explained by a fault ticket or order the principal itself
 opened in that time.
 
-One finding per staff principal with unexplained entries (`unexplained_findings`):
-HIGH when any of them is an ordinary allow (the wall should have refused it), else
-MEDIUM for unexplained break-glass, HIGH from `break_glass_repeat` (3) of them.
+One result per staff principal with unexplained entries (`unexplained_tests`), decided
+by rule (`Tested.rule`: a fact, outside the run's Benjamini–Hochberg adjustment): HIGH
+when any of them is an ordinary allow (the wall should have refused it), else MEDIUM for
+unexplained break-glass, HIGH from `break_glass_repeat` (3) of them.
 
 All joins are DuckDB (an entry's subjects against its work item's lines with
 `list_has_all`; a break-glass's lines joined to the lines of every ticket and order);
@@ -39,12 +40,13 @@ from typing import Any
 
 import pyarrow as pa
 
-from forvalg.compliance.detectors.findings import Finding
+from forvalg.compliance.detectors.findings import Tested
 from forvalg.compliance.detectors.ledger_input import (
     AccessSettings,
     Ledger,
     iso,
-    rule_finding,
+    literal,
+    rule_tested,
     sample,
 )
 from forvalg.compliance.detectors.workspace import micros
@@ -81,15 +83,14 @@ REASONS = {
 BREAK_GLASS = "break_glass_without_follow_up"
 
 
-def unexplained_findings(
+def unexplained_tests(
     entries: pa.Table | Ledger,
     items: pa.Table | None = None,
     settings: AccessSettings | None = None,
-) -> list[Finding]:
-    """One finding per staff principal with allowed entries that no work item explains
-    (`entries`: `ledger_input.ENTRY_SCHEMA`, `items`: `ledger_input.WORK_ITEM_SCHEMA`;
-    or a `Ledger` built from both). Rule-based: findings as they are, outside the run's
-    Benjamini–Hochberg adjustment."""
+) -> list[Tested]:
+    """One rule-decided result per staff principal with allowed entries that no work
+    item explains (`entries`: `ledger_input.ENTRY_SCHEMA`, `items`: `ledger_input.
+    WORK_ITEM_SCHEMA`; or a `Ledger` built from both)."""
     settings = settings or AccessSettings()
     if isinstance(entries, Ledger):
         ledger = entries
@@ -101,7 +102,7 @@ def unexplained_findings(
         raise ValueError("the ledger was built without work items")
     _explain(ledger, settings)
     window = ledger.window()
-    return [_finding(r, window, settings) for r in _per_principal(ledger, settings)]
+    return [_tested(r, window, settings) for r in _per_principal(ledger, settings)]
 
 
 def _explain(ledger: Ledger, settings: AccessSettings) -> None:
@@ -264,9 +265,7 @@ def _grouped(ledger: Ledger, sql: str) -> dict[str, dict[str, int]]:
     return out
 
 
-def _finding(
-    row: dict[str, Any], window: dict[str, str] | None, settings: AccessSettings
-) -> Finding:
+def _tested(row: dict[str, Any], window: dict[str, str] | None, settings: AccessSettings) -> Tested:
     plain, unfollowed = int(row["plain"]), int(row["unfollowed"])
     repeated = unfollowed >= settings.break_glass_repeat
     level = Severity.HIGH if plain or repeated else Severity.MEDIUM
@@ -287,13 +286,15 @@ def _finding(
             f"used break-glass {_times(unfollowed)} without a follow-up ticket naming the "
             f"lines within {hours:g} hours"
         )
-    return rule_finding(
+    who = f"Staff member {literal(row['principal'])} ({literal(roles)})"
+    return rule_tested(
         detector=DETECTOR,
         test="unexplained",
         principal=row["principal"],
         severity=level,
-        summary=f"Staff member {row['principal']} ({roles}){period} {' and '.join(parts)}.",
+        summary=f"{who}{period} {' and '.join(parts)}.",
         n=int(row["checked"]),
+        hits=plain + unfollowed,
         evidence={
             "window": window,
             "roles": list(row["roles"] or []),
@@ -313,4 +314,4 @@ def _times(n: int) -> str:
     return "once" if n == 1 else f"{n:,} times"
 
 
-__all__ = ["DETECTOR", "PURPOSES", "unexplained_findings"]
+__all__ = ["DETECTOR", "PURPOSES", "unexplained_tests"]
