@@ -79,10 +79,11 @@ class Book:
         reason: str | None = None,
         subjects: Sequence[str] = (),
         break_glass: bool = False,
+        why: str = "urgent fault",
     ) -> int:
         index = len(self.entries)
         if reason is None:
-            reason = "granted by test" + ("; break-glass: urgent fault" if break_glass else "")
+            reason = "granted by test" + (f"; break-glass: {why}" if break_glass else "")
         self.entries.append(
             {
                 "index": index,
@@ -145,8 +146,10 @@ class Book:
         follow_up_lines: Sequence[str] | None = None,
         follow_up_by: str = "user:colleague",
     ) -> int:
-        """A break-glass read, with a follow-up ticket opened `follow_up_after` later."""
-        index = self.entry(principal, at, subjects=lines, break_glass=True)
+        """A break-glass read (a use of its own: its own justification), with a follow-up
+        ticket opened `follow_up_after` later."""
+        why = f"urgent fault {len(self.entries)}"
+        index = self.entry(principal, at, subjects=lines, break_glass=True, why=why)
         if follow_up_after is not None:
             self.item(
                 "fault_ticket",
@@ -622,7 +625,7 @@ def test_each_kind_of_unexplained_entry_is_found_and_high() -> None:
     assert by["user:f"].evidence["by_reason"] == {"no_work_item": 1}
     assert by["user:f"].evidence["work_items"] == []
     assert "1 naming no work item" in by["user:f"].summary
-    assert "once" in by["user:f"].summary
+    assert "has an allowed decision that no work item explains" in by["user:f"].summary
 
 
 def test_break_glass_is_explained_by_a_follow_up_ticket() -> None:
@@ -656,6 +659,46 @@ def test_break_glass_is_explained_by_a_follow_up_ticket() -> None:
     # a longer window explains the late one
     longer = AccessSettings(follow_up_window=timedelta(hours=36))
     assert "user:b" not in {f.subject["principal"] for f in unexplained(entries, items, longer)}
+
+
+def test_one_break_glass_request_is_one_use_however_many_categories_it_reads() -> None:
+    """The wall ledgers a break-glass read of a line as one entry per category (routing,
+    operator, inventory, subscriber, order), with the same justification."""
+    book = Book()
+    categories = ("cps.routing", "cps.operator", "line.inventory", "personal.subscriber")
+    why = "the customer is on the phone and the line is dead"
+    first = [
+        book.entry("user:a", START, resource=r, subjects=["L1"], break_glass=True, why=why)
+        for r in categories
+    ]
+    # the same justification an hour later is another use; another one at once, too
+    later = START + timedelta(hours=1)
+    book.entry("user:a", later, subjects=["L2"], break_glass=True, why=why)
+    book.entry("user:a", START, subjects=["L3"], break_glass=True, why="another fault")
+    entries, items = book.tables()
+    uses = glass_uses(entries)
+    assert len(uses) == 1
+    assert uses[0].severity is Severity.MEDIUM  # three uses, not six
+    assert uses[0].evidence["break_glass_uses"] == 3
+    assert uses[0].evidence["break_glass_entries"] == 6
+    assert uses[0].evidence["entry_indices"] == [first[0], 4, 5]
+    assert "3 times" in uses[0].summary
+    # a follow-up ticket for L1 explains the whole first use; the other two are not
+    book.item("fault_ticket", "user:z", START + timedelta(hours=2), ["L1"])
+    entries, items = book.tables()
+    (found,) = unexplained(entries, items)
+    assert found.severity is Severity.MEDIUM
+    assert found.evidence["break_glass_uses"] == 3
+    assert found.evidence["break_glass_unexplained"] == 2
+    assert found.evidence["break_glass_unexplained_entries"] == 2
+    assert "used break-glass 2 times without a follow-up" in found.summary
+    # one request alone is LOW and, unexplained, MEDIUM: never HIGH for its categories
+    single = Book()
+    for r in categories:
+        single.entry("user:b", START, resource=r, subjects=["L9"], break_glass=True, why=why)
+    entries, items = single.tables()
+    assert glass_uses(entries)[0].severity is Severity.LOW
+    assert unexplained(entries, items)[0].severity is Severity.MEDIUM
 
 
 def test_three_unexplained_break_glass_are_high_and_a_plain_one_outranks_them() -> None:

@@ -8,7 +8,9 @@ the same roles:
 - `volume` — distinct subjects (lines, by pseudonym) touched by its allowed entries;
 - `denials` — its refused decisions (probing the wall: `E_FORBIDDEN`,
   `E_WORK_ITEM_MISMATCH`, `E_PURPOSE_REQUIRED`), counted by reason code in the evidence;
-- `break_glass` — its allows decided by break-glass.
+- `break_glass` — its uses of break-glass (one request reads several categories, each an
+  entry: a principal's break-glass allows with the same justification, each within
+  `break_glass_gap` (a minute) of the one before, are one use).
 
 The peer model (`PeerModel.fit`), leave-one-out: the principal itself is never part of
 its yardstick.
@@ -55,6 +57,7 @@ from forvalg.compliance.detectors.findings import Tested
 from forvalg.compliance.detectors.ledger_input import (
     AccessSettings,
     Ledger,
+    glass_uses,
     literal,
     rule_tested,
     sample,
@@ -226,6 +229,7 @@ def _glass_uses(
                     "roles": list(row["roles"]),
                     "organisation": row["organisation"],
                     "break_glass_uses": uses,
+                    "break_glass_entries": int(row["glass_entries"]),
                     "repeat_threshold": settings.break_glass_repeat,
                     "resources": dict(sorted(row["resources"].items())),
                     "break_glass_subjects": int(row["touched"]),
@@ -319,9 +323,11 @@ def _peer_groups(
 
 def _principals(ledger: Ledger, settings: AccessSettings) -> list[dict[str, Any]]:
     """One dict per staff principal: its latest roles and organisation, its counts, its
-    denials by reason code, and evidence samples (ledger indices): the allowed entries
-    that touched the most subjects, the first denials, the first break-glass uses."""
+    denials by reason code, its break-glass uses, and evidence samples (ledger indices):
+    the allowed entries that touched the most subjects, the first denials, the first entry
+    of each of the first break-glass uses."""
     k = int(settings.sample_size)
+    glass = glass_uses("recent", settings.break_glass_gap)
     rows: list[dict[str, Any]] = ledger.query(
         f"""
         WITH counts AS (
@@ -332,21 +338,23 @@ def _principals(ledger: Ledger, settings: AccessSettings) -> list[dict[str, Any]
                    count(*) AS entries,
                    count(*) FILTER (WHERE decision = 'allow') AS allowed,
                    count(*) FILTER (WHERE decision = 'deny') AS denials,
-                   count(*) FILTER (WHERE decision = 'allow' AND break_glass) AS break_glass,
                    max_by("index", (len(subjects), -"index"), {k})
                        FILTER (WHERE decision = 'allow' AND len(subjects) > 0) AS s_volume,
                    min_by("index", "index", {k}) FILTER (WHERE decision = 'deny') AS s_denials,
-                   min_by("index", "index", {k})
-                       FILTER (WHERE decision = 'allow' AND break_glass) AS s_glass
             FROM recent GROUP BY principal
+        ), uses AS (
+            SELECT principal, count(*) AS break_glass, min_by(first, first, {k}) AS s_glass
+            FROM (SELECT principal, use, min("index") AS first FROM ({glass}) GROUP BY ALL)
+            GROUP BY principal
         ), touched AS (
             SELECT principal, count(DISTINCT subject) AS touched
             FROM (SELECT principal, unnest(subjects) AS subject
                   FROM recent WHERE decision = 'allow')
             GROUP BY principal
         )
-        SELECT c.*, coalesce(t.touched, 0) AS touched
-        FROM counts c LEFT JOIN touched t USING (principal)
+        SELECT c.*, coalesce(t.touched, 0) AS touched,
+               coalesce(u.break_glass, 0) AS break_glass, u.s_glass
+        FROM counts c LEFT JOIN touched t USING (principal) LEFT JOIN uses u USING (principal)
         ORDER BY principal
         """
     ).to_pylist()
@@ -369,25 +377,30 @@ def _principals(ledger: Ledger, settings: AccessSettings) -> list[dict[str, Any]
 
 
 def _glass(ledger: Ledger, settings: AccessSettings) -> list[dict[str, Any]]:
-    """One dict per staff principal who used break-glass: its uses, allowed entries,
-    latest roles and organisation, the resources and subjects read, the first uses."""
+    """One dict per staff principal who used break-glass: its uses and their entries,
+    its allowed entries, latest roles and organisation, the resources and subjects read,
+    and the first entry of each of its first uses."""
     k = int(settings.sample_size)
+    glass = glass_uses("recent", settings.break_glass_gap)
     rows: list[dict[str, Any]] = ledger.query(
         f"""
-        WITH users AS (
-            SELECT DISTINCT principal FROM recent WHERE decision = 'allow' AND break_glass
+        WITH g AS ({glass}), per_use AS (
+            SELECT principal, use, min("index") AS first FROM g GROUP BY principal, use
+        ), uses AS (
+            SELECT principal, count(*) AS uses, min_by(first, first, {k}) AS sample
+            FROM per_use GROUP BY principal
+        ), seen AS (
+            SELECT principal, count(*) AS glass_entries,
+                   len(list_distinct(flatten(list(subjects)))) AS touched
+            FROM g GROUP BY principal
         ), latest AS (
             SELECT principal, arg_max(roles, "index") AS roles,
                    arg_max(organisation, "index") AS organisation,
                    count(*) FILTER (WHERE decision = 'allow') AS allowed
-            FROM recent SEMI JOIN users USING (principal) GROUP BY principal
-        ), uses AS (
-            SELECT principal, count(*) AS uses, min_by("index", "index", {k}) AS sample,
-                   list_distinct(flatten(list(subjects))) AS touched
-            FROM recent WHERE decision = 'allow' AND break_glass GROUP BY principal
+            FROM recent SEMI JOIN uses USING (principal) GROUP BY principal
         )
-        SELECT principal, roles, organisation, allowed, uses, sample, len(touched) AS touched
-        FROM latest JOIN uses USING (principal) ORDER BY principal
+        SELECT * FROM latest JOIN uses USING (principal) JOIN seen USING (principal)
+        ORDER BY principal
         """
     ).to_pylist()
     resources = _nested(

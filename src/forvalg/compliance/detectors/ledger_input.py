@@ -108,6 +108,9 @@ class AccessSettings:
     dispersion_floor: float = 0.2  # peers' workloads are never assumed closer than ±20%
     confidence: float = 0.95  # the peers' variance is taken at this upper confidence bound
     break_glass_repeat: int = 3  # this many break-glass uses in the window: MEDIUM
+    # One break-glass request is an entry per category it reads: a principal's break-glass
+    # allows with the same justification, each this close to the one before, are one use.
+    break_glass_gap: timedelta = timedelta(minutes=1)
     follow_up_window: timedelta = timedelta(hours=24)  # a break-glass's follow-up ticket
     sample_size: int = 10  # ledger indices quoted as evidence
 
@@ -122,6 +125,8 @@ class AccessSettings:
             raise ValueError("confidence must lie in [0.5, 1)")
         if self.break_glass_repeat < 1:
             raise ValueError("break_glass_repeat must be at least 1")
+        if self.break_glass_gap < timedelta(0):
+            raise ValueError("break_glass_gap cannot be negative")
         if self.follow_up_window < timedelta(0):
             raise ValueError("follow_up_window cannot be negative")
         if self.sample_size < 1:
@@ -271,6 +276,29 @@ class Ledger:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+BREAK_GLASS_MARK = "; break-glass: "  # forvalg.wall.guard: how a break-glass allow's reason ends
+
+
+def glass_uses(source: str, gap: timedelta) -> str:
+    """SQL: the break-glass allows of `source` (a table or view of entries) with `use`,
+    the use each belongs to (unique within a principal): allows of one principal with the
+    same justification, each within `gap` of the one before, are one use."""
+    mark = BREAK_GLASS_MARK.replace("'", "''")
+    return f"""
+        WITH g AS (
+            SELECT *, coalesce(split_part(reason, '{mark}', 2), '') AS justification
+            FROM {source} WHERE decision = 'allow' AND break_glass
+        ), starts AS (
+            SELECT *, CASE WHEN t - lag(t) OVER w <= {micros(gap)} THEN 0 ELSE 1 END AS fresh
+            FROM g WINDOW w AS (PARTITION BY principal, justification ORDER BY t, "index")
+        )
+        SELECT * EXCLUDE (fresh), justification || '#' || sum(fresh) OVER (
+            PARTITION BY principal, justification ORDER BY t, "index"
+            ROWS UNBOUNDED PRECEDING) AS use
+        FROM starts
+    """
 
 
 def iso(t_us: int) -> str:

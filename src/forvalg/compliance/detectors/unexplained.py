@@ -18,11 +18,14 @@ An allowed staff entry (`user:...`) is explained when the work item it names
 The first failing check is the entry's reason. Writing retail contacts (data flowing in,
 giving nothing back) needs no work item and is explained.
 
-A **break-glass** allow skips the work-item check by design; it is explained when a
-*follow-up* covers it: a fault ticket or order naming every line it touched, opened by
-anyone no later than `follow_up_window` (24 h) after it and not closed before it. One
-that touched no line is explained by a fault ticket or order the principal itself
-opened in that time.
+A **break-glass** allow skips the work-item check by design. One request reads several
+categories, an entry each, so break-glass is judged per *use* (`ledger_input.
+glass_uses`: a principal's break-glass allows with the same justification, each within
+`break_glass_gap` of the one before). A use is explained when a *follow-up* covers it:
+a fault ticket or order naming every line the use touched, opened by anyone no later
+than `follow_up_window` (24 h) after the use began and not closed before it. A use that
+touched no line is explained by a fault ticket or order the principal itself opened in
+that time.
 
 One result per staff principal with unexplained entries (`unexplained_tests`), decided
 by rule (`Tested.rule`: a fact, outside the run's Benjamini–Hochberg adjustment): HIGH
@@ -44,6 +47,7 @@ from forvalg.compliance.detectors.findings import Tested
 from forvalg.compliance.detectors.ledger_input import (
     AccessSettings,
     Ledger,
+    glass_uses,
     iso,
     literal,
     rule_tested,
@@ -106,7 +110,8 @@ def unexplained_tests(
 
 
 def _explain(ledger: Ledger, settings: AccessSettings) -> None:
-    """Temp table `unexplained` ("index", t, principal, work_item, break_glass, why)."""
+    """Temp table `unexplained` ("index", t, principal, work_item, break_glass, use, why):
+    every unexplained entry, those of a break-glass use with its use."""
     fits = pa.table(
         {
             "kind": [k.value for k, ps in PURPOSES.items() for _ in ps],
@@ -130,7 +135,7 @@ def _explain(ledger: Ledger, settings: AccessSettings) -> None:
             LEFT JOIN fits f ON f.kind = i.kind AND f.purpose = e.purpose
             WHERE e.decision = 'allow' AND NOT e.break_glass AND NOT ({inflow})
         ), judged AS (
-            SELECT "index", t, principal, work_item, false AS break_glass,
+            SELECT "index", t, principal, work_item, false AS break_glass, NULL::VARCHAR AS use,
                    CASE
                        WHEN work_item IS NULL THEN 'no_work_item'
                        WHEN NOT known THEN 'unknown_work_item'
@@ -145,13 +150,14 @@ def _explain(ledger: Ledger, settings: AccessSettings) -> None:
         """
     )
     ledger.con.unregister("fits")
-    # Break-glass allows are few: each is explained by a ticket or order naming all its
-    # lines (a join on the lines of the tickets and orders that could follow it).
+    # Break-glass allows are few. One request reads several categories, an entry each: a
+    # use (`ledger_input.glass_uses`) is explained by a ticket or order naming every line
+    # the use touched (a join on the lines of the tickets and orders that could follow).
     ledger.con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE glass AS
-        SELECT "index", t, principal, work_item, subjects FROM entries
-        WHERE decision = 'allow' AND break_glass AND NOT ({inflow})
+        SELECT "index", t, principal, work_item, subjects, use
+        FROM ({glass_uses("entries", settings.break_glass_gap)}) WHERE NOT {inflow}
         """
     )
     if not ledger.con.execute("SELECT count(*) FROM glass").fetchall()[0][0]:
@@ -159,32 +165,36 @@ def _explain(ledger: Ledger, settings: AccessSettings) -> None:
     ledger.con.execute(
         f"""
         INSERT INTO unexplained
-        WITH follow AS (
+        WITH uses AS (
+            SELECT principal, use, min(t) AS t0 FROM glass GROUP BY principal, use
+        ), use_lines AS (
+            SELECT DISTINCT g.principal, g.use, u.t0, unnest(g.subjects) AS line
+            FROM glass g JOIN uses u USING (principal, use)
+        ), needed AS (
+            SELECT principal, use, count(*) AS lines FROM use_lines GROUP BY principal, use
+        ), follow AS (
             SELECT id, opened, closed, opened_by, lines FROM items
             WHERE kind IN ({follow})
-              AND opened <= (SELECT max(t) FROM glass) + {window}
-              AND coalesce(closed >= (SELECT min(t) FROM glass), true)
+              AND opened <= (SELECT max(t0) FROM uses) + {window}
+              AND coalesce(closed >= (SELECT min(t0) FROM uses), true)
         ), follow_lines AS (
             SELECT id, opened, closed, unnest(lines) AS line FROM follow
-        ), glass_lines AS (
-            SELECT DISTINCT "index", t, unnest(subjects) AS line FROM glass
-        ), needed AS (
-            SELECT "index", count(*) AS lines FROM glass_lines GROUP BY "index"
         ), candidates AS (
-            SELECT g."index", l.id, count(DISTINCT g.line) AS covered
-            FROM glass_lines g JOIN follow_lines l ON l.line = g.line
-            WHERE l.opened <= g.t + {window} AND coalesce(l.closed >= g.t, true)
-            GROUP BY g."index", l.id
+            SELECT u.principal, u.use, l.id, count(DISTINCT u.line) AS covered
+            FROM use_lines u JOIN follow_lines l ON l.line = u.line
+            WHERE l.opened <= u.t0 + {window} AND coalesce(l.closed >= u.t0, true)
+            GROUP BY u.principal, u.use, l.id
         ), followed AS (
-            SELECT c."index" FROM candidates c JOIN needed n USING ("index")
+            SELECT c.principal, c.use FROM candidates c JOIN needed n USING (principal, use)
             WHERE c.covered = n.lines
             UNION
-            SELECT g."index" FROM glass g JOIN follow i ON i.opened_by = g.principal
-            WHERE len(g.subjects) = 0
-              AND i.opened <= g.t + {window} AND coalesce(i.closed >= g.t, true)
+            SELECT u.principal, u.use FROM uses u
+            ANTI JOIN needed n USING (principal, use)
+            JOIN follow i ON i.opened_by = u.principal
+            WHERE i.opened <= u.t0 + {window} AND coalesce(i.closed >= u.t0, true)
         )
-        SELECT g."index", g.t, g.principal, g.work_item, true, '{BREAK_GLASS}'
-        FROM glass g ANTI JOIN followed f USING ("index")
+        SELECT g."index", g.t, g.principal, g.work_item, true, g.use, '{BREAK_GLASS}'
+        FROM glass g ANTI JOIN followed f USING (principal, use)
         """
     )
 
@@ -200,15 +210,19 @@ def _per_principal(ledger: Ledger, settings: AccessSettings) -> list[dict[str, A
         f"""
         WITH allowed AS (
             SELECT principal, arg_max(roles, "index") AS roles,
-                   count(*) FILTER (WHERE decision = 'allow' AND NOT {_inflow()}) AS checked,
-                   count(*) FILTER (WHERE decision = 'allow' AND break_glass) AS glass
+                   count(*) FILTER (WHERE decision = 'allow' AND NOT {_inflow()}) AS checked
             FROM entries SEMI JOIN unexplained USING (principal) GROUP BY principal
+        ), glass_uses AS (
+            SELECT principal, count(DISTINCT use) AS glass FROM glass GROUP BY principal
         ), counted AS (
             SELECT principal, count(*) FILTER (WHERE NOT break_glass) AS plain,
-                   count(*) FILTER (WHERE break_glass) AS unfollowed
+                   count(DISTINCT use) FILTER (WHERE break_glass) AS unfollowed,
+                   count(*) FILTER (WHERE break_glass) AS unfollowed_entries
             FROM unexplained GROUP BY principal
         )
-        SELECT * FROM counted JOIN allowed USING (principal) ORDER BY principal
+        SELECT c.*, a.roles, a.checked, coalesce(g.glass, 0) AS glass
+        FROM counted c JOIN allowed a USING (principal) LEFT JOIN glass_uses g USING (principal)
+        ORDER BY principal
         """
     ).to_pylist()
     reasons = _grouped(
@@ -276,9 +290,10 @@ def _tested(row: dict[str, Any], window: dict[str, str] | None, settings: Access
         why = "; ".join(
             f"{n:,} {REASONS[key]}" for key, n in sorted(row["reasons"].items()) if key in REASONS
         )
+        decisions = "an allowed decision" if plain == 1 else f"{plain:,} allowed decisions"
         parts.append(
-            f"was allowed {_times(plain)} to access data that no work item explains ({why}), "
-            "which the wall should have refused"
+            f"has {decisions} that no work item explains ({why}), which the wall should "
+            "have refused"
         )
     if unfollowed:
         hours = settings.follow_up_window.total_seconds() / 3600
@@ -302,6 +317,7 @@ def _tested(row: dict[str, Any], window: dict[str, str] | None, settings: Access
             "unexplained": plain,
             "break_glass_uses": int(row["glass"]),
             "break_glass_unexplained": unfollowed,
+            "break_glass_unexplained_entries": int(row["unfollowed_entries"]),
             "by_reason": dict(sorted(row["reasons"].items())),
             "follow_up_hours": settings.follow_up_window.total_seconds() / 3600,
             "entry_indices": sample(row["samples"]),
