@@ -39,7 +39,7 @@ def test_canary_add_then_detect_flags_the_agent_who_called_one(initialised: Cli)
     result = cli.ok("detect", "--out", "out/findings.json")
     assert result.stderr == ""
     out = printed(result.stdout)
-    assert out[0] == "read 2 contacts, 2 cps events, 5 lines, 2 honey lines"
+    assert out[0].startswith("read 2 contacts, 2 cps events, 5 lines, 2 honey lines, ")
     assert out[1].startswith("1 finding(s): 1 critical")
     assert out[-2:] == ["incidents: 1 opened, 0 updated", "findings: out/findings.json"]
     document = json.loads((cli.cwd / "out" / "findings.json").read_text())

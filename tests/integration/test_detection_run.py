@@ -12,7 +12,7 @@ import pytest
 from forvalg.domain.reasons import ReasonCode
 from forvalg.wall import Purpose
 from forvalg.wall.errors import AccessDenied
-from forvalg.wall.principals import CRM_SYNC, DETECTOR, REPORTER
+from forvalg.wall.principals import CRM_SYNC, DETECTOR, INCIDENT_CLERK, REPORTER
 
 from .world import LINES, T0, Operator, World
 
@@ -83,7 +83,16 @@ def test_a_run_writes_the_findings_document(world: World, alpha: Operator) -> No
     report = world.services.detection.run(out)
     document = json.loads(out.read_text())
     assert document == {"generated_at": "2026-12-07T09:00:00Z", "findings": []}
-    assert report.inputs == {"contacts": 0, "cps_events": 2, "lines": 11, "honey_lines": 0}
+    ledger_size = report.inputs["ledger_entries"]
+    assert ledger_size > 0
+    assert report.inputs == {
+        "contacts": 0,
+        "cps_events": 2,
+        "lines": 11,
+        "honey_lines": 0,
+        "ledger_entries": ledger_size,
+        "work_items": 0,
+    }
     assert not list(out.parent.glob(".*partial"))
 
 
@@ -110,3 +119,32 @@ def test_the_ledger_and_the_work_items_staff_named(world: World, alpha: Operator
     assert items[ticket]["kind"] == "fault_ticket"
     assert items[ticket]["lines"] == [pseudonym("22334455")]
     assert items[ticket]["opened_by"] == ops.principal
+
+
+def test_access_on_the_ledger_the_wall_wrote(world: World, alpha: Operator) -> None:
+    """A ticketed read is explained; a break-glass read is reported (low) and, without a
+    follow-up ticket naming the line, unexplained (medium), which opens an incident with
+    the ledger entries and their inclusion proofs; a follow-up ticket explains it."""
+    world.preselect(alpha, "22334455")
+    ops = world.add_staff("wholesale_ops")
+    ticket = ops.opened("fault_repair", kind="fault_ticket", summary="noise", lines=["22334455"])
+    assert ops.get("/v1/staff/lines/22334455", purpose="fault_repair", work_item=ticket).is_success
+    why = "the customer is on the phone and the line is dead"
+    assert ops.get("/v1/staff/lines/22334466", purpose="fault_repair", break_glass=why).is_success
+    out = world.tmp_path / "findings.json"
+    report = world.services.detection.run(out)
+    found = {(f.detector, f.evidence["test"]): f for f in report.findings}
+    assert {k: f.severity.value for k, f in found.items()} == {
+        ("access", "break_glass_uses"): "low",
+        ("unexplained_access", "unexplained"): "medium",
+    }
+    unexplained = found[("unexplained_access", "unexplained")]
+    assert unexplained.subject == {"principal": ops.principal}
+    (incident,) = report.incidents.opened.values()
+    shown = world.services.incidents.show(INCIDENT_CLERK, incident)
+    ledger_evidence = [e for e in shown.evidence if e.kind.value == "ledger_entry"]
+    assert ledger_evidence
+    assert all(c.ok for c in world.services.incidents.verify(INCIDENT_CLERK, incident))
+    ops.opened("fault_repair", kind="fault_ticket", summary="follow-up", lines=["22334466"])
+    again = world.services.detection.run(out)
+    assert {(f.detector, f.severity.value) for f in again.findings} == {("access", "low")}

@@ -97,6 +97,8 @@ class DetectionDesk:
             inputs.population,
             self.settings,
             inputs.honey,
+            ledger=inputs.ledger,
+            work_items=inputs.work_items,
             min_severity=min_severity,
         )
         write_json(out, findings_document(findings, generated_at))
@@ -112,6 +114,8 @@ class DetectionDesk:
                 "cps_events": inputs.events.num_rows,
                 "lines": len(inputs.population),
                 "honey_lines": inputs.honey.num_rows,
+                "ledger_entries": inputs.ledger.num_rows,
+                "work_items": inputs.work_items.num_rows,
             },
             by_severity=Counter(f.severity.value for f in findings),
             incidents=opened,

@@ -58,7 +58,6 @@ from forvalg.compliance.detectors.ledger_input import (
     AccessSettings,
     Ledger,
     glass_uses,
-    literal,
     rule_tested,
     sample,
 )
@@ -218,7 +217,7 @@ def _glass_uses(
                 principal=row["principal"],
                 severity=Severity.MEDIUM if repeated else Severity.LOW,
                 summary=(
-                    f"Staff member {literal(row['principal'])} ({_roles(row)}) used "
+                    f"Staff member {row['principal']} ({_roles(row)}) used "
                     f"break-glass {_times(uses)}{_between(window)}, reading data without a "
                     f"work item that covers it ({why})."
                 ),
@@ -250,8 +249,8 @@ def _tested(
     window: dict[str, str] | None,
 ) -> Tested:
     lift = model.lift(x)
-    who = f"Staff member {literal(row['principal'])} ({_roles(row)})"
-    group = "with the same roles" if by == "roles" else f"in {literal(key)}"
+    who = f"Staff member {row['principal']} ({_roles(row)})"
+    group = "with the same roles" if by == "roles" else f"in {key}"
     aside = model.peers - model.baseline
     left = f", {aside} far-out one{'s' if aside > 1 else ''} left aside" if aside else ""
     yardstick = (
@@ -425,7 +424,7 @@ def _nested(ledger: Ledger, sql: str) -> dict[str, dict[str, Any]]:
 
 def _roles(row: dict[str, Any]) -> str:
     roles = sorted(row["roles"] or [])
-    return literal(", ".join(roles)) if roles else "no roles"
+    return ", ".join(roles) if roles else "no roles"
 
 
 def _times(n: int) -> str:

@@ -94,7 +94,7 @@ def finalise(tested: Sequence[Tested], *, min_severity: Severity = Severity.LOW)
                 detector=t.detector,
                 severity=level,
                 subject={t.subject[0]: t.subject[1]},
-                summary=t.summary.format(p=_p(q)),
+                summary=t.summary.replace("{p}", _p(q)),
                 statistics={"p_value": _round(q), "lift": round(t.lift, 3), "n": t.n},
                 evidence={"test": t.test, "p_raw": _round(t.p_value), **t.evidence},
             )

@@ -334,11 +334,6 @@ def rule_tested(
     )
 
 
-def literal(text: object) -> str:
-    """`text` for a summary sentence, which `finalise` formats (`{p}`): braces doubled."""
-    return str(text).replace("{", "{{").replace("}", "}}")
-
-
 def sample(indices: Sequence[int] | None) -> list[int]:
     """Ledger indices as evidence: sorted, as plain ints."""
     return sorted(int(i) for i in indices or ())

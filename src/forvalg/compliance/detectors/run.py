@@ -1,4 +1,5 @@
-"""One detection run: every detector over one workspace, BH across all their tests."""
+"""One detection run: every detector over one workspace and the ledger, BH across all
+their tests."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ from collections.abc import Callable, Sequence
 
 import pyarrow as pa
 
+from forvalg.compliance.detectors.access import access_tests
 from forvalg.compliance.detectors.findings import Finding, Tested, finalise
 from forvalg.compliance.detectors.honey import honey_tests
+from forvalg.compliance.detectors.ledger_input import AccessSettings, Ledger
 from forvalg.compliance.detectors.targeting import targeting_tests
 from forvalg.compliance.detectors.timing import timing_tests
+from forvalg.compliance.detectors.unexplained import unexplained_tests
 from forvalg.compliance.detectors.workspace import DetectionSettings, Workspace
 from forvalg.domain.statistics import Severity
 
@@ -24,11 +28,22 @@ def detect(
     settings: DetectionSettings | None = None,
     honey: pa.Table | None = None,
     *,
+    ledger: pa.Table | None = None,
+    work_items: pa.Table | None = None,
+    access: AccessSettings | None = None,
     min_severity: Severity = Severity.LOW,
     detectors: Sequence[Detector] = DETECTORS,
 ) -> list[Finding]:
     """The findings of `detectors` (all of them unless told) at or above `min_severity`,
-    most severe first; `honey` are the honey-lines (number, created_at), if any. The
-    p-values of every test of the run are adjusted together (Benjamini–Hochberg)."""
+    most severe first; `honey` are the honey-lines (number, created_at), if any. With a
+    `ledger` (ledger_input.ENTRY_SCHEMA) the access detector runs too, and with the
+    `work_items` its entries name (WORK_ITEM_SCHEMA) unexplained access. The p-values of
+    every test of the run are adjusted together (Benjamini–Hochberg)."""
     ws = Workspace(contacts, events, population, settings or DetectionSettings(), honey)
-    return finalise([t for d in detectors for t in d(ws)], min_severity=min_severity)
+    tested = [t for d in detectors for t in d(ws)]
+    if ledger is not None:
+        book = Ledger(ledger, work_items)
+        tested += access_tests(book, access)
+        if work_items is not None:
+            tested += unexplained_tests(book, settings=access)
+    return finalise(tested, min_severity=min_severity)

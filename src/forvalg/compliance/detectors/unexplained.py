@@ -49,7 +49,6 @@ from forvalg.compliance.detectors.ledger_input import (
     Ledger,
     glass_uses,
     iso,
-    literal,
     rule_tested,
     sample,
 )
@@ -301,7 +300,7 @@ def _tested(row: dict[str, Any], window: dict[str, str] | None, settings: Access
             f"used break-glass {_times(unfollowed)} without a follow-up ticket naming the "
             f"lines within {hours:g} hours"
         )
-    who = f"Staff member {literal(row['principal'])} ({literal(roles)})"
+    who = f"Staff member {row['principal']} ({roles})"
     return rule_tested(
         detector=DETECTOR,
         test="unexplained",
