@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -11,7 +13,7 @@ from .helpers import Cli, Result
 
 # command path -> names its help must show (the contract's command and option names)
 COMMANDS: dict[tuple[str, ...], tuple[str, ...]] = {
-    (): ("init", "lines", "operators", "orders", "worker", "serve", "demo"),
+    (): ("init", "lines", "operators", "orders", "worker", "serve", "demo", "canary", "detect"),
     ("init",): (),
     ("lines",): ("import",),
     ("lines", "import"): ("file",),
@@ -29,6 +31,9 @@ COMMANDS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("routing",): ("versions", "export"),
     ("routing", "versions"): (),
     ("routing", "export"): ("--out", "--version", "--since", "--gateway", "--sip-domain"),
+    ("canary",): ("add",),
+    ("canary", "add"): ("--count", "--operator"),
+    ("detect",): ("--out", "--engine", "--min-severity"),
 }
 
 
@@ -96,3 +101,22 @@ def test_unknown_command_fails(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "frobnicate" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_command_does_not_import_the_statistics_it_does_not_run(tmp_path: Path) -> None:
+    """scipy takes a second or more to import; only a detection run needs it, so the
+    command line (every `forvalg` start) must not import it (domain/statistics.py)."""
+    probe = (
+        "import sys, forvalg.cli.main\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", probe],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

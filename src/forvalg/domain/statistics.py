@@ -17,6 +17,10 @@ are adjusted together by Benjamini–Hochberg (the step-up adjusted p-values, "q
 an adjusted p-value is never smaller than the raw one.
 
 Severity (see `severity`) is a documented rule over (adjusted p, lift, exposed count).
+
+scipy.stats is imported inside the functions that use it. It takes a second or
+more to import, and this module (for `Severity`) is reachable from every `forvalg`
+command; the commands that never test anything should not pay for it.
 """
 
 from __future__ import annotations
@@ -25,8 +29,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-
-from scipy.stats import binom, false_discovery_control, fisher_exact
 
 
 class Severity(StrEnum):
@@ -81,6 +83,8 @@ def fisher_greater(table: Table2x2) -> float:
     margins (the alternative: exposed units are contacted more often)."""
     if table.a == 0:
         return 1.0
+    from scipy.stats import fisher_exact  # imported late: module docstring
+
     _, p = fisher_exact([[table.a, table.b], [table.c, table.d]], alternative="greater")
     return _probability(float(p))
 
@@ -93,6 +97,8 @@ def binomial_greater(k: int, n: int, share: float) -> float:
         raise ValueError(f"share={share} is not a probability")
     if k == 0:
         return 1.0
+    from scipy.stats import binom  # imported late: module docstring
+
     return _probability(float(binom.sf(k - 1, n, share)))
 
 
@@ -125,6 +131,8 @@ def benjamini_hochberg(p_values: Sequence[float]) -> list[float]:
     for p in p_values:
         if not 0.0 <= p <= 1.0 or math.isnan(p):
             raise ValueError(f"{p} is not a p-value")
+    from scipy.stats import false_discovery_control  # imported late: module docstring
+
     adjusted = false_discovery_control(list(p_values), method="bh")
     return [_probability(float(q)) for q in adjusted]
 

@@ -51,7 +51,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from scipy.special import betainc, gammainc, gammaincinv
 
 from forvalg.compliance.detectors.findings import Tested
 from forvalg.compliance.detectors.ledger_input import (
@@ -101,6 +100,8 @@ class PeerModel:
         (shape `r = m² / (V - m)`), or a Poisson when `V <= m`."""
         if x <= 0:
             return 1.0
+        from scipy.special import betainc, gammainc  # imported late: statistics.py
+
         m, v = self.mean, self.variance
         if v <= m * (1.0 + 1e-9):
             p = float(gammainc(x, m))  # P(Poisson(m) >= x)
@@ -138,6 +139,8 @@ def _quantile(ordered: np.ndarray, q: float) -> float:
 def _upper(df: int, confidence: float) -> float:
     """How much a variance estimated with `df` degrees of freedom is widened to reach the
     upper end of its `confidence` interval: `df / chi2.ppf(1 - confidence, df)`."""
+    from scipy.special import gammaincinv  # imported late: statistics.py
+
     return df / (2.0 * float(gammaincinv(df / 2.0, 1.0 - confidence)))
 
 

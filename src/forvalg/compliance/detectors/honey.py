@@ -23,8 +23,7 @@ them and picked its `m` lines at random from all `N` lines would reach at least 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-
-from scipy.stats import hypergeom
+from typing import Any
 
 from forvalg.compliance.detectors.findings import Tested
 from forvalg.compliance.detectors.targeting import LABEL
@@ -63,7 +62,7 @@ def honey_tests(ws: Workspace) -> list[Tested]:
     for r in rows.to_pylist():
         subject = (str(r["kind"]), str(r["id"]))
         m, k, h = int(r["lines"]), int(r["honey_hit"]), int(r["in_window"])
-        chance = float(hypergeom.sf(k - 1, total, h, m))
+        chance = float(hypergeom().sf(k - 1, total, h, m))
         expected = m * h / total
         targeted = m < ws.settings.mass_share * total
         out.append(
@@ -119,6 +118,14 @@ def _summary(
         f"picking its {reached:,} lines at random from all {total:,} would reach {hit} or more "
         f"of the {honey} in their window with probability {chance:.2g}."
     )
+
+
+def hypergeom() -> Any:
+    """scipy's hypergeometric distribution, imported on first use: `scipy.stats` takes a
+    second to import, which every `forvalg` command would pay (domain/statistics.py)."""
+    from scipy.stats import hypergeom as distribution
+
+    return distribution
 
 
 def _iso(us: int) -> str:
