@@ -40,6 +40,8 @@ import duckdb
 import numpy as np
 
 from forvalg.compliance.detectors import Finding, detect
+from forvalg.compliance.detectors.targeting import targeting_tests
+from forvalg.compliance.detectors.timing import timing_tests
 from forvalg.domain.statistics import Severity
 from forvalg.sim.campaigns import (
     DAY,
@@ -60,6 +62,8 @@ HISTORY_DAYS = 30  # the world before the campaigns start
 LEAK_AGENTS = agent_names("L", 10)
 CLEAN_AGENTS = agent_names("C", 10)
 CLEAN = {"RND": Kind.RANDOM, "TEN": Kind.TENURE, "RET": Kind.RETENTION}
+BACKGROUND_SIZE = 1_000
+BACKGROUND = "background"
 # the issue's targets
 MAX_FPR = 0.01
 MIN_POWER = 0.95
@@ -83,6 +87,11 @@ class Config:
     lines: int = 100_000
     order_rate: float = 0.16
     checkpoints: tuple[int, ...] = CHECKPOINTS
+    # more clean subjects in every run, as in production (tens of campaigns, thousands of
+    # agents): `background_campaigns` random campaigns of BACKGROUND_SIZE contacts,
+    # worked by `background_agents` agents of their own
+    background_campaigns: int = 0
+    background_agents: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +109,7 @@ class Outcome:
     exposed_share: float | None  # of line-days in LEAK's period, from its evidence
     # leak-0 worlds run every checkpoint: clean subjects flagged at *any* of the runs
     any_look: tuple[int, int, int, int] | None  # campaigns, flagged, agents, flagged
+    subjects: int = 0  # campaigns and agents in the run (each tested up to three times)
 
 
 @dataclass
@@ -158,12 +168,26 @@ def world_spec(cell: Cell, config: Config) -> WorldSpec:
         CampaignSpec(name, cell.size, kind, agents=CLEAN_AGENTS, start_day=start, days=days)
         for name, kind in CLEAN.items()
     )
+    background = tuple(
+        CampaignSpec(
+            name,
+            BACKGROUND_SIZE,
+            agents=agent_names("B", max(config.background_agents, 1)),
+            start_day=start,
+            days=days,
+        )
+        for name in background_names(config)
+    )
     return WorldSpec(
-        campaigns=(leak, *clean),
+        campaigns=(leak, *clean, *background),
         lines=config.lines,
         days=start + days,
         order_rate=config.order_rate,
     )
+
+
+def background_names(config: Config) -> list[str]:
+    return [f"BG{i:03d}" for i in range(config.background_campaigns)]
 
 
 def seed_of(seed: int, cell: Cell, replicate: int) -> np.random.SeedSequence:
@@ -184,7 +208,7 @@ def run_world(cell: Cell, config: Config, seed: np.random.SeedSequence) -> Outco
     """Build one world of `cell` and run detection on it: on the whole campaign, and on
     what was known at the checkpoints (see the comment below)."""
     w = campaign_world(world_spec(cell, config), seed)
-    found = detect(w.contacts, w.events, w.population, min_severity=Severity.LOW)
+    found = _detect(w, Severity.LOW)
     campaigns, agents = _flagged(found, "campaign_id"), _flagged(found, "agent_id")
     leaky = bool(w.leaking_campaigns)
 
@@ -211,7 +235,7 @@ def run_world(cell: Cell, config: Config, seed: np.random.SeedSequence) -> Outco
             if leaky and not (want_leak or want_any):
                 break
 
-    kinds = {"LEAK": Kind.RANDOM, **CLEAN}
+    kinds = {"LEAK": Kind.RANDOM, **CLEAN, **dict.fromkeys(background_names(config), BACKGROUND)}
     clean: dict[str, tuple[int, int]] = {}
     for name in sorted(w.clean_campaigns):
         tested, hit = clean.get(kinds[name], (0, 0))
@@ -231,6 +255,8 @@ def run_world(cell: Cell, config: Config, seed: np.random.SeedSequence) -> Outco
         clean_agents=len(w.clean_agents),
         clean_agents_flagged=len(agents & w.clean_agents),
         exposed_share=shares[0] if shares else None,
+        subjects=len(w.leaking_campaigns | w.clean_campaigns)
+        + len(w.leaking_agents | w.clean_agents),
         any_look=None
         if leaky
         else (
@@ -252,8 +278,19 @@ def _checkpoint_runs(
         if day >= CAMPAIGN_DAYS:
             return
         seen = w.known_before(t0 + day * DAY)
-        found = detect(seen.contacts, seen.events, seen.population, min_severity=Severity.MEDIUM)
+        found = _detect(seen, Severity.MEDIUM)
         yield day, _flagged(found, "campaign_id"), _flagged(found, "agent_id")
+
+
+def _detect(w: World, at_least: Severity) -> list[Finding]:
+    """The targeting and timing detectors, in one run (one BH adjustment)."""
+    return detect(
+        w.contacts,
+        w.events,
+        w.population,
+        min_severity=at_least,
+        detectors=(targeting_tests, timing_tests),
+    )
 
 
 def _share(evidence: Mapping[str, object]) -> float:
@@ -376,30 +413,26 @@ def markdown(results: Sequence[CellResult]) -> str:
 def clean_by_kind(results: Sequence[CellResult], runs: int) -> str:
     """False positives per clean campaign kind and size, at the end of the campaign, and for
     the leak-free worlds, at any of the checkpoint runs."""
-    kinds = [Kind.RANDOM, Kind.TENURE, Kind.RETENTION]
+    kinds: list[str] = [Kind.RANDOM, Kind.TENURE, Kind.RETENTION]
+    if any(BACKGROUND in o.clean for r in results for o in r.outcomes):
+        kinds.append(BACKGROUND)
     sizes = sorted({r.cell.size for r in results})
     head = "| clean campaign | " + " | ".join(f"{s:,}" for s in sizes) + " | all |"
     rows = [head, "|:--|" + "---:|" * (len(sizes) + 1)]
+
+    def count(kind: str, size: int | None) -> tuple[int, int]:
+        pairs = [
+            o.clean.get(kind, (0, 0))
+            for r in results
+            if size is None or r.cell.size == size
+            for o in r.outcomes
+        ]
+        return sum(f for _, f in pairs), sum(n for n, _ in pairs)
+
     for kind in kinds:
-        cells = []
-        total = [0, 0]
-        for s in sizes:
-            n = sum(
-                o.clean.get(kind, (0, 0))[0]
-                for r in results
-                if r.cell.size == s
-                for o in r.outcomes
-            )
-            k = sum(
-                o.clean.get(kind, (0, 0))[1]
-                for r in results
-                if r.cell.size == s
-                for o in r.outcomes
-            )
-            total[0] += k
-            total[1] += n
-            cells.append(_rate(k, n))
-        rows.append(f"| {kind.value} | " + " | ".join(cells) + f" | {_rate(*total)} |")
+        label = f"{kind} ({BACKGROUND_SIZE:,} contacts)" if kind == BACKGROUND else kind
+        cells = [_rate(*count(kind, size)) for size in sizes]
+        rows.append(f"| {label} | " + " | ".join(cells) + f" | {_rate(*count(kind, None))} |")
     looks = [o.any_look for r in results for o in r.outcomes if o.any_look is not None]
     if looks:
         c_n, c_f = sum(x[0] for x in looks), sum(x[1] for x in looks)
@@ -481,6 +514,13 @@ def machine() -> str:
 def report(results: Sequence[CellResult], *, command: str, seconds: float, config: Config) -> str:
     shares = [o.exposed_share for r in results for o in r.outcomes if o.exposed_share]
     share = f"{np.mean(shares):.2%}" if shares else "?"
+    subjects = [o.subjects for r in results for o in r.outcomes]
+    background = (
+        f" Every world also has {config.background_campaigns} background random campaigns "
+        f"of {BACKGROUND_SIZE:,} contacts worked by {config.background_agents} agents."
+        if config.background_campaigns
+        else ""
+    )
     return "\n\n".join(
         [
             f"`{command}` — {datetime.now(UTC):%Y-%m-%d}, {machine()}, "
@@ -489,7 +529,9 @@ def report(results: Sequence[CellResult], *, command: str, seconds: float, confi
             f"year, campaigns of 30 days after 30 days of history; {share} of the line-days "
             f"in a campaign's period were exposed (in the 30 days after a CPS event). "
             f"Checkpoints (days since the campaign's start): "
-            f"{', '.join(map(str, config.checkpoints))} and {CAMPAIGN_DAYS} (the end).",
+            f"{', '.join(map(str, config.checkpoints))} and {CAMPAIGN_DAYS} (the end). "
+            f"Subjects (campaigns and agents) in a run: {min(subjects)}-{max(subjects)}, "
+            f"each tested by targeting and the two timing tests.{background}",
             markdown(results),
             "False positives by clean campaign kind and size (at the end of the campaign):",
             clean_by_kind(results, len(config.checkpoints) + 1),
@@ -499,6 +541,14 @@ def report(results: Sequence[CellResult], *, command: str, seconds: float, confi
     )
 
 
+def _ints(text: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in text.split(","))
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    return tuple(float(x) for x in text.split(","))
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run: small, few worlds")
@@ -506,15 +556,25 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--replicates", type=int, help="worlds a cell (default 30; quick 4)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--lines", type=int, help="lines a world (default 100,000)")
+    parser.add_argument("--sizes", type=_ints, help="campaign sizes, e.g. 1000,5000")
+    parser.add_argument("--leaks", type=_floats, help="leaked shares, e.g. 0,0.05")
+    parser.add_argument("--spreads", type=_ints, help="agents leaking: 1,10")
+    parser.add_argument("--background-campaigns", type=int, default=0)
+    parser.add_argument("--background-agents", type=int, default=0)
     args = parser.parse_args(argv)
-    if args.quick:
-        cells = grid(sizes=(200, 1_000), leaks=(0.0, 0.05, 0.5))
-        config = Config(lines=args.lines or 20_000, checkpoints=(1, 3, 7))
-        replicates = args.replicates or 4
-    else:
-        cells = grid()
-        config = Config(lines=args.lines or 100_000)
-        replicates = args.replicates or 30
+    quick = args.quick
+    cells = grid(
+        sizes=args.sizes or ((200, 1_000) if quick else SIZES),
+        leaks=args.leaks or ((0.0, 0.05, 0.5) if quick else LEAKS),
+        spreads=args.spreads or SPREADS,
+    )
+    config = Config(
+        lines=args.lines or (20_000 if quick else 100_000),
+        checkpoints=(1, 3, 7) if quick else CHECKPOINTS,
+        background_campaigns=args.background_campaigns,
+        background_agents=args.background_agents or (100 if args.background_campaigns else 0),
+    )
+    replicates = args.replicates or (4 if quick else 30)
 
     def progress(done: int, total: int) -> None:
         if done % 50 == 0 or done == total:
