@@ -1,10 +1,10 @@
-"""Evaluation: power, false-positive rate and time to detection of the targeting and timing
+"""Evaluation: power, false positives and time to detection of the targeting and timing
 detectors (issue 6) over simulated worlds whose ground truth is known.
 
 Each world (`forvalg.sim.campaigns.campaign_world`) has --lines lines, CPS orders at
---order-rate a line a year (ORDER_RECEIVED, the letter a day later, half of them a LOSS
-ten days later), customers calling retail (leavers more often, after their order) and
-four campaigns of the same size running the same 30 days (days 30-60 of the world):
+16% of the lines a year (ORDER_RECEIVED, the letter a day later, half of them a LOSS ten
+days later), customers calling retail (leavers more often, after their order) and four
+campaigns of the same size running the same 30 days (days 30-60 of the world):
 
 - `LEAK`  the campaign under test: `leak` of its contacts go to lines 2-25 days after
   their order, made by one of its ten agents (`one`) or spread over all ten (`many`);
@@ -13,14 +13,26 @@ four campaigns of the same size running the same 30 days (days 30-60 of the worl
   of the lines, drawn without regard to CPS), call-backs to customers who called in
   1-5 days earlier; worked by ten clean agents of their own.
 
-A cell is (campaign size, leak share, one agent or many); --replicates worlds a cell,
-each from its own seed (derived from --seed and the cell). Per world, `detect` runs on
-the whole world (power, false positives), and on the contacts and events known at the
-end of day d of the campaign for d in CHECKPOINTS, in order, until `LEAK` is flagged
-(time to detection). "Flagged" is a finding of severity >= medium, targeting or timing.
+--background-campaigns/--background-agents add clean random campaigns and agents to
+every world, so that a run tests as many subjects as production does (Benjamini-Hochberg
+makes each finding depend on how many hypotheses the run tests).
 
-    .venv/bin/python benchmarks/detection_eval.py            # the full grid (~15 min, 2 cores)
-    .venv/bin/python benchmarks/detection_eval.py --quick    # a smoke run (< 1 min)
+A cell is (campaign size, leak share, one agent or many); --replicates worlds a cell,
+each from its own seed (derived from --seed and the cell). "Flagged" is a finding of
+severity >= medium, targeting or timing. Per world, `detect` runs
+
+- on the whole world: power (LEAK flagged; its leaking agents flagged) and false
+  positives (clean campaigns and agents flagged);
+- on the contacts and events known at the end of day d of the campaign, d in
+  CHECKPOINTS, in order, until the first flag of LEAK (and of LEAK or a leaking agent)
+  is found: time to detection. A leak the end-of-campaign run does not flag counts as
+  not detected (its checkpoints are not run). Leak-free worlds run every checkpoint and
+  count the clean subjects flagged at any of the runs (a daily monitoring's false alarms).
+
+    .venv/bin/python benchmarks/detection_eval.py           # the grid: 32 CPU-minutes
+    .venv/bin/python benchmarks/detection_eval.py --quick   # a smoke run (< 1 min)
+    .venv/bin/python benchmarks/detection_eval.py --sizes 1000,5000 --leaks 0,0.05 \
+        --spreads 10 --background-campaigns 50 --background-agents 2000
 """
 
 from __future__ import annotations
@@ -29,6 +41,7 @@ import argparse
 import math
 import os
 import platform
+import resource
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -376,7 +389,9 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
 def _rate(k: int, n: int) -> str:
     if n == 0:
         return "–"
-    return f"{k}/{n} ({k / n:.0%})" if k not in (0, n) else f"{k}/{n}"
+    if k in (0, n):
+        return f"{k}/{n}"
+    return f"{k}/{n} ({k / n:.{1 if k / n < 0.1 else 0}%})"
 
 
 def _days(d: int | None) -> str:
@@ -511,7 +526,14 @@ def machine() -> str:
     )
 
 
-def report(results: Sequence[CellResult], *, command: str, seconds: float, config: Config) -> str:
+def report(
+    results: Sequence[CellResult],
+    *,
+    command: str,
+    seconds: float,
+    cpu_seconds: float,
+    config: Config,
+) -> str:
     shares = [o.exposed_share for r in results for o in r.outcomes if o.exposed_share]
     share = f"{np.mean(shares):.2%}" if shares else "?"
     subjects = [o.subjects for r in results for o in r.outcomes]
@@ -523,8 +545,9 @@ def report(results: Sequence[CellResult], *, command: str, seconds: float, confi
     )
     return "\n\n".join(
         [
-            f"`{command}` — {datetime.now(UTC):%Y-%m-%d}, {machine()}, "
-            f"{seconds / 60:.1f} min wall.",
+            f"`{command}` — {datetime.now(UTC):%Y-%m-%d}, {machine()}: "
+            f"{seconds / 60:.1f} min wall, {cpu_seconds / 60:.1f} CPU-minutes "
+            f"(load average {os.getloadavg()[1]:.1f} at the end).",
             f"World: {config.lines:,} lines, CPS orders {config.order_rate:.0%} of lines a "
             f"year, campaigns of 30 days after 30 days of history; {share} of the line-days "
             f"in a campaign's period were exposed (in the 30 days after a CPS event). "
@@ -539,6 +562,15 @@ def report(results: Sequence[CellResult], *, command: str, seconds: float, confi
             targets_table(targets(results)),
         ]
     )
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished worker processes."""
+    own, workers = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
 
 
 def _ints(text: str) -> tuple[int, ...]:
@@ -581,6 +613,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             print(f"{done}/{total} worlds, {time.perf_counter() - t:.0f} s", file=sys.stderr)
 
     t = time.perf_counter()
+    cpu = _cpu_seconds()
     results = evaluate(
         cells,
         replicates=replicates,
@@ -592,7 +625,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     command = "python benchmarks/detection_eval.py " + " ".join(
         sys.argv[1:] if argv is None else argv
     )
-    print(report(results, command=command.strip(), seconds=time.perf_counter() - t, config=config))
+    text = report(
+        results,
+        command=command.strip(),
+        seconds=time.perf_counter() - t,
+        cpu_seconds=_cpu_seconds() - cpu,
+        config=config,
+    )
+    print(text)
 
 
 if __name__ == "__main__":
