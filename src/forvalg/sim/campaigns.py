@@ -168,7 +168,7 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class CampaignSpec:
-    """One campaign: `contacts` outbound contacts spread evenly over `days` days from
+    """One campaign: `contacts` outbound contacts at random instants of the `days` days from
     `start_day` (days since the world's start), made by `agents` drawn at random.
 
     `leak` of them (rounded) go to lines 2-25 days after their CPS order
@@ -186,7 +186,7 @@ class CampaignSpec:
 
     def __post_init__(self) -> None:
         if self.contacts < 0 or self.days <= 0 or self.start_day < 0:
-            raise ValueError(f"{self.name}: contacts, days and start_day must be positive")
+            raise ValueError(f"{self.name}: needs contacts >= 0, days > 0, start_day >= 0")
         if not 0.0 <= self.leak <= 1.0:
             raise ValueError(f"{self.name}: leak must be a share in [0, 1]")
         if not self.agents or not 1 <= self.leak_agents <= len(self.agents):
