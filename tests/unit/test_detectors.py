@@ -11,7 +11,6 @@ import pyarrow.compute as pc
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.detection_world import World, world
 
 from forvalg.compliance.detectors import DetectionSettings, Finding, detect, findings_document
 from forvalg.compliance.detectors.findings import finding_id
@@ -19,6 +18,7 @@ from forvalg.compliance.detectors.targeting import targeting_tests
 from forvalg.compliance.detectors.timing import timing_tests
 from forvalg.compliance.detectors.workspace import DetectionInputError, Exposure
 from forvalg.domain.statistics import Severity
+from forvalg.sim.campaigns import World, world
 
 
 @pytest.fixture(scope="module")
