@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import psycopg
+import pyarrow as pa
 from psycopg import sql
 from sqlalchemy import JSON, ColumnElement, Connection, Table, any_, bindparam, insert, text
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -94,3 +95,11 @@ def insert_values(
         )
     finally:
         cursor.close()
+
+
+def arrow_table(rows: Sequence[Sequence[Any]], schema: pa.Schema) -> pa.Table:
+    """Rows (tuples in `schema`'s column order) as an Arrow table of that schema."""
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(schema)
+    return pa.table(
+        [pa.array(col, f.type) for col, f in zip(columns, schema, strict=True)], schema=schema
+    )

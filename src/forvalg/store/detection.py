@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +25,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from forvalg.domain.orders import OrderState, OrderType
-from forvalg.store.bulk import among
+from forvalg.store.bulk import among, arrow_table
 from forvalg.store.ledger import iter_entries
 from forvalg.store.tables import ledger_subject_sets, lines, order_history, orders
 
@@ -98,7 +98,7 @@ def cps_events(session: Session) -> pa.Table:
         for number, kind, at, order_id, operator in _rows(session, done)
     ]
     rows.sort(key=lambda r: (r[2], r[3], r[1]))
-    return _table(rows, EVENTS)
+    return arrow_table(rows, EVENTS)
 
 
 def population(session: Session) -> pa.Array:
@@ -148,20 +148,13 @@ def ledger(session: Session, *, end: int) -> pa.Table:
         for digest, at_rows in bulk.items():
             for i in at_rows:
                 rows[i] = (*rows[i][:12], sorted(found.get(digest, ())), rows[i][13])
-    return _table(rows, LEDGER)
+    return arrow_table(rows, LEDGER)
 
 
 def _rows(session: Session, query: Select[Any]) -> Iterable[tuple[Any, ...]]:
     result = session.execute(query, execution_options={"yield_per": _BATCH})
     for part in result.partitions():
         yield from (tuple(r) for r in part)
-
-
-def _table(rows: Sequence[tuple[Any, ...]], schema: pa.Schema) -> pa.Table:
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(schema)
-    return pa.table(
-        [pa.array(col, f.type) for col, f in zip(columns, schema, strict=True)], schema=schema
-    )
 
 
 __all__ = ["COMPLETION", "EVENTS", "LEDGER", "cps_events", "ledger", "population"]

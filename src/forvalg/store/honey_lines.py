@@ -13,7 +13,7 @@ import pyarrow as pa
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from forvalg.store.bulk import among
+from forvalg.store.bulk import among, arrow_table
 from forvalg.store.tables import honey_lines
 
 DECOY_ORDERS = select(honey_lines.c.order_id).scalar_subquery()
@@ -55,7 +55,4 @@ def table(session: Session) -> pa.Table:
     rows = session.execute(
         select(c.number, c.order_id, c.operator_id, c.created_at).order_by(c.number)
     ).all()
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(SCHEMA)
-    return pa.table(
-        [pa.array(col, f.type) for col, f in zip(columns, SCHEMA, strict=True)], schema=SCHEMA
-    )
+    return arrow_table(rows, SCHEMA)
