@@ -268,6 +268,26 @@ def test_cancel_other_by_the_serving_operator_cancels_the_pending_transfer(
     assert current["operator_id"] == "alfatel"
 
 
+def test_cancel_other_and_its_target_due_in_one_run(
+    world: World, alpha: Operator, beta: Operator
+) -> None:
+    """The processor first runs after the transfer's switch instant: the CANCEL_OTHER
+    (due earlier) cancels the transfer, which is then no longer due; it is not completed,
+    and the run does not stumble over it (found by `forvalg demo`)."""
+    world.preselect(alpha, "22334455")
+    gained = beta.order(transfer("22334455"))
+    world.process()
+    [loss] = [e for e in alpha.all_events() if e["type"] == "LOSS"]
+    world.clock.at += timedelta(days=2)
+    stop = alpha.order(cancel_other("22334455", loss["order_id"]))
+    report = world.process(world.clock.at + timedelta(days=30))
+    assert alpha.state(stop["id"])["state"] == "COMPLETED"
+    assert beta.state(gained["id"])["state"] == "CANCELLED"
+    assert report.transitions >= 2
+    [current] = world.current_preselections("22334455")
+    assert current["operator_id"] == "alfatel"
+
+
 def test_cancel_other_of_a_provide_is_not_allowed(
     world: World, alpha: Operator, beta: Operator
 ) -> None:

@@ -149,7 +149,10 @@ class OrderProcessor:
         done = 0
         for order in batch:
             due = next_due_at(order, rules.calendar)
-            assert due is not None
+            if due is None:
+                # Decided earlier in this batch: a CANCEL_OTHER before it cancelled it.
+                done += 1
+                continue
             if horizon is not None and due > horizon:
                 break
             if floor is not None and order.state is OrderState.COMMITTED and due > floor:
