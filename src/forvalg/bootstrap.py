@@ -215,7 +215,7 @@ def bootstrap(
         settlement=Settlement(wall=wall, clock=clock),
         statements=StatementDesk(wall),
         contacts=ContactDesk(wall),
-        canaries=CanaryDesk(wall=wall, rules=rules, clock=clock),
+        canaries=CanaryDesk(wall=wall, rules=rules, clock=clock, ids=ids),
         routing=RoutingExporter(wall),
         incidents=incidents,
         detection=DetectionDesk(

@@ -13,9 +13,10 @@ import pytest
 
 from .helpers import Cli, query
 
-SMALL = ("--lines", "2000", "--days", "8", "--orders-per-day", "40")
-# 2026-10-05 (the default start) is a Monday: 8 days hold 6 working days (5 + the next Monday).
-WORKING_DAYS = 6
+SMALL = ("--small",)
+# `--small`: 6,000 lines, 46 days from Monday 2026-10-05 (no public holiday in them: six
+# weeks and Monday to Thursday, 34 working days), 40 orders a working day.
+WORKING_DAYS, LINES = 34, 6000
 FINAL_STATES = {"COMPLETED", "REJECTED", "CANCELLED"}
 
 
@@ -24,7 +25,7 @@ def demo_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Any]
     """The same small demo run twice, with the same (default) seed, into two directories."""
     cwd = tmp_path_factory.mktemp("demo")
     cli = Cli(cwd)
-    results = [cli.run("demo", "--out", out, *SMALL, timeout=300) for out in ("one", "two")]
+    results = [cli.run("demo", "--out", out, *SMALL, timeout=600) for out in ("one", "two")]
     return cwd, results
 
 
@@ -59,8 +60,8 @@ def test_demo_summary_tells_the_story(demo_runs: tuple[Path, list[Any]]) -> None
     assert sum(by_state.values()) == found["orders_submitted"] + found["cancel_other_sent"]
     assert sum(found["rejections"].values()) == by_state["REJECTED"]
     assert found["events_by_type"]["ORDER_STATE"] == found["transitions"]
-    assert found["world"]["lines"] == "2000"
-    assert found["world"]["days"] == "8"
+    assert found["world"]["lines"] == str(LINES)
+    assert found["world"]["days"] == "46"
     assert found["world"]["orders_per_day"] == "40"
     assert sum(found["preselections_by_operator"].values()) > 0
     assert set(found["preselections_by_operator"]) <= {"telia", "ice", "phonero", "nextgentel"}
@@ -70,8 +71,44 @@ def test_demo_summary_tells_the_story(demo_runs: tuple[Path, list[Any]]) -> None
     database = cwd / "one" / "forvalg.db"
     rows = query(database, "SELECT state, count(*) FROM orders GROUP BY state")
     assert dict(rows) == by_state
-    assert query(database, "SELECT count(*) FROM lines") == [(2000,)]
-    assert len((cwd / "one" / "lines.csv").read_text().splitlines()) == 2001
+    honey = found["honey_lines"]
+    assert honey == 16
+    assert query(database, "SELECT count(*) FROM lines") == [(LINES + honey,)]
+    assert query(database, "SELECT count(*) FROM honey_lines") == [(honey,)]
+    assert len((cwd / "one" / "lines.csv").read_text().splitlines()) == LINES + 1
+
+
+def test_detection_finds_the_leaks_and_leaves_the_clean_alone(
+    demo_runs: tuple[Path, list[Any]],
+) -> None:
+    """The story knows who leaked: the winback campaign, agent A042 and the curious
+    employee; the retention campaign, the tenure mailing and the diligent employee are
+    clean. Detection must say exactly that, and the demo must print it."""
+    cwd, results = demo_runs
+    found = summary(cwd / "one")
+    verdicts = {v["subject"]: v for v in found["verdicts"]}
+    assert {s for s, v in verdicts.items() if v["leaking"]} == {"WINBACK-Q4", "A042", "Ola Vik"}
+    assert all(v["right"] for v in verdicts.values()), verdicts
+    assert verdicts["Ola Vik"]["strongest"] == "unexplained_access medium"
+    contacts = found["contacts"]
+    assert contacts["honey_reached"].get("WINBACK-Q4", 0) >= 1
+    assert contacts["leaked"]["WINBACK-Q4"] > contacts["leaked"]["A042"] > 0
+    staff = found["staff"]
+    assert (staff["refused"], staff["break_glass"]) == (3, 2)
+    # The findings file is the published format, and every serious finding has an incident.
+    findings = json.loads((cwd / "one" / "findings.json").read_text())["findings"]
+    assert len(findings) == found["detection"]["findings"]
+    honey = [f for f in findings if f["detector"] == "honey_line"]
+    assert {f["severity"] for f in honey} == {"critical"}
+    serious = [f for f in findings if f["severity"] in ("medium", "high", "critical")]
+    assert found["detection"]["incidents_opened"] == len(serious)
+    rows = query(cwd / "one" / "forvalg.db", "SELECT count(*) FROM incidents")
+    assert rows == [(len(serious),)]
+    crm = (cwd / "one" / "crm-contacts.csv").read_text().splitlines()
+    assert len(crm) == contacts["rows"] + 1
+    out = " ".join(results[0].stdout.split())
+    assert "WINBACK-Q4 │ leaking │ flagged" in out
+    assert "RETENTION-Q4 │ clean │ not flagged" in out
 
 
 def test_demo_exports_a_ledger_that_the_regulators_verifier_accepts(
@@ -97,9 +134,15 @@ def test_demo_rates_and_settles_a_month_that_reconciles(
     demo_runs: tuple[Path, list[Any]],
 ) -> None:
     cwd, results = demo_runs
-    traffic = summary(cwd / "one")["traffic"]
-    assert traffic["month"] == "2026-11"
-    assert traffic["rated"] == traffic["calls"] == 2000 * 100
+    months = summary(cwd / "one")["traffic"]
+    assert [m["month"] for m in months] == ["2026-10", "2026-11"]
+    for traffic in months:
+        _reconciled(cwd, traffic)
+    assert results[0].stdout.count("reconciled: True") == 2
+
+
+def _reconciled(cwd: Path, traffic: dict[str, Any]) -> None:
+    assert traffic["rated"] == traffic["calls"] == LINES * 10
     assert traffic["routes"]["CPS"] > 0
     assert traffic["mismatches"] > 0  # the exchange misroutes a few calls
     operators = set(traffic["statements"])
@@ -110,8 +153,7 @@ def test_demo_rates_and_settles_a_month_that_reconciles(
     assert traffic["fetched_by_operator"] == dict.fromkeys(operators, True)
     assert traffic["reconciled"] is True
     for op in operators:
-        assert (cwd / "one" / "statements" / f"{op}.json").is_file()
-    assert "reconciled: True" in results[0].stdout
+        assert (cwd / "one" / "statements" / traffic["month"] / f"{op}.json").is_file()
 
 
 def test_demo_is_reproducible(demo_runs: tuple[Path, list[Any]]) -> None:
@@ -119,12 +161,14 @@ def test_demo_is_reproducible(demo_runs: tuple[Path, list[Any]]) -> None:
     one, two = summary(cwd / "one"), summary(cwd / "two")
     for run in (one, two):
         run.pop("seconds")
-        run["traffic"].pop("rating_seconds")
+        for month in run["traffic"]:
+            month.pop("rating_seconds")
         # the entries name subscribers by pseudonyms keyed with each run's own random key
         run["ledger"].pop("root")
         run["ledger"].pop("verified")
     assert one == two
-    assert (cwd / "one" / "lines.csv").read_bytes() == (cwd / "two" / "lines.csv").read_bytes()
+    for name in ("lines.csv", "crm-contacts.csv"):
+        assert (cwd / "one" / name).read_bytes() == (cwd / "two" / name).read_bytes()
     order_ids = "SELECT id, state, reason_code, due_date FROM orders ORDER BY id"
     assert query(cwd / "one" / "forvalg.db", order_ids) == query(
         cwd / "two" / "forvalg.db", order_ids

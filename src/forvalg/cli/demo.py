@@ -1,4 +1,5 @@
-"""`forvalg demo`: the story so far on a synthetic world, through the real services."""
+"""`forvalg demo`: the whole story on a synthetic world, through the real services, with
+progress bars, ending with what detection found against the truth the story knows."""
 
 from __future__ import annotations
 
@@ -7,12 +8,20 @@ import json
 import random
 import time
 from contextlib import redirect_stderr, redirect_stdout
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from forvalg.bootstrap import bootstrap, initialise
@@ -22,8 +31,9 @@ from forvalg.domain.clock import FixedClock
 from forvalg.ledger.verify import main as verify_main
 from forvalg.ledger.wire import b64
 from forvalg.settings import Settings
-from forvalg.sim.month import MonthReport, next_month, traffic_month
-from forvalg.sim.world import WorldSpec, seeded_ids, simulate
+from forvalg.sim.month import MonthReport
+from forvalg.sim.story import StorySpec, tell, verdicts
+from forvalg.sim.world import seeded_ids
 from forvalg.wall.principals import LEDGER_CLERK
 from forvalg.wholesale.summary import summarise
 
@@ -32,56 +42,87 @@ def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo(
         out: Annotated[Path, typer.Option(help="Output directory")] = Path("forvalg-out"),
-        lines: Annotated[int, typer.Option(min=100)] = 20_000,
-        operators: Annotated[int, typer.Option(min=2, max=5)] = 4,
-        days: Annotated[int, typer.Option(min=1)] = 30,
-        orders_per_day: Annotated[int, typer.Option(min=1)] = 120,
+        small: Annotated[
+            bool, typer.Option("--small", help="The one-minute version: a smaller world")
+        ] = False,
+        lines: Annotated[int | None, typer.Option(min=100)] = None,
+        days: Annotated[int | None, typer.Option(min=1)] = None,
+        orders_per_day: Annotated[int | None, typer.Option(min=1)] = None,
         seed: Annotated[int, typer.Option()] = 2026,
     ) -> None:
-        """Build a synthetic world in a fresh SQLite database under OUT, run weeks of
-        orders through the order desk, and summarise what happened."""
-        spec = WorldSpec(lines, operators, days, orders_per_day, seed=seed)
+        """The whole story on a synthetic world in a fresh SQLite database under OUT: months
+        of orders and traffic, settlement, honey-lines, retail's campaigns (one clean, one
+        leaking), a leaking agent, a curious employee; then detection, the regulator's
+        inquiry with its evidence bundle, the report, and a ledger export that verifies."""
+        spec = StorySpec.small(seed) if small else StorySpec.full(seed)
+        world = spec.world
+        spec = replace(
+            spec,
+            world=replace(
+                world,
+                lines=lines or world.lines,
+                days=days or world.days,
+                orders_per_day=orders_per_day or world.orders_per_day,
+            ),
+        )
         summary = run_demo(spec, out)
         _show(summary, out)
 
 
-def run_demo(spec: WorldSpec, out: Path) -> dict[str, object]:
+class Bars:
+    """The story's stages as progress bars that stay on the screen when done."""
+
+    def __init__(self) -> None:
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        )
+        self.task: TaskID | None = None
+        self.total = 0
+
+    def begin(self, name: str, total: int) -> None:
+        self.finish()
+        self.task, self.total = self.progress.add_task(name, total=total), total
+
+    def advance(self, steps: int = 1) -> None:
+        if self.task is not None:
+            self.progress.advance(self.task, steps)
+
+    def finish(self) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, completed=self.total)
+
+
+def run_demo(spec: StorySpec, out: Path) -> dict[str, object]:
     out.mkdir(parents=True, exist_ok=True)
     database = out / "forvalg.db"
     for stale in (database, out / "forvalg.db-wal", out / "forvalg.db-shm"):
         stale.unlink(missing_ok=True)
     settings = Settings(database_url=f"sqlite:///{database}", key_dir=out / "keys")
     initialise(settings)
-    clock = FixedClock(datetime.combine(spec.start, datetime.min.time(), UTC))
-    svc = bootstrap(settings, clock=clock, ids=seeded_ids(random.Random(spec.seed + 1)))  # noqa: S311
+    seed = spec.world.seed
+    clock = FixedClock(datetime.combine(spec.world.start, datetime.min.time(), UTC))
+    svc = bootstrap(settings, clock=clock, ids=seeded_ids(random.Random(seed + 1)))  # noqa: S311
     started = time.perf_counter()
+    bars = Bars()
     try:
-        with console.status("simulating") as status:
-
-            def step(day: int, days: int) -> None:
-                status.update(f"simulating day {day} of {days}")
-
-            world = simulate(svc, clock, spec, out, progress=step)
-        month = next_month(spec.start)
-        with console.status(f"a month of traffic: {month:%Y-%m}, generated, rated, settled"):
-            traffic = traffic_month(
-                svc,
-                [number for number, _, _ in world.lines],
-                world.operators,
-                month,
-                out,
-                load_tariff(None),
-                seed=spec.seed,
-            )
-        desk = summarise(svc.wall)
-        status_line = "exporting the ledger and verifying it as the regulator would"
-        with console.status(status_line):
+        with bars.progress:
+            story = tell(svc, clock, spec, out, load_tariff(None), bars)
+            bars.begin("the ledger: exported and verified as the regulator would", 2)
             exported = svc.transparency.export(LEDGER_CLERK, out / "ledger")
+            bars.advance()
             verified = verify_ledger_export(out / "ledger")
+            bars.advance()
+            bars.finish()
+        desk = summarise(svc.wall)
     finally:
         svc.close()
+    world = story.world
     summary: dict[str, object] = {
-        "world": {k: str(v) for k, v in asdict(spec).items()},
+        "world": {k: str(v) for k, v in asdict(spec.world).items()},
         "orders_submitted": world.tally.submitted,
         "transitions": world.tally.transitions,
         "own_cancels": {
@@ -90,7 +131,27 @@ def run_demo(spec: WorldSpec, out: Path) -> dict[str, object]:
         },
         "cancel_other_sent": world.tally.cancel_other_sent,
         **asdict(desk),
-        "traffic": _traffic(traffic),
+        "traffic": [_traffic(month) for month in story.traffic],
+        "honey_lines": len(story.honey),
+        "staff": {
+            "tickets": story.staff.tickets,
+            "reads": story.staff.reads,
+            "refused": story.staff.refused,
+            "break_glass": len(story.staff.broke_glass),
+        },
+        "contacts": {
+            "file": story.contacts_file.name,
+            "rows": len(story.crm.contacts),
+            "leaked": story.crm.leaked,
+            "honey_reached": {k: len(v) for k, v in story.crm.honey_reached.items()},
+        },
+        "detection": {
+            "findings": len(story.detection.findings),
+            "by_severity": dict(sorted(story.detection.by_severity.items())),
+            "incidents_opened": len(story.detection.incidents.opened),
+            "file": "findings.json",
+        },
+        "verdicts": [asdict(v) | {"right": v.right} for v in verdicts(story, spec)],
         "ledger": {
             "entries": exported.size,
             "root": b64(exported.root),
@@ -120,45 +181,52 @@ def _traffic(report: MonthReport) -> dict[str, object]:
     }
 
 
-def _show(summary: dict[str, object], out: Path) -> None:
+def _show(summary: dict[str, Any], out: Path) -> None:
     table = Table(title="forvalg demo: the order desk")
     table.add_column("what")
     table.add_column("count", justify="right")
-    for key in (
-        "orders_by_state",
-        "rejections",
-        "preselections_by_operator",
-        "events_by_type",
-        "access_decisions",
-    ):
-        counts = summary[key]
-        assert isinstance(counts, dict)
-        for name, count in sorted(counts.items()):
+    for key in ("orders_by_state", "rejections", "preselections_by_operator"):
+        for name, count in sorted(summary[key].items()):
             table.add_row(f"{key.replace('_', ' ')}: {name}", str(count))
-    table.add_row("customer letters", str(summary["customer_letters"]))
     table.add_row("orders submitted", str(summary["orders_submitted"]))
+    table.add_row("customer letters", str(summary["customer_letters"]))
+    table.add_row("honey-lines planted", str(summary["honey_lines"]))
     console.print(table)
-    traffic = summary["traffic"]
-    assert isinstance(traffic, dict)
-    statements = traffic["statements"]
-    assert isinstance(statements, dict)
+    for month in summary["traffic"]:
+        console.print(
+            f"Traffic {month['month']}: {month['calls']:,} calls rated in "
+            f"{month['rating_seconds']} s, {month['mismatches']:,} misrouted; statements "
+            + ", ".join(
+                f"{op} NOK {t['charge_nok']}" for op, t in sorted(month["statements"].items())
+            )
+            + f"; reconciled: {month['reconciled']}",
+            highlight=False,
+        )
+    found = Table(title="What detection found (the story knows the truth)")
+    for column in ("subject", "truth", "detection", "strongest finding"):
+        found.add_column(column)
+    for v in summary["verdicts"]:
+        truth = "leaking" if v["leaking"] else "clean"
+        said = "[bold]flagged[/bold]" if v["flagged"] else "not flagged"
+        mark = "" if v["right"] else " [red](wrong)[/red]"
+        found.add_row(v["subject"], truth, said + mark, v["strongest"] or "none")
+    console.print(found)
+    detection = summary["detection"]
     console.print(
-        f"Traffic {traffic['month']}: {traffic['calls']:,} calls rated in "
-        f"{traffic['rating_seconds']} s, {traffic['mismatches']:,} misrouted; statements "
-        + ", ".join(f"{op} NOK {t['charge_nok']}" for op, t in sorted(statements.items()))
-        + f"; reconciled: {traffic['reconciled']}",
+        f"Detection: {detection['findings']} finding(s) "
+        + ", ".join(f"{k} {n}" for k, n in detection["by_severity"].items())
+        + f"; {detection['incidents_opened']} incident(s) opened; {out / detection['file']}",
         highlight=False,
     )
     ledger = summary["ledger"]
-    assert isinstance(ledger, dict)
     console.print(
         f"Ledger: {ledger['entries']} entries, root {ledger['root']}; "
         f"forvalg-verify --export {out / 'ledger'}: {ledger['verified']}",
         highlight=False,
     )
     console.print(
-        f"Output: {out.resolve()} (forvalg.db, lines.csv, cdrs-*.parquet, rated-*.parquet, "
-        "statements/, summary.json, ledger/); "
+        f"Output: {out.resolve()} (forvalg.db, lines.csv, crm-contacts.csv, cdrs-*.parquet, "
+        "rated-*.parquet, statements/, findings.json, summary.json, ledger/); "
         f"{summary['seconds']} s",
         highlight=False,
     )

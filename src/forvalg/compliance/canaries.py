@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -54,12 +55,19 @@ class HoneyLine:
 
 class CanaryDesk:
     def __init__(
-        self, *, wall: Wall, rules: OrderRules, clock: Clock, rng: random.Random | None = None
+        self,
+        *,
+        wall: Wall,
+        rules: OrderRules,
+        clock: Clock,
+        rng: random.Random | None = None,
+        ids: Callable[[datetime], str] = new_order_id,
     ) -> None:
         self._wall = wall
         self._rules = rules
         self._clock = clock
         self._rng = rng or random.SystemRandom()
+        self._ids = ids
 
     def add(self, count: int, *, operator: str | None = None) -> list[HoneyLine]:
         """Create `count` honey-lines, each with a decoy PROVIDE from `operator` (default:
@@ -123,7 +131,7 @@ class CanaryDesk:
         signed = self._rules.calendar.local_date(now) - timedelta(days=rng.randrange(5))
         reference = hashlib.sha256(f"{operator}{rng.random()}".encode()).hexdigest()[:8]
         return new_order(
-            order_id=new_order_id(now),
+            order_id=self._ids(now),
             order_type=OrderType.PROVIDE,
             number=line.number,
             operator_id=operator,

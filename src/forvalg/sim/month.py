@@ -65,13 +65,14 @@ def traffic_month(
     )
     rating = svc.rating.rate(cdrs, rated, tariff)
     report = MonthReport(name, written.rows, rating)
-    settled = svc.settlement.settle(name, [rated], out / "statements")
+    statements = out / "statements" / name
+    settled = svc.settlement.settle(name, [rated], statements)
     for w in settled.written:
         totals = w.statement.totals.fields()
         report.statements[w.statement.operator] = {k: str(v) for k, v in totals.items()}
         report.billed_nok += w.statement.totals.charge
     for op in operators:
-        mine = out / "statements" / f"{op}.json"
+        mine = statements / f"{op}.json"
         if mine.exists():
             report.fetched[op] = (
                 svc.statements.own(operator_principal(op), name) == mine.read_bytes()

@@ -106,6 +106,9 @@ class World:
         self.lines: list[tuple[str, str, str]] = []
         self.postcodes: dict[str, str] = {}
         self.asked: dict[str, Option] = {}  # own order id -> option asked for
+        # When each line last had a PROVIDE or TRANSFER placed: who is leaving the
+        # incumbent or another operator. Ground truth for the simulated retail CRM.
+        self.received: dict[str, datetime] = {}
 
     def setup(self, directory: Path) -> None:
         path = directory / "lines.csv"
@@ -115,11 +118,19 @@ class World:
         for op, name, csc in OPERATORS[: self.spec.operators]:
             self.svc.operators.add(op, name, csc)
 
-    def run(self, progress: Callable[[int, int], None] | None = None) -> None:
+    def run(
+        self,
+        progress: Callable[[int, int], None] | None = None,
+        after_day: Callable[[date], None] | None = None,
+    ) -> None:
+        """Every day of the spec, then 30 more days for committed orders to complete.
+        `after_day` is called after each day's work (the story adds honey-lines there)."""
         day = self.spec.start
         for n in range(self.spec.days):
             if self.svc.rules.calendar.is_working_day(day):
                 self.one_day(day)
+            if after_day is not None:
+                after_day(day)
             if progress is not None:
                 progress(n + 1, self.spec.days)
             day += timedelta(days=1)
@@ -168,6 +179,8 @@ class World:
             self.principals[op], request, idempotency_key=f"{op}-{self.tally.submitted}"
         )
         self.tally.submitted += 1
+        if request.type in (OrderType.PROVIDE, OrderType.TRANSFER):
+            self.received[request.number] = self.clock.at
         if request.option is not None:
             self.asked[submitted.order.id] = request.option
         if rng.random() < 0.03:
@@ -252,8 +265,9 @@ def simulate(
     spec: WorldSpec,
     directory: Path,
     progress: Callable[[int, int], None] | None = None,
+    after_day: Callable[[date], None] | None = None,
 ) -> World:
     world = World(services, clock, spec, random.Random(spec.seed))
     world.setup(directory)
-    world.run(progress)
+    world.run(progress, after_day)
     return world

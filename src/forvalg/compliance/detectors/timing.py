@@ -13,12 +13,17 @@ population, not explained by an inbound contact; see `workspace`):
 - `after_receipt` — contacts within `receipt_window` (default 7 days) after an order was
   received: the cooling-off days a winback caller would aim at.
 
-Exposure here is continuous line-time, not line-days (the letter interval is about a
-day long): over the subject's period (its first to last contact, whole UTC days) the
-exposed share `pi` is exposed line-time / (lines × period). A subject picking lines and
-times without regard to orders places each contact in exposed line-time with
-probability `pi`; `k` of its `n` contacts did. The one-sided binomial test gives the
-p-value (Fisher's test as the population grows) and the lift is `(k / n) / pi`.
+Exposure here is taken at the instant of each contact, not over line-days (the letter
+interval is about a day long): a contact at `t` reaches an exposed line by chance with
+probability `exposed(t) / lines`, the share of the population inside an interval at that
+instant. A subject picking lines without regard to orders, at whatever times it works,
+places `k` of its `n` contacts in exposed line-time with mean probability `pi`, the
+average of that share over its contacts' instants. Conditioning on the instants matters:
+orders arrive in office hours and letter intervals open then, and so do clean campaigns'
+calls; an average over all line-time would make an honest office-hours campaign look
+aimed (the demo's tenure mailing did, before this). The one-sided binomial test with
+`pi` gives the p-value (conservative for the Poisson-binomial count) and the lift is
+`(k / n) / pi`.
 """
 
 from __future__ import annotations
@@ -31,8 +36,6 @@ import numpy as np
 from forvalg.compliance.detectors.findings import Tested
 from forvalg.compliance.detectors.targeting import LABEL
 from forvalg.compliance.detectors.workspace import (
-    DAY_US,
-    Exposure,
     Workspace,
     micros,
 )
@@ -44,23 +47,22 @@ Sentence = Callable[[str, int, int, float], str]
 
 
 def timing_tests(ws: Workspace) -> list[Tested]:
-    early = ws.merged(
+    ws.merged(
         "early_iv",
         "SELECT number, event_t AS s, letter AS e FROM events_in WHERE letter IS NOT NULL",
     )
     window = micros(ws.settings.receipt_window)
-    receipt = ws.merged(
+    ws.merged(
         "receipt_iv",
         f"SELECT number, event_t AS s, event_t + {window} AS e FROM events_in "
         "WHERE kind = 'ORDER_RECEIVED'",
     )
     days = ws.settings.receipt_window / timedelta(days=1)
     return [
-        *_tests(ws, "early_iv", early, "before_letter", Severity.HIGH, _early_sentence),
+        *_tests(ws, "early_iv", "before_letter", Severity.HIGH, _early_sentence),
         *_tests(
             ws,
             "receipt_iv",
-            receipt,
             "after_receipt",
             None,
             lambda label, k, n, share: _receipt_sentence(label, k, n, share, days),
@@ -87,38 +89,32 @@ def _receipt_sentence(label: str, k: int, n: int, share: float, days: float) -> 
 def _tests(
     ws: Workspace,
     table: str,
-    exposure: Exposure,
     test: str,
     escalate_to: Severity | None,
     sentence: Sentence,
 ) -> list[Tested]:
     rows = ws.query(
         f"""
-        WITH periods AS (
-            SELECT kind, id, (min(t) // {DAY_US}) * {DAY_US} AS t0,
-                   (max(t) // {DAY_US} + 1) * {DAY_US} AS t1
-            FROM subject_contacts GROUP BY kind, id
-        ), counted AS (
-            SELECT c.kind, c.id, c.contact_id, iv.number IS NOT NULL AS exposed
+        WITH counted AS (
+            SELECT c.kind, c.id, c.contact_id, c.t, iv.number IS NOT NULL AS exposed
             FROM subject_contacts c LEFT JOIN {table} iv
               ON c.number = iv.number AND c.t >= iv.s AND c.t < iv.e
             WHERE NOT c.explained
-        ), hits AS (
-            SELECT kind, id, count(*) AS n, count(*) FILTER (WHERE exposed) AS k,
-                   list_slice(list(contact_id ORDER BY contact_id) FILTER (WHERE exposed),
-                              1, {int(ws.settings.sample_size)}) AS sample
-            FROM counted GROUP BY kind, id
+        ), at_t AS (
+            SELECT c.*, coalesce(s.exposed, 0) AS lines_exposed
+            FROM counted c ASOF LEFT JOIN {table}_steps s ON c.t >= s.point
         )
-        SELECT p.kind, p.id, p.t0, p.t1, h.n, h.k, h.sample
-        FROM periods p JOIN hits h USING (kind, id)
-        ORDER BY p.kind, p.id
+        SELECT kind, id, count(*) AS n, count(*) FILTER (WHERE exposed) AS k,
+               avg(lines_exposed) AS mean_exposed,
+               list_slice(list(contact_id ORDER BY contact_id) FILTER (WHERE exposed),
+                          1, {int(ws.settings.sample_size)}) AS sample
+        FROM at_t GROUP BY kind, id
+        ORDER BY kind, id
         """
     )
     if rows.num_rows == 0 or ws.lines == 0:
         return []
-    t0 = rows.column("t0").to_numpy().astype(np.int64)
-    t1 = rows.column("t1").to_numpy().astype(np.int64)
-    shares = exposure.between(t0, t1) / (float(ws.lines) * (t1 - t0))
+    shares = rows.column("mean_exposed").to_numpy().astype(np.float64) / float(ws.lines)
     out = []
     for i, r in enumerate(rows.to_pylist()):
         share = float(min(max(shares[i], 0.0), 1.0))

@@ -201,10 +201,13 @@ class Workspace:
             """
         )
         bounds = self.query(f"SELECT s, e FROM {name}")
-        return Exposure.of(
+        exposure = Exposure.of(
             bounds.column("s").to_numpy().astype(np.int64),
             bounds.column("e").to_numpy().astype(np.int64),
         )
+        points, exposed = exposure.steps()
+        self.con.register(f"{name}_steps", pa.table({"point": points, "exposed": exposed}))
+        return exposure
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +228,11 @@ class Exposure:
         widths = np.diff(points).astype(np.float64)
         integral = np.concatenate([[0.0], np.cumsum(exposed[:-1] * widths)])
         return cls(points, exposed, integral)
+
+    def steps(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each distinct change point and the exposed lines from it until the next."""
+        last = len(self.points) - 1 - np.unique(self.points[::-1], return_index=True)[1]
+        return self.points[last], self.exposed[last].astype(np.int64)
 
     def upto(self, t: np.ndarray) -> np.ndarray:
         """Exposed line-time before each instant of `t`."""

@@ -1,0 +1,222 @@
+"""The whole story on a synthetic world, through the real services (`forvalg demo`).
+
+Months of orders from the CPS operators, worked by the order desk; honey-lines planted
+by compliance along the way; a day of fault repair with one curious employee; a month of
+traffic per month, rated and settled; the retail CRM's contacts with a clean retention
+campaign, a clean tenure mailing, a leaking winback campaign and a leaking agent; then
+detection over all of it. The CLI adds the regulator's inquiry, the report and the
+ledger export on top (cli/demo.py).
+
+Each stage reports through `Stages`, so the CLI can draw progress bars.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Protocol
+
+from forvalg.bootstrap import Services
+from forvalg.compliance.canaries import CanaryDesk
+from forvalg.compliance.detection import DetectionReport
+from forvalg.compliance.detectors.findings import Finding
+from forvalg.domain.clock import FixedClock
+from forvalg.domain.statistics import Severity
+from forvalg.domain.tariffs import Tariff
+from forvalg.sim.crm import CrmSpec, CrmTruth, crm_contacts, write_contacts
+from forvalg.sim.month import MonthReport, next_month, traffic_month
+from forvalg.sim.staff import CURIOUS, DILIGENT, StaffTruth, staff_at_work
+from forvalg.sim.world import OSLO, World, WorldSpec, seeded_ids
+
+
+@dataclass(frozen=True)
+class StorySpec:
+    world: WorldSpec
+    months: int = 3  # of traffic, from the world's first month
+    calls_per_line: int = 60  # a month
+    honey_batches: int = 3  # planted at even intervals through the world's days
+    honey_per_batch: int = 6
+    staff_day: float = 0.66  # how far into the world the day of fault repair falls
+    crm: CrmSpec = field(default_factory=CrmSpec)
+
+    @classmethod
+    def full(cls, seed: int = 2026) -> StorySpec:
+        """The demo's world: about 50,000 lines and three months, in a few minutes."""
+        return cls(world=WorldSpec(lines=50_000, days=91, orders_per_day=150, seed=seed))
+
+    @classmethod
+    def small(cls, seed: int = 2026) -> StorySpec:
+        """The one-minute version the tests run: the same story on a smaller world."""
+        return cls(
+            world=WorldSpec(lines=6_000, days=46, orders_per_day=40, seed=seed),
+            months=2,
+            calls_per_line=10,
+            honey_batches=2,
+            honey_per_batch=8,
+        )
+
+
+class Stages(Protocol):
+    """Where the story reports its progress: a stage with `total` steps begins, steps
+    are done, the stage ends."""
+
+    def begin(self, name: str, total: int) -> None: ...
+
+    def advance(self, steps: int = 1) -> None: ...
+
+
+class Quiet:
+    def begin(self, name: str, total: int) -> None:
+        pass
+
+    def advance(self, steps: int = 1) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class Story:
+    world: World
+    honey: list[str]
+    staff: StaffTruth
+    traffic: list[MonthReport]
+    crm: CrmTruth
+    contacts_file: Path
+    detection: DetectionReport
+
+
+def tell(
+    svc: Services,
+    clock: FixedClock,
+    spec: StorySpec,
+    out: Path,
+    tariff: Tariff,
+    stages: Stages | None = None,
+) -> Story:
+    """Everything up to and including detection; files go to `out`."""
+    stages = stages or Quiet()
+    rng = random.Random(spec.world.seed + 7)
+    world = World(svc, clock, spec.world, random.Random(spec.world.seed))
+    honey: list[str] = []
+    staff: list[StaffTruth] = []  # the day of fault repair, once it has happened
+    traffic: list[MonthReport] = []
+    decoys: dict[str, datetime] = {}  # honey-line -> when its decoy order arrived
+    # Compliance's honey-lines, drawn from the story's seed so that a run repeats.
+    canaries = CanaryDesk(
+        wall=svc.wall,
+        rules=svc.rules,
+        clock=clock,
+        rng=random.Random(spec.world.seed + 11),
+        ids=seeded_ids(random.Random(spec.world.seed + 13)),
+    )
+    plant = _planting_days(spec)
+    staff_day = spec.world.start + timedelta(days=int(spec.world.days * spec.staff_day))
+
+    def after_day(day: date) -> None:
+        if day in plant:
+            for made in canaries.add(spec.honey_per_batch):
+                honey.append(made.number)
+                decoys[made.number] = made.received_at
+        if day == staff_day:
+            at = datetime.combine(day, time(8), OSLO).astimezone(UTC)
+            staff.append(staff_at_work(svc, clock, _numbers(world.lines), at, rng))
+
+    stages.begin("orders: the operators' days at the order desk", spec.world.days)
+    world.setup(out)
+    world.run(lambda done, days: stages.advance(), after_day)
+
+    stages.begin("traffic: generated, rated, settled, fetched", spec.months)
+    month = spec.world.start.replace(day=1)
+    for _ in range(spec.months):
+        traffic.append(
+            traffic_month(
+                svc,
+                _numbers(world.lines),
+                world.operators,
+                month,
+                out,
+                tariff,
+                calls_per_line=spec.calls_per_line,
+                seed=spec.world.seed + len(traffic),
+            )
+        )
+        stages.advance()
+        month = next_month(month)
+
+    stages.begin("retail CRM: contacts exported and imported for compliance", 2)
+    start = datetime.combine(spec.world.start, time(0), OSLO).astimezone(UTC)
+    end = start + timedelta(days=spec.world.days)
+    crm = crm_contacts(
+        spec.crm,
+        lines=_numbers(world.lines),
+        received=world.received | decoys,
+        honey=honey,
+        start=start,
+        end=end,
+        rng=rng,
+    )
+    contacts_file = out / "crm-contacts.csv"
+    write_contacts(contacts_file, crm.contacts)
+    stages.advance()
+    svc.contacts.import_file(contacts_file)
+    stages.advance()
+
+    stages.begin("detection: every detector over what is stored", 1)
+    detection = svc.detection.run(out / "findings.json")
+    stages.advance()
+    worked = staff[0] if staff else StaffTruth()
+    return Story(world, honey, worked, traffic, crm, contacts_file, detection)
+
+
+def _planting_days(spec: StorySpec) -> set[date]:
+    step = spec.world.days / (spec.honey_batches + 1)
+    return {
+        spec.world.start + timedelta(days=int(step * (i + 1))) for i in range(spec.honey_batches)
+    }
+
+
+def _numbers(lines: list[tuple[str, str, str]]) -> list[str]:
+    return [number for number, _, _ in lines]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One subject the story knows the truth about, and what detection said of it."""
+
+    subject: str  # a campaign, an agent or a staff member's name
+    leaking: bool
+    flagged: bool  # a finding of medium or above
+    strongest: str  # "detector severity", or "" if none
+
+    @property
+    def right(self) -> bool:
+        return self.leaking == self.flagged
+
+
+def verdicts(story: Story, spec: StorySpec) -> list[Verdict]:
+    """The leaks and the clean subjects, each with the strongest finding about it."""
+    names = {story.staff.curious: CURIOUS, story.staff.diligent: DILIGENT}
+    strongest: dict[str, Finding] = {}
+    for finding in story.detection.findings:
+        for value in finding.subject.values():
+            subject = names.get(value, value)
+            best = strongest.get(subject)
+            if best is None or finding.severity.rank > best.severity.rank:
+                strongest[subject] = finding
+    crm = spec.crm
+    truth = [
+        (crm.winback, True),
+        (crm.leaking_agent, True),
+        (CURIOUS, True),
+        (crm.retention, False),
+        (crm.tenure, False),
+        (DILIGENT, False),
+    ]
+    found = []
+    for subject, leaking in truth:
+        best = strongest.get(subject)
+        flagged = best is not None and best.severity.at_least(Severity.MEDIUM)
+        label = f"{best.detector} {best.severity.value}" if best is not None else ""
+        found.append(Verdict(subject, leaking, flagged, label))
+    return found
