@@ -57,9 +57,13 @@ def test_demo_summary_tells_the_story(demo_runs: tuple[Path, list[Any]]) -> None
     # the world runs 30 days past its last day: every order has reached a final state
     assert set(by_state) <= FINAL_STATES, by_state
     assert found["orders_submitted"] == WORKING_DAYS * 40
-    assert sum(by_state.values()) == found["orders_submitted"] + found["cancel_other_sent"]
+    # every order is one an operator placed, a CANCEL_OTHER, or a honey-line's decoy
+    placed = found["orders_submitted"] + found["cancel_other_sent"] + found["honey_lines"]
+    assert sum(by_state.values()) == placed
     assert sum(found["rejections"].values()) == by_state["REJECTED"]
-    assert found["events_by_type"]["ORDER_STATE"] == found["transitions"]
+    # a state change is the processor's or an operator's own cancel
+    cancelled = found["own_cancels"]["done"]
+    assert found["events_by_type"]["ORDER_STATE"] == found["transitions"] + cancelled
     assert found["world"]["lines"] == str(LINES)
     assert found["world"]["days"] == "46"
     assert found["world"]["orders_per_day"] == "40"

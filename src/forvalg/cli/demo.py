@@ -127,6 +127,7 @@ def run_demo(spec: StorySpec, out: Path) -> dict[str, object]:
         "transitions": world.tally.transitions,
         "own_cancels": {
             "asked": world.tally.cancels_asked,
+            "done": world.tally.cancels_done,
             "refused_too_late": world.tally.cancels_too_late,
         },
         "cancel_other_sent": world.tally.cancel_other_sent,

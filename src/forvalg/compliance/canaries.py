@@ -113,7 +113,7 @@ class CanaryDesk:
 
     def _free_lines(self, admin: Guard, count: int) -> list[Line]:
         """`count` free numbers, each in the block of a thousand of a line in use."""
-        neighbours = admin.lines.sample(count * 4)
+        neighbours = admin.lines.sample(count * 4, salt=self._rng.randrange(2**31))
         if not neighbours:
             raise CanaryError("the inventory is empty: import lines first")
         candidates: dict[str, Line] = {}

@@ -63,6 +63,7 @@ class Tally:
     submitted: int = 0
     cancels_asked: int = 0
     cancels_too_late: int = 0
+    cancels_done: int = 0
     cancel_other_sent: int = 0
     transitions: int = 0
 
@@ -214,6 +215,7 @@ class World:
             self.tally.cancels_asked += 1
             try:
                 self.svc.desk.cancel(self.principals[op], order_id)
+                self.tally.cancels_done += 1
             except CancelRefused as refused:
                 if refused.code.value == "E_TOO_LATE":
                     self.tally.cancels_too_late += 1

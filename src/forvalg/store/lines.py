@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, cast, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -58,7 +58,18 @@ def get_lines(session: Session, *, numbers: Iterable[str]) -> dict[str, Line]:
     return {r["number"]: line_from_row(r) for r in rows}
 
 
-def sample(session: Session, *, count: int) -> list[Line]:
-    """Up to `count` lines not ceased, picked at random by the database."""
-    query = select(lines).where(lines.c.status != "CEASED").order_by(func.random()).limit(count)
+# A multiplicative hash of the number, salted: a pseudo-random order the caller's random
+# source decides, the same on SQLite and PostgreSQL (the product stays below 2**63).
+_SCRAMBLE, _MODULUS = 2_654_435_761, 1_000_003
+
+
+def sample(session: Session, *, count: int, salt: int) -> list[Line]:
+    """Up to `count` lines not ceased, in the pseudo-random order `salt` picks."""
+    scrambled = (cast(lines.c.number, BigInteger) * _SCRAMBLE + salt) % _MODULUS
+    query = (
+        select(lines)
+        .where(lines.c.status != "CEASED")
+        .order_by(scrambled, lines.c.number)
+        .limit(count)
+    )
     return [line_from_row(r) for r in session.execute(query).mappings().all()]

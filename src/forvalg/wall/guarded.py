@@ -247,13 +247,14 @@ class GuardedLines:
             status=None if line is None else line.status,
         )
 
-    def sample(self, count: int) -> list[Line]:
-        """Up to `count` lines picked at random from the whole inventory."""
+    def sample(self, count: int, *, salt: int) -> list[Line]:
+        """Up to `count` lines from the whole inventory, in a pseudo-random order that
+        `salt` (drawn by the caller's random source) decides."""
         g = self._g
         permits = [g.permit(Action.READ, c) for c in (Category.LINE, Category.SUBSCRIBER)]
         if any(p.scope is not Scope.ALL for p in permits):
             g.refuse(permits[0], ReasonCode.E_FORBIDDEN, "a sample is drawn from every line")
-        found = line_store.sample(g.session, count=count)
+        found = line_store.sample(g.session, count=count, salt=salt)
         for permit in permits:
             g.record(permit, [li.number for li in found])
         return found
