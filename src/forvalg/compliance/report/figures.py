@@ -53,5 +53,9 @@ def gather(
         inquiries = guard.work_items.inquiries(
             period=period.label, start=period.start, end=period.end
         )
-        note = guard.ledger.latest_checkpoint() if checkpoint else None
+        note = None
+        if checkpoint:
+            note = guard.ledger.latest_checkpoint()
+        else:
+            guard.ledger.see_checkpoint()  # the one signed next, covering this unit's reads
     return Figures(equivalence, activity, incidents, routing, inquiries, note)
