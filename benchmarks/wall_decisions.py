@@ -255,6 +255,7 @@ MIX: list[tuple[int, Question]] = [
     # system jobs: the summary (reporter), `forvalg ledger ...`, imports and admin
     *_many(1, "compliance_reporter", R, (C.EVENT, C.LETTER, C.ORDER, C.ROUTING), AUDIT),
     (1, ask("compliance_reporter", R, C.ACCESS_LOG, AUDIT)),
+    *_many(1, "compliance_reporter", R, (C.INCIDENT, C.WORK_ITEM), AUDIT),  # forvalg report
     *_many(1, "ledger_clerk", R, (C.LEDGER_PROOF, C.ACCESS_LOG), AUDIT),
     *_many(1, "wholesale_admin", W, (C.LINE, C.SUBSCRIBER, C.OPERATOR), Purpose.ADMINISTRATION),
     (1, ask("user_admin", W, C.STAFF_USER, Purpose.ADMINISTRATION)),

@@ -257,6 +257,7 @@ def test_incidents_are_compliances_and_the_regulator_reads_the_reported_ones() -
         ("incident_clerk", INC, R),
         ("incident_clerk", INC, W),
         ("incident_clerk", E, R),
+        ("compliance_reporter", INC, R),  # the compliance report lists them
         ("regulator", INC, R),
         ("regulator", E, R),
     }

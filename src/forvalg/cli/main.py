@@ -17,6 +17,7 @@ from forvalg.cli import (
     detect,
     incidents,
     ledger,
+    report,
     routing,
     settlement,
     traffic,
@@ -183,6 +184,7 @@ def create_cli() -> typer.Typer:
     canary.register(app)
     detect.register(app)
     incidents.register(app)
+    report.register(app)
     demo.register(app)
     return app
 

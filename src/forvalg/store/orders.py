@@ -11,7 +11,16 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from forvalg.domain.orders import HOLDING_STATES, LINE_ORDERS, Order, OrderState, StateChange
+from forvalg.domain.equivalence import OrderOutcome
+from forvalg.domain.orders import (
+    HOLDING_STATES,
+    LINE_ORDERS,
+    Order,
+    OrderState,
+    OrderType,
+    StateChange,
+)
+from forvalg.domain.reasons import ReasonCode
 from forvalg.store.bulk import among, insert_rows
 from forvalg.store.honey_lines import DECOY_ORDERS
 from forvalg.store.mapping import change_from_row, order_from_row, order_values
@@ -266,3 +275,45 @@ def count_rejections(session: Session) -> dict[str, int]:
 def count_by_state(session: Session) -> dict[str, int]:
     rows = session.execute(select(orders.c.state, func.count()).group_by(orders.c.state)).all()
     return {r[0]: r[1] for r in rows}
+
+
+def outcomes(session: Session, *, start: datetime, end: datetime) -> list[tuple[str, OrderOutcome]]:
+    """(operator, outcome) of every order received in [start, end), decoys left out: what
+    the equivalence KPIs need (domain/equivalence.py), no number, no id. A cut-off miss is
+    a CANCEL_OTHER refused `E_TARGET_NOT_CANCELLABLE` against a TRANSFER: the one refusal
+    for lateness the history records (an operator's own cancel refused `E_TOO_LATE` is
+    answered 409 and changes nothing, so it is not stored)."""
+    o, h = orders.c, order_history.c
+    target = orders.alias("target")
+    completed = (
+        select(h.order_id, func.min(h.at).label("at"))
+        .where(h.state == OrderState.COMPLETED.value)
+        .group_by(h.order_id)
+        .subquery()
+    )
+    query = (
+        select(
+            o.operator_id,
+            o.type,
+            o.state,
+            o.reason_code,
+            o.created_at,
+            completed.c.at,
+            o.due_date,
+            target.c.type,
+        )
+        .outerjoin(completed, completed.c.order_id == o.id)
+        .outerjoin(target, target.c.id == o.target_order)
+        .where(o.created_at >= start, o.created_at < end, o.id.not_in(DECOY_ORDERS))
+    )
+    found = []
+    for operator, kind, state, reason, received, done, due, target_type in session.execute(query):
+        late = (
+            kind == OrderType.CANCEL_OTHER.value
+            and reason == ReasonCode.E_TARGET_NOT_CANCELLABLE.value
+            and target_type == OrderType.TRANSFER.value
+        )
+        found.append(
+            (operator, OrderOutcome(kind, state, reason, received, done, due, cutoff_miss=late))
+        )
+    return found

@@ -140,6 +140,17 @@ def versions(session: Session) -> list[RoutingVersion]:
     return [VERSION_ZERO, *(_version(r) for r in rows.mappings())]
 
 
+def versions_between(session: Session, *, start: datetime, end: datetime) -> list[RoutingVersion]:
+    """The versions in force from an instant in [start, end), in order."""
+    v = routing_versions.c
+    rows = session.execute(
+        select(routing_versions)
+        .where(v.effective_at >= start, v.effective_at < end)
+        .order_by(v.version)
+    )
+    return [_version(r) for r in rows.mappings()]
+
+
 def version(session: Session, *, number: int) -> RoutingVersion | None:
     if number == 0:
         return VERSION_ZERO

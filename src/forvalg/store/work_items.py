@@ -60,3 +60,29 @@ def close_work_item(session: Session, *, item_id: str, at: datetime) -> None:
         .where(work_items.c.id == item_id, work_items.c.closed_at.is_(None))
         .values(closed_at=at)
     )
+
+
+def inquiries(session: Session, *, period: str, start: datetime, end: datetime) -> list[WorkItem]:
+    """The regulator's inquiries about `period` or open at some time in [start, end),
+    by deadline (the compliance report's list; their lines are not read)."""
+    w = work_items.c
+    live = (w.opened_at < end) & (w.closed_at.is_(None) | (w.closed_at >= start))
+    rows = session.execute(
+        select(work_items)
+        .where(w.kind == WorkItemKind.INQUIRY.value, (w.period == period) | live)
+        .order_by(w.due_at, w.opened_at, w.id)
+    )
+    return [
+        WorkItem(
+            id=row.id,
+            kind=WorkItemKind(row.kind),
+            summary=row.summary,
+            opened_by=row.opened_by,
+            opened_at=row.opened_at,
+            operator_id=row.operator_id,
+            period=row.period,
+            due_at=row.due_at,
+            closed_at=row.closed_at,
+        )
+        for row in rows
+    ]

@@ -12,7 +12,11 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from forvalg.domain.access_activity import AccessActivity
+from forvalg.domain.access_activity import activity as access_activity
+from forvalg.domain.calendar import WorkingCalendar
 from forvalg.domain.categories import Category
+from forvalg.domain.equivalence import KpiTally
 from forvalg.domain.lifecycle import Effects
 from forvalg.domain.lines import Line, LineView, eligibility
 from forvalg.domain.notifications import FeedItem
@@ -184,6 +188,17 @@ class GuardedOrders:
         session = self._g.session
         return order_store.count_by_state(session), order_store.count_rejections(session)
 
+    def equivalence(
+        self, *, start: datetime, end: datetime, calendar: WorkingCalendar
+    ) -> dict[str, KpiTally]:
+        """Per operator, the equivalence KPIs' counts over the orders received in
+        [start, end) (domain/equivalence.py): tallied here, so no order leaves the wall."""
+        self._g.authorize(Action.READ, Category.ORDER)
+        found: dict[str, KpiTally] = {}
+        for operator, outcome in order_store.outcomes(self._g.session, start=start, end=end):
+            found.setdefault(operator, KpiTally()).add(outcome, calendar)
+        return found
+
 
 class GuardedLines:
     def __init__(self, guard: Guard) -> None:
@@ -315,6 +330,18 @@ class GuardedLedger:
     def decisions(self) -> dict[str, int]:
         self._whole(Category.ACCESS_LOG)
         return ledger_store.count_decisions(self._g.session)
+
+    def activity(self, *, start: datetime, end: datetime) -> AccessActivity:
+        """The decisions made in [start, end), counted (domain/access_activity.py): the
+        tree's entries and those still queued."""
+        self._whole(Category.ACCESS_LOG)
+        return access_activity(ledger_store.events(self._g.session), start=start, end=end)
+
+    def latest_checkpoint(self) -> str | None:
+        """The latest signed checkpoint's note, if any was signed."""
+        self._whole(Category.LEDGER_PROOF)
+        found = ledger_store.latest_checkpoint(self._g.session)
+        return None if found is None else found[1]
 
     def entries(self, *, start: int, end: int) -> list[str]:
         """Entries [start, end) of the tree; `ProofError` if that reaches past its end."""

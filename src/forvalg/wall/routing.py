@@ -10,6 +10,7 @@ carried their line.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from forvalg.domain.categories import Category
@@ -61,6 +62,13 @@ class GuardedRouting:
         content hashes, effective instants, orders and row counts, no line."""
         permit = self._whole()
         found = routing_store.versions(self._g.session)
+        self._g.record(permit, ())
+        return found
+
+    def versions_between(self, *, start: datetime, end: datetime) -> list[RoutingVersion]:
+        """The versions in force from an instant in [start, end): no line."""
+        permit = self._whole()
+        found = routing_store.versions_between(self._g.session, start=start, end=end)
         self._g.record(permit, ())
         return found
 

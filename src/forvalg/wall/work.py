@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
@@ -21,7 +22,7 @@ from forvalg.domain.work_items import WorkItem, WorkItemKind, kind_of
 from forvalg.store import alerts as alert_store
 from forvalg.store import orders as order_store
 from forvalg.store import work_items as work_store
-from forvalg.wall.policy import Action
+from forvalg.wall.policy import Action, Scope
 
 if TYPE_CHECKING:
     from forvalg.wall.guard import Guard
@@ -88,6 +89,16 @@ class GuardedWorkItems:
         now = self._g.wall.clock.now()
         work_store.close_work_item(self._g.session, item_id=item_id, at=now)
         return replace(item, closed_at=now)
+
+    def inquiries(self, *, period: str, start: datetime, end: datetime) -> list[WorkItem]:
+        """The regulator's inquiries about `period` or open during [start, end) (for the
+        compliance report: question, deadline, state; not their lines)."""
+        permit = self._g.permit(Action.READ, Category.WORK_ITEM)
+        if permit.scope is not Scope.ALL:
+            self._g.refuse(permit, ReasonCode.E_FORBIDDEN, "inquiries are nobody's own rows")
+        found = work_store.inquiries(self._g.session, period=period, start=start, end=end)
+        self._g.record(permit, (), {"inquiries": len(found)})
+        return found
 
 
 class GuardedAlerts:
