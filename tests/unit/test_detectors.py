@@ -243,7 +243,7 @@ def _office_hours_world(leak: float, seed: int = 5) -> tuple[pa.Table, pa.Table,
         dict(
             zip(
                 ("contact_id", "time_utc", "number", "direction", "agent_id", "campaign_id"),
-                map(list, zip(*rows)),
+                map(list, zip(*rows, strict=True)),
                 strict=True,
             )
         )
