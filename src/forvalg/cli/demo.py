@@ -32,7 +32,7 @@ from forvalg.ledger.verify import main as verify_main
 from forvalg.ledger.wire import b64
 from forvalg.settings import Settings
 from forvalg.sim.month import MonthReport
-from forvalg.sim.story import StorySpec, tell, verdicts
+from forvalg.sim.story import StorySpec, report_last_month, tell, verdicts
 from forvalg.sim.world import seeded_ids
 from forvalg.wall.principals import LEDGER_CLERK
 from forvalg.wholesale.summary import summarise
@@ -111,6 +111,7 @@ def run_demo(spec: StorySpec, out: Path) -> dict[str, object]:
     try:
         with bars.progress:
             story = tell(svc, clock, spec, out, load_tariff(None), bars)
+            answer = report_last_month(svc, story, out, bars)
             bars.begin("the ledger: exported and verified as the regulator would", 2)
             exported = svc.transparency.export(LEDGER_CLERK, out / "ledger")
             bars.advance()
@@ -153,6 +154,11 @@ def run_demo(spec: StorySpec, out: Path) -> dict[str, object]:
             "file": "findings.json",
         },
         "verdicts": [asdict(v) | {"right": v.right} for v in verdicts(story, spec)],
+        "report": {
+            "period": answer.period,
+            "files": [str(p.relative_to(out)) for p in answer.report],
+            "retail_orders": answer.retail_orders.name,
+        },
         "ledger": {
             "entries": exported.size,
             "root": b64(exported.root),
@@ -223,6 +229,12 @@ def _show(summary: dict[str, Any], out: Path) -> None:
     console.print(
         f"Ledger: {ledger['entries']} entries, root {ledger['root']}; "
         f"forvalg-verify --export {out / 'ledger'}: {ledger['verified']}",
+        highlight=False,
+    )
+    report = summary["report"]
+    console.print(
+        f"Report for {report['period']}: "
+        + ", ".join(str((out / f).resolve()) for f in report["files"]),
         highlight=False,
     )
     console.print(

@@ -22,11 +22,15 @@ from forvalg.bootstrap import Services
 from forvalg.compliance.canaries import CanaryDesk
 from forvalg.compliance.detection import DetectionReport
 from forvalg.compliance.detectors.findings import Finding
+from forvalg.compliance.report import build_report, parse_period, write_report
+from forvalg.compliance.report.findings import read_findings
+from forvalg.compliance.report.retail import read_retail_orders
 from forvalg.domain.clock import FixedClock
 from forvalg.domain.statistics import Severity
 from forvalg.domain.tariffs import Tariff
 from forvalg.sim.crm import CrmSpec, CrmTruth, crm_contacts, write_contacts
 from forvalg.sim.month import MonthReport, next_month, traffic_month
+from forvalg.sim.retail_orders import write_retail_orders
 from forvalg.sim.staff import CURIOUS, DILIGENT, StaffTruth, staff_at_work
 from forvalg.sim.world import OSLO, World, WorldSpec, seeded_ids
 
@@ -178,6 +182,43 @@ def _planting_days(spec: StorySpec) -> set[date]:
 
 def _numbers(lines: list[tuple[str, str, str]]) -> list[str]:
     return [number for number, _, _ in lines]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What compliance hands the regulator for the story's last month."""
+
+    period: str
+    retail_orders: Path
+    report: list[Path]  # report.html, report.json
+
+
+def report_last_month(
+    svc: Services, story: Story, out: Path, stages: Stages | None = None
+) -> Answer:
+    """The compliance report of the story's last traffic month, with the incumbent's
+    retail orders of that month (the retail order system's export) as the baseline and
+    the findings of the detection run."""
+    stages = stages or Quiet()
+    stages.begin("the compliance report of the last month", 2)
+    period = story.traffic[-1].month
+    spec = story.world.spec
+    retail = write_retail_orders(
+        out / f"retail-orders-{period}.csv", period, count=spec.orders_per_day * 8, seed=spec.seed
+    )
+    stages.advance()
+    month = parse_period(period)
+    made = build_report(
+        svc.wall,
+        svc.keeper,
+        month,
+        calendar=svc.rules.calendar,
+        retail=read_retail_orders(retail, month),
+        findings=read_findings(story.detection.path),
+    )
+    written = write_report(made, out / "report")
+    stages.advance()
+    return Answer(period, retail, written)
 
 
 @dataclass(frozen=True)
