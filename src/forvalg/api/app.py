@@ -25,6 +25,7 @@ from forvalg.api.routes import (
 )
 from forvalg.api.signin import SignIn
 from forvalg.bootstrap import Services
+from forvalg.web import create_web
 
 
 def create_app(services: Services, *, keep_ledger: bool = False) -> FastAPI:
@@ -62,6 +63,8 @@ def create_app(services: Services, *, keep_ledger: bool = False) -> FastAPI:
     routers = (orders, lines, events, statements, log, staff, incidents, subscriber, retail)
     for module in (*routers, access_log):
         app.include_router(module.router)
+    # The web pages (docs/WEB.md) on the same port: a mount at / that declines /v1/.
+    app.router.routes.append(create_web(services))
     # The last added runs first: sign-in (which never reads the body), then the size
     # limit, then the routes.
     limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
