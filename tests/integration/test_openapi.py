@@ -7,6 +7,8 @@ from typing import Any
 
 from fastapi.routing import APIRoute
 
+from forvalg.web.app import Pages
+
 from .world import World
 
 EXPECTED = {
@@ -20,8 +22,11 @@ EXPECTED = {
 
 
 def _api_routes(routes: Iterable[Any]) -> Iterator[APIRoute]:
-    """Every APIRoute, also inside included routers (FastAPI may include them lazily)."""
+    """Every APIRoute, also inside included routers (FastAPI may include them lazily);
+    not the web pages (docs/WEB.md), which are HTML and not part of the API."""
     for route in routes:
+        if isinstance(route, Pages):
+            continue
         if isinstance(route, APIRoute):
             yield route
         included = getattr(route, "original_router", None) or getattr(route, "app", None)
