@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import Engine, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from forvalg.compliance.access_log import AccessLogSearch
 from forvalg.compliance.alerts import AlertDesk
 from forvalg.compliance.canaries import CanaryDesk
 from forvalg.compliance.contacts import ContactDesk
@@ -86,6 +87,7 @@ class Services:
     detection: DetectionDesk
     routing: RoutingExporter
     incidents: IncidentDesk
+    access_log: AccessLogSearch
 
     def close(self) -> None:
         self.engine.dispose()
@@ -225,6 +227,7 @@ def bootstrap(
             calendar=rules.calendar,
             clock=clock,
         ),
+        access_log=AccessLogSearch(wall=wall, keeper=keeper),
     )
 
 

@@ -225,6 +225,11 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, int]]] = {
         _get(lambda s, c: "/v1/compliance/alerts"),
         _row(403, compliance_officer=200),
     ),
+    # The access-log search is compliance's: it reads for compliance_audit, whoever asks.
+    ("GET", "/v1/compliance/access-log"): (
+        _get(lambda s, c: f"/v1/compliance/access-log?line={LINE}"),
+        _row(403, compliance_officer=200),
+    ),
     # Retail writes its CRM's contacts (and nothing else); the answer is counts only.
     ("POST", "/v1/retail/contacts"): (
         lambda s, c: ("POST", "/v1/retail/contacts", {"contacts": [_contact(c)]}),

@@ -12,6 +12,7 @@ from forvalg import __version__
 from forvalg.api import problems
 from forvalg.api.limits import BodySizeLimit, RateLimiter
 from forvalg.api.routes import (
+    access_log,
     events,
     incidents,
     lines,
@@ -59,7 +60,8 @@ def create_app(services: Services, *, keep_ledger: bool = False) -> FastAPI:
     app.state.services = services
     settings = services.settings
     problems.install(app)
-    for module in (orders, lines, events, statements, log, staff, incidents, subscriber, retail):
+    routers = (orders, lines, events, statements, log, staff, incidents, subscriber, retail)
+    for module in (*routers, access_log):
         app.include_router(module.router)
     # The web pages (docs/WEB.md) on the same port: a mount at / that declines /v1/.
     app.router.routes.append(create_web(services))

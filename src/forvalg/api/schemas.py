@@ -412,3 +412,28 @@ class IncidentMove(Strict):
     note: Annotated[
         str | None, Field(max_length=2000, description="Why; required when closing")
     ] = None
+
+
+class LoggedAccessPublic(BaseModel):
+    """One ledger entry's event, as the ledger holds it, with its index in the tree."""
+
+    index: int
+    at: datetime
+    principal: str
+    organisation: str
+    roles: list[str]
+    purpose: str
+    work_item: str | None
+    action: str
+    resource: str = Field(description="The data category decided on")
+    decision: str = Field(description="allow or deny")
+    reason: str | None
+    break_glass: bool
+    subject_count: int
+    subjects: list[str] = Field(description="Pseudonyms, when the entry names them")
+
+
+class AccessLogPagePublic(BaseModel):
+    size: int = Field(description="The tree size searched; pass next_cursor for older entries")
+    items: list[LoggedAccessPublic]
+    next_cursor: str | None

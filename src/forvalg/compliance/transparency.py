@@ -18,7 +18,7 @@ from typing import Any
 from forvalg.ledger.wire import ConsistencyProof, InclusionProof
 from forvalg.wall import Principal, Purpose, Wall
 from forvalg.wall.guard import Guard
-from forvalg.wall.ledger import LedgerKeeper, SignedCheckpoint
+from forvalg.wall.ledger import LedgerKeeper, SignedCheckpoint, StoredCheckpoint
 from forvalg.wall.principals import UNSTATED, Statement
 
 ENTRIES, CHECKPOINT, KEY = "entries.jsonl", "checkpoint", "key.pub"
@@ -51,6 +51,16 @@ class TransparencyLog:
         with self._access(principal, stated) as guard:
             guard.ledger.see_checkpoint()
         return str(self._keeper.verifier)
+
+    def checkpoints(
+        self, principal: Principal, stated: Statement = UNSTATED, *, limit: int = 20
+    ) -> list[StoredCheckpoint]:
+        """The latest signed checkpoints, newest first (the first is the current one,
+        signed now if none covers the tree): what a witness may hold, to ask for a
+        consistency proof from."""
+        self._keeper.checkpoint()
+        with self._access(principal, stated) as guard:
+            return guard.ledger.checkpoints(limit=limit)
 
     def entries(
         self, principal: Principal, start: int, end: int, stated: Statement = UNSTATED

@@ -161,6 +161,21 @@ def iter_entries(db: Db, *, start: int = 0, end: int, chunk: int = 20_000) -> It
         yield from entries(db, start=first, end=min(end, first + chunk))
 
 
+@dataclass(frozen=True, slots=True)
+class StoredCheckpoint:
+    size: int
+    signed_at: datetime
+    note: str
+
+
+def checkpoints(db: Db, *, limit: int) -> list[StoredCheckpoint]:
+    """The latest `limit` signed checkpoints, newest first: the sizes a witness may have
+    seen, for a consistency proof from one of them to now."""
+    c = ledger_checkpoints.c
+    rows = db.execute(select(c.size, c.signed_at, c.note).order_by(c.seq.desc()).limit(limit))
+    return [StoredCheckpoint(r[0], r[1], r[2]) for r in rows]
+
+
 def latest_checkpoint(db: Db) -> tuple[int, str] | None:
     row = db.execute(
         select(ledger_checkpoints.c.size, ledger_checkpoints.c.note)

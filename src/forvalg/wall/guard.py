@@ -28,6 +28,7 @@ from forvalg.store import alerts as alert_store
 from forvalg.store import zones
 from forvalg.store.ledger import SqlAccessLog
 from forvalg.store.zones import Zone
+from forvalg.wall.access_log import GuardedAccessLog
 from forvalg.wall.contacts import GuardedContacts
 from forvalg.wall.detection import GuardedDetection
 from forvalg.wall.errors import AccessDenied
@@ -277,6 +278,10 @@ class Guard:
     @property
     def ledger(self) -> GuardedLedger:
         return GuardedLedger(self)
+
+    @property
+    def access_log(self) -> GuardedAccessLog:
+        return GuardedAccessLog(self)
 
     @property
     def operators(self) -> GuardedOperators:

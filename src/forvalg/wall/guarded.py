@@ -396,6 +396,11 @@ class GuardedLedger:
         nodes = ledger_store.StoredNodes(self._g.session)
         return [(i, found[i], merkle.inclusion_proof(nodes, i, size)) for i in wanted]
 
+    def checkpoints(self, *, limit: int) -> list[ledger_store.StoredCheckpoint]:
+        """The latest signed checkpoints (sizes and roots, signed: hashes only)."""
+        self._whole(Category.LEDGER_PROOF)
+        return ledger_store.checkpoints(self._g.session, limit=limit)
+
     def see_checkpoint(self) -> None:
         """Reading the current checkpoint (tree size and root) is an access too."""
         self._whole(Category.LEDGER_PROOF)

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from forvalg.domain.clock import Clock
 from forvalg.ledger.note import Checkpoint, NoteError, Signer, Verifier
 from forvalg.store import ledger as ledger_store
+from forvalg.store.ledger import StoredCheckpoint as StoredCheckpoint  # for the services
 
 log = logging.getLogger(__name__)
 

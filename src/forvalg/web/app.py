@@ -22,7 +22,7 @@ from forvalg.bootstrap import Services
 from forvalg.domain.work_items import InvalidWorkItem
 from forvalg.wall import AccessDenied
 from forvalg.web.render import page
-from forvalg.web.routes import home, operator, signin, subscriber, wholesale
+from forvalg.web.routes import compliance, home, operator, regulator, signin, subscriber, wholesale
 from forvalg.web.sessions import SessionSeal, load_key
 from forvalg.web.visitors import CsrfRefused, NotSignedIn, visitor
 from forvalg.wholesale.orders import CancelRefused, OrderNotFound
@@ -60,6 +60,9 @@ def create_web(services: Services) -> Pages:
     web.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     for module in (home, signin, operator, wholesale, subscriber):
         web.include_router(module.router)
+    for staff in (compliance, regulator):  # their own start pages, when no work item named
+        web.include_router(staff.router)
+        staff.install(web)
     _install_errors(web)
     return Pages("", app=web)
 

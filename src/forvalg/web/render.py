@@ -25,8 +25,8 @@ NAV: dict[str, list[tuple[str, str]]] = {
     ],
     "wholesale_ops": [("Work queue", "/wholesale")],
     "subscriber": [("My line", "/subscriber")],
-    "compliance_officer": [],
-    "regulator": [],
+    "compliance_officer": [("Compliance", "/compliance")],
+    "regulator": [("Regulator", "/regulator")],
 }
 
 
