@@ -21,6 +21,7 @@ from forvalg.compliance.canaries import CanaryDesk
 from forvalg.compliance.contacts import ContactDesk
 from forvalg.compliance.detection import DetectionDesk
 from forvalg.compliance.incidents import IncidentDesk
+from forvalg.compliance.inquiries import InquiryDesk
 from forvalg.compliance.subscribers import SubscriberDesk
 from forvalg.compliance.transparency import TransparencyLog
 from forvalg.compliance.users import UserAdmin
@@ -86,6 +87,7 @@ class Services:
     detection: DetectionDesk
     routing: RoutingExporter
     incidents: IncidentDesk
+    inquiries: InquiryDesk
 
     def close(self) -> None:
         self.engine.dispose()
@@ -218,6 +220,7 @@ def bootstrap(
         canaries=CanaryDesk(wall=wall, rules=rules, clock=clock),
         routing=RoutingExporter(wall),
         incidents=incidents,
+        inquiries=InquiryDesk(wall=wall, keeper=keeper),
         detection=DetectionDesk(
             wall=wall,
             keeper=keeper,

@@ -14,6 +14,7 @@ from forvalg.api.limits import BodySizeLimit, RateLimiter
 from forvalg.api.routes import (
     events,
     incidents,
+    inquiries,
     lines,
     log,
     orders,
@@ -60,6 +61,7 @@ def create_app(services: Services, *, keep_ledger: bool = False) -> FastAPI:
     problems.install(app)
     for module in (orders, lines, events, statements, log, staff, incidents, subscriber, retail):
         app.include_router(module.router)
+    app.include_router(inquiries.router)
     # The last added runs first: sign-in (which never reads the body), then the size
     # limit, then the routes.
     limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)

@@ -16,6 +16,7 @@ from forvalg.cli import (
     demo,
     detect,
     incidents,
+    inquiries,
     ledger,
     routing,
     settlement,
@@ -183,6 +184,7 @@ def create_cli() -> typer.Typer:
     canary.register(app)
     detect.register(app)
     incidents.register(app)
+    inquiries.register(app)
     demo.register(app)
     return app
 

@@ -111,6 +111,14 @@ class Why(StrEnum):
     INQUIRY = "inquiry"  # names the inquiry as its work item, whenever decided
 
 
+SELECTION_RULE = (
+    "every entry decided in the inquiry's period (an Oslo calendar month) that is a staff "
+    "member's access (principal user:...), a denial, or an access allowed by break-glass; "
+    "and every entry, whenever decided up to the checkpoint, naming the inquiry as its "
+    "work item"
+)
+
+
 def why_relevant(event: Mapping[str, Any], *, inquiry_id: str, period: Period) -> tuple[Why, ...]:
     """Why the access event (an entry's `event` object) belongs in the bundle answering
     `inquiry_id` about `period`; empty if it does not."""

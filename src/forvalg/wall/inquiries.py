@@ -40,7 +40,7 @@ class GuardedInquiries:
             self._g.refuse(permit, ReasonCode.E_FORBIDDEN, "inquiries are nobody's own rows")
         return permit
 
-    def list(self) -> tuple[list[WorkItem], list[Answer]]:
+    def find(self) -> tuple[list[WorkItem], list[Answer]]:
         """Every inquiry (newest first) and every answer (oldest first)."""
         permit = self._whole(Action.READ, Category.WORK_ITEM)
         items = inquiry_store.list_inquiries(self._g.session)
