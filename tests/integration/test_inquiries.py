@@ -30,7 +30,7 @@ QUESTION = "Who at the incumbent read CPS data on line 22334455 in November 2026
 
 
 def verify(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 (our own verifier, as the regulator runs it)
+    return subprocess.run(
         [sys.executable, "-m", "forvalg.ledger.verify", "bundle", *map(str, args)],
         capture_output=True,
         text=True,
