@@ -41,11 +41,15 @@ class GuardedInquiries:
         return permit
 
     def find(self) -> tuple[list[WorkItem], list[Answer]]:
-        """Every inquiry (newest first) and every answer (oldest first)."""
-        permit = self._whole(Action.READ, Category.WORK_ITEM)
+        """Every inquiry (newest first) and every answer (oldest first). The answers name
+        checkpoints, so this is a `ledger.proof` read as well as a `work.item` one: staff
+        who may read their own tickets (`work.item`) do not list the regulator's
+        inquiries."""
+        permits = [self._whole(Action.READ, c) for c in (Category.WORK_ITEM, Category.LEDGER_PROOF)]
         items = inquiry_store.list_inquiries(self._g.session)
         given = inquiry_store.answers(self._g.session)
-        self._g.record(permit, (), {"inquiries": len(items), "answers": len(given)})
+        for permit in permits:
+            self._g.record(permit, (), {"inquiries": len(items), "answers": len(given)})
         return items, given
 
     def get(self, inquiry_id: str) -> WorkItem | None:
@@ -59,9 +63,11 @@ class GuardedInquiries:
     def last_answer(self) -> Answer | None:
         """The last answer given to any inquiry: its checkpoint is the last the regulator
         holds from forvalg."""
-        permit = self._whole(Action.READ, Category.WORK_ITEM)
+        permits = [self._whole(Action.READ, c) for c in (Category.WORK_ITEM, Category.LEDGER_PROOF)]
         found = inquiry_store.latest_answer(self._g.session)
-        self._g.record(permit, (), {"last_answer": None if found is None else found.inquiry_id})
+        for permit in permits:
+            detail = {"last_answer": None if found is None else found.inquiry_id}
+            self._g.record(permit, (), detail)
         return found
 
     def relevant(
