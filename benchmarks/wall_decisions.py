@@ -89,6 +89,7 @@ from forvalg.wall.principals import (
     CRM_SYNC,
     DETECTOR,
     INCIDENT_CLERK,
+    INQUIRY_CLERK,
     LEDGER_CLERK,
     ORDER_PROCESSOR,
     RATER,
@@ -134,6 +135,7 @@ def role_kinds() -> dict[str, PrincipalKind]:
         DETECTOR,
         CANARY_KEEPER,
         INCIDENT_CLERK,
+        INQUIRY_CLERK,
     )
     for job in jobs:
         kinds |= dict.fromkeys(job.roles, job.kind)

@@ -22,6 +22,7 @@ from forvalg.compliance.canaries import CanaryDesk
 from forvalg.compliance.contacts import ContactDesk
 from forvalg.compliance.detection import DetectionDesk
 from forvalg.compliance.incidents import IncidentDesk
+from forvalg.compliance.inquiries import InquiryDesk
 from forvalg.compliance.subscribers import SubscriberDesk
 from forvalg.compliance.transparency import TransparencyLog
 from forvalg.compliance.users import UserAdmin
@@ -88,6 +89,7 @@ class Services:
     routing: RoutingExporter
     incidents: IncidentDesk
     access_log: AccessLogSearch
+    inquiries: InquiryDesk
 
     def close(self) -> None:
         self.engine.dispose()
@@ -220,6 +222,7 @@ def bootstrap(
         canaries=CanaryDesk(wall=wall, rules=rules, clock=clock, ids=ids),
         routing=RoutingExporter(wall),
         incidents=incidents,
+        inquiries=InquiryDesk(wall=wall, keeper=keeper),
         detection=DetectionDesk(
             wall=wall,
             keeper=keeper,

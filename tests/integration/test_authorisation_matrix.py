@@ -75,6 +75,22 @@ class Scene:
         placed: str = self.alpha.order(provide("22334466"))["id"]
         return placed
 
+    def answered_inquiry(self) -> str:
+        """An inquiry the regulator opened and compliance answered (once per scene)."""
+        if "inquiry" not in self.items:
+            regulator = self.openers["regulator"]
+            inquiry = regulator.opened(
+                PURPOSES["regulator"],
+                kind="inquiry",
+                summary="Who read line 22334455?",
+                period=PERIOD,
+                due_at="2099-01-01T00:00:00Z",
+            )
+            out = self.world.tmp_path / "inquiry.zip"
+            self.world.services.inquiries.answer(inquiry, out=out, by="matrix")
+            self.items["inquiry"] = inquiry
+        return self.items["inquiry"]
+
     def fresh_incident(self, *, reported: bool = False) -> str:
         """A new open incident (or one reported to the regulator), for the routes that
         read or move one."""
@@ -220,6 +236,14 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, int]]] = {
             {"to": "investigating"},
         ),
         _row(403, compliance_officer=200),
+    ),
+    # Inquiries: compliance and the regulator list them; a bundle is read only under the
+    # inquiry it answers, so under the matrix's audits it is 404 to everyone (the 200 is
+    # in test_inquiries.py).
+    ("GET", "/v1/inquiries"): (_get(lambda s, c: "/v1/inquiries"), LEDGER_READ),
+    ("GET", "/v1/inquiries/{inquiry_id}/bundle"): (
+        _get(lambda s, c: f"/v1/inquiries/{s.answered_inquiry()}/bundle"),
+        _row(404),
     ),
     ("GET", "/v1/compliance/alerts"): (
         _get(lambda s, c: "/v1/compliance/alerts"),

@@ -47,6 +47,7 @@ SYSTEM_ROLES = [
     "compliance_detector",
     "canary_keeper",
     "incident_clerk",
+    "inquiry_clerk",
 ]
 ROLES = [r.value for r in StaffRole] + SYSTEM_ROLES
 RETAIL = sorted(ROLE_GROUPS)

@@ -15,6 +15,7 @@ from forvalg.api.routes import (
     access_log,
     events,
     incidents,
+    inquiries,
     lines,
     log,
     orders,
@@ -63,6 +64,7 @@ def create_app(services: Services, *, keep_ledger: bool = False) -> FastAPI:
     routers = (orders, lines, events, statements, log, staff, incidents, subscriber, retail)
     for module in (*routers, access_log):
         app.include_router(module.router)
+    app.include_router(inquiries.router)
     # The web pages (docs/WEB.md) on the same port: a mount at / that declines /v1/.
     app.router.routes.append(create_web(services))
     # The last added runs first: sign-in (which never reads the body), then the size

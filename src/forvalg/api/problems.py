@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from forvalg.compliance.inquiries import UnknownInquiry
 from forvalg.domain.incidents import IllegalTransition, IncidentError
 from forvalg.domain.orders import OrderType
 from forvalg.domain.reasons import ReasonCode
@@ -175,6 +176,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(UnknownIncident)
     async def _no_incident(_: Request, exc: UnknownIncident) -> JSONResponse:
+        return problem(404, ReasonCode.E_NOT_FOUND, str(exc))
+
+    @app.exception_handler(UnknownInquiry)
+    async def _no_inquiry(_: Request, exc: UnknownInquiry) -> JSONResponse:
         return problem(404, ReasonCode.E_NOT_FOUND, str(exc))
 
     @app.exception_handler(IllegalTransition)

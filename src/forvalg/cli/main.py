@@ -16,6 +16,7 @@ from forvalg.cli import (
     demo,
     detect,
     incidents,
+    inquiries,
     ledger,
     report,
     routing,
@@ -185,6 +186,7 @@ def create_cli() -> typer.Typer:
     detect.register(app)
     incidents.register(app)
     report.register(app)
+    inquiries.register(app)
     demo.register(app)
     return app
 

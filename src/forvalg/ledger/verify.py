@@ -9,6 +9,7 @@ holds, 1 when something does not verify, 2 when an input cannot be read or parse
     forvalg-verify inclusion --key K --checkpoint C --proof P.json
                    [--entries entries.jsonl | --entry ENTRY_FILE]
     forvalg-verify consistency --key K --previous OLD --checkpoint NEW --proof P.json
+    forvalg-verify bundle FILE.zip [--key VKEY_FILE] [--previous OLD_CHECKPOINT]
     forvalg-verify witness --state DIR --key K
                    (--checkpoint C [--proof P.json | --entries entries.jsonl]
                     | --url BASE_URL --token TOKEN --work-item AUD-... [--purpose P])
@@ -25,6 +26,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from forvalg.ledger import bundle
 from forvalg.ledger.audit import ExportError, read_lines, verify_export
 from forvalg.ledger.merkle import ProofError, leaf_hash, verify_consistency, verify_inclusion
 from forvalg.ledger.note import Checkpoint, NoteError, Verifier
@@ -134,6 +136,18 @@ def check_consistency(args: argparse.Namespace) -> str:
     return f"OK: size {new.size} extends size {old.size}"
 
 
+def check_bundle(args: argparse.Namespace) -> str:
+    """An evidence bundle answering an inquiry (docs/LEDGER.md, "Evidence bundles")."""
+    key = _verifier(args.key) if args.key else None
+    previous = _read(args.previous, "previous checkpoint") if args.previous else None
+    data = _read(args.file, "bundle")
+    try:
+        found = bundle.verify(data, key=key, previous=previous)
+    except bundle.BundleError as exc:
+        raise bundle.BundleError(f"{args.file}: {exc}") from None
+    return "\n".join(found.lines())
+
+
 Fetch = Callable[[str], bytes]
 
 
@@ -222,7 +236,7 @@ def _parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentPars
         prog="forvalg-verify",
         description="Verify a forvalg ledger export: recompute the root from the entries, "
         "check the checkpoint's signature, and with --previous that the log extends an "
-        "older checkpoint. Subcommands: inclusion, consistency, witness "
+        "older checkpoint. Subcommands: inclusion, consistency, witness, bundle "
         "(forvalg-verify SUBCOMMAND --help).",
     )
     main.add_argument("--export", type=Path, help="a `forvalg ledger export` directory")
@@ -249,6 +263,19 @@ def _parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentPars
     consistency.add_argument("--previous", type=Path, required=True)
     consistency.add_argument("--checkpoint", type=Path, required=True)
     consistency.add_argument("--proof", type=Path, required=True, help="consistency proof JSON")
+    evidence = subs["bundle"] = argparse.ArgumentParser(
+        prog="forvalg-verify bundle",
+        description="Check an evidence bundle answering an inquiry: the manifest's file "
+        "hashes, the checkpoint's signature, every entry's inclusion proof, and that the "
+        "log extends the previous checkpoint (the bundle's, or --previous).",
+    )
+    evidence.add_argument("file", type=Path, metavar="FILE.zip", help="the evidence bundle")
+    evidence.add_argument(
+        "--key", type=Path, help="your pinned verifier key (default: the bundle's key.pub)"
+    )
+    evidence.add_argument(
+        "--previous", type=Path, help="the last checkpoint you hold (default: the bundle's)"
+    )
     witness = subs["witness"] = argparse.ArgumentParser(
         prog="forvalg-verify witness",
         description="Accept a checkpoint only if it extends the last one accepted (kept in "
@@ -275,6 +302,7 @@ CHECKS: dict[str, Callable[[argparse.Namespace], str]] = {
     "inclusion": check_inclusion,
     "consistency": check_consistency,
     "witness": check_witness,
+    "bundle": check_bundle,
 }
 
 
@@ -297,7 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"forvalg-verify: error: {exc}", file=sys.stderr)
         return 2
-    except (NoteError, ProofError, ExportError) as exc:
+    except (NoteError, ProofError, ExportError, bundle.BundleError) as exc:
         print(f"forvalg-verify: FAILED: {exc}", file=sys.stderr)
         return 1
     return 0

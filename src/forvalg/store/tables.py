@@ -337,6 +337,25 @@ incident_evidence = Table(
     Column("added_at", UtcDateTime, nullable=False),
 )
 
+# The answers to regulator inquiries (docs/INQUIRIES.md): one row per evidence bundle
+# given, with the checkpoint it is proved against and the bundle's bytes, so the
+# regulator downloads exactly what was recorded. Rows are never updated.
+inquiry_answers = Table(
+    "inquiry_answers",
+    metadata,
+    Column("seq", Serial, primary_key=True, autoincrement=True),
+    Column("inquiry_id", String(40), ForeignKey("work_items.id"), nullable=False, index=True),
+    Column("answered_at", UtcDateTime, nullable=False),
+    Column("answered_by", String(80), nullable=False),
+    Column("bundle_sha256", String(64), nullable=False),
+    Column("tree_size", BigInteger, nullable=False),
+    Column("root", String(44), nullable=False),  # base64
+    Column("checkpoint", Text, nullable=False),  # the signed note
+    Column("previous_size", BigInteger, nullable=True),
+    Column("entry_count", Integer, nullable=False),
+    Column("bundle", LargeBinary, nullable=False),
+)
+
 # Raised by the wall on every denial and break-glass access, in the deciding transaction.
 compliance_alerts = Table(
     "compliance_alerts",

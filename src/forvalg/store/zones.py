@@ -79,6 +79,8 @@ PLACEMENT: Final[Mapping[str, Zone]] = {
     "honey_lines": Zone.COMPLIANCE,
     # Incidents opened from findings, their history and evidence (docs/INCIDENTS.md).
     **dict.fromkeys(INCIDENT_TABLES, Zone.COMPLIANCE),
+    # The answers to regulator inquiries: evidence bundles (docs/INQUIRIES.md).
+    "inquiry_answers": Zone.COMPLIANCE,
 }
 
 # Every connection's search path (make_engine), so unqualified names resolve wherever
@@ -134,12 +136,14 @@ GRANTS: Final[Mapping[Zone, Mapping[str, frozenset[Privilege]]]] = {
         "incidents": _SIU,
         "incident_events": _SI,
         "incident_evidence": _SI,
+        "inquiry_answers": _SI,  # an answer is recorded once, never changed
     },
     # The regulator reads the incidents reported to it or closed (row-level security:
-    # ZONE_ROWS), with their history and evidence.
+    # ZONE_ROWS), with their history and evidence, and the answers to its inquiries.
     Zone.REGULATOR: {
         **dict.fromkeys(_LEDGER, _S),
         **dict.fromkeys(INCIDENT_TABLES, _S),
+        "inquiry_answers": _S,
         **_OWN_WORK,
         **_RECORD,
     },

@@ -327,6 +327,22 @@ CATALOG: tuple[TableEntry, ...] = (
         ("added_at", C.EVIDENCE, "when it was attached"),
     ),
     _table(
+        "inquiry_answers",
+        "The answers to regulator inquiries (docs/INQUIRIES.md): one row per evidence bundle "
+        "given, with the checkpoint it is proved against and the bundle itself.",
+        ("seq", C.WORK_ITEM, "1, 2, ... over all answers"),
+        ("inquiry_id", C.WORK_ITEM, "the inquiry answered (`INQ-` and 12 hex digits)"),
+        ("answered_at", C.WORK_ITEM, "when the bundle was made"),
+        ("answered_by", C.WORK_ITEM, "the person who answered, as the command line named them"),
+        ("bundle_sha256", C.WORK_ITEM, "SHA-256 of the zip, also in the answer's ledger entry"),
+        ("tree_size", C.LEDGER_PROOF, "the size of the checkpoint the bundle is proved against"),
+        ("root", C.LEDGER_PROOF, "that checkpoint's root hash (base64)"),
+        ("checkpoint", C.LEDGER_PROOF, "that checkpoint's signed note"),
+        ("previous_size", C.LEDGER_PROOF, "the size of the previous checkpoint it extends"),
+        ("entry_count", C.WORK_ITEM, "how many ledger entries the bundle holds"),
+        ("bundle", C.ACCESS_LOG, "the zip: ledger entries, proofs, checkpoint, key, report"),
+    ),
+    _table(
         "compliance_alerts",
         "Denials and break-glass accesses, raised to compliance by the wall.",
         ("seq", C.ALERT, "position in order of raising"),

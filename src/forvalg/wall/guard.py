@@ -42,6 +42,7 @@ from forvalg.wall.guarded import (
 )
 from forvalg.wall.honey_lines import GuardedHoneyLines
 from forvalg.wall.incidents import GuardedIncidents
+from forvalg.wall.inquiries import GuardedInquiries
 from forvalg.wall.policy import Action, Policy, Question, Scope, View
 from forvalg.wall.principals import Principal, PrincipalKind, Purpose, zone_of
 from forvalg.wall.pseudonyms import SubjectSet
@@ -334,3 +335,7 @@ class Guard:
     @property
     def incidents(self) -> GuardedIncidents:
         return GuardedIncidents(self)
+
+    @property
+    def inquiries(self) -> GuardedInquiries:
+        return GuardedInquiries(self)

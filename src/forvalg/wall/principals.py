@@ -87,6 +87,7 @@ _ZONES = {
     "compliance_detector": Zone.COMPLIANCE,
     "canary_keeper": Zone.COMPLIANCE,
     "incident_clerk": Zone.COMPLIANCE,
+    "inquiry_clerk": Zone.COMPLIANCE,
     "subscriber": Zone.COMPLIANCE,
     "subscriber_desk": Zone.COMPLIANCE,
     "compliance_reporter": Zone.COMPLIANCE,
@@ -221,4 +222,13 @@ INCIDENT_CLERK = Principal(
     PrincipalKind.SYSTEM,
     INCUMBENT_COMPLIANCE,
     frozenset({"incident_clerk"}),
+)
+# `forvalg inquiries ...`, run by compliance on the server: lists inquiries, answers them
+# with evidence bundles (reading the ledger under the inquiry), and records the ones the
+# regulator sends by letter, naming in the ledger the person it acts for (--by).
+INQUIRY_CLERK = Principal(
+    "system:inquiry-cli",
+    PrincipalKind.SYSTEM,
+    INCUMBENT_COMPLIANCE,
+    frozenset({"inquiry_clerk"}),
 )

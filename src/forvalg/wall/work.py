@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -63,10 +63,11 @@ class GuardedWorkItems:
     def __init__(self, guard: Guard) -> None:
         self._g = guard
 
-    def open(self, item: WorkItem) -> None:
-        """Record a new work item; the guard was opened for that kind (`Guard.opening`)."""
+    def open(self, item: WorkItem, detail: dict[str, Any] | None = None) -> None:
+        """Record a new work item; the guard was opened for that kind (`Guard.opening`).
+        `detail` goes into the entry (a system job names the person it acts for)."""
         permit = self._g.permit(Action.WRITE, Category.WORK_ITEM)
-        self._g.record(permit, item.lines)
+        self._g.record(permit, item.lines, detail)
         work_store.add_work_item(self._g.session, item=item)
 
     def get(self, item_id: str) -> WorkItem:
