@@ -222,7 +222,7 @@ def bootstrap(
         canaries=CanaryDesk(wall=wall, rules=rules, clock=clock, ids=ids),
         routing=RoutingExporter(wall),
         incidents=incidents,
-        inquiries=InquiryDesk(wall=wall, keeper=keeper),
+        inquiries=InquiryDesk(wall=wall, keeper=keeper, calendar=rules.calendar),
         detection=DetectionDesk(
             wall=wall,
             keeper=keeper,

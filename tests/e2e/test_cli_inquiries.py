@@ -5,6 +5,7 @@ against the exported key; bad input is one line on stderr and leaves no zip."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import zipfile
@@ -60,6 +61,14 @@ def test_open_list_answer_and_verify(initialised: Cli) -> None:
     checked = verify(cli.cwd, "b.zip", "--key", "export/key.pub", "--previous", "held-checkpoint")
     assert checked.returncode == 0, checked.stderr
     assert "the log extends the previous checkpoint" in checked.stdout
+    # Without --report the bundle holds the compliance report of the inquiry's period.
+    assert "report files: report.html, report.json" in checked.stdout
+    with zipfile.ZipFile(cli.cwd / "b.zip") as zf:
+        names = zf.namelist()
+        made = json.loads(next(zf.read(n) for n in names if n.endswith("report.json")))
+        page = next(zf.read(n) for n in names if n.endswith("report.html")).decode()
+    assert made["report"]["period"] == "2026-11"
+    assert inquiry in page
     row = cli.ok("inquiries", "list").last_line.split("\t")
     assert row[3:5] == ["answered on time", "2 answer(s)"]
     stored = query(cli.cwd / "forvalg.db", "SELECT answered_by, entry_count FROM inquiry_answers")

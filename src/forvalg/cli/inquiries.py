@@ -20,6 +20,7 @@ import typer
 
 from forvalg.cli.common import console, fail, services
 from forvalg.compliance.inquiries import InquiryError, UnknownInquiry, stamp
+from forvalg.compliance.report.findings import FindingsFileError, read_findings
 from forvalg.domain.inquiries import check_actor, check_period, deadline_end_of
 from forvalg.domain.work_items import InvalidWorkItem
 from forvalg.wall.principals import INQUIRY_CLERK
@@ -27,10 +28,10 @@ from forvalg.wall.principals import INQUIRY_CLERK
 REPORT_FILES = ("report.html", "report.json")
 
 
-def _report(directory: Path | None) -> dict[str, bytes]:
-    """DIR/report.html and DIR/report.json (both must be there)."""
+def _report(directory: Path | None) -> dict[str, bytes] | None:
+    """DIR/report.html and DIR/report.json (both must be there); None without a DIR."""
     if directory is None:
-        return {}
+        return None
     if not directory.is_dir():
         raise fail(f"--report {directory}: not a directory")
     found = {}
@@ -96,7 +97,17 @@ def register(app: typer.Typer) -> None:
         by: Annotated[str, typer.Option("--by", help="Who answers (a name)")],
         report: Annotated[
             Path | None,
-            typer.Option("--report", help="A directory with report.html and report.json"),
+            typer.Option(
+                "--report",
+                help="A directory with report.html and report.json (default: the report "
+                "of the inquiry's period, made now)",
+            ),
+        ] = None,
+        findings: Annotated[
+            Path | None,
+            typer.Option(
+                "--findings", help="The findings file of `forvalg detect`, for the report"
+            ),
         ] = None,
         previous: Annotated[
             Path | None,
@@ -112,6 +123,10 @@ def register(app: typer.Typer) -> None:
         and the report. The answer is recorded and ledgered; check the zip with
         `forvalg-verify bundle`."""
         files = _report(report)
+        try:
+            found = None if findings is None else read_findings(findings)
+        except FindingsFileError as exc:
+            raise fail(str(exc)) from None
         held = None
         if previous is not None:
             try:
@@ -121,7 +136,12 @@ def register(app: typer.Typer) -> None:
         with services() as svc:
             try:
                 made = svc.inquiries.answer(
-                    inquiry_id, out=out, by=by, report_files=files, previous_checkpoint=held
+                    inquiry_id,
+                    out=out,
+                    by=by,
+                    report_files=files,
+                    previous_checkpoint=held,
+                    findings=found,
                 )
             except UnknownInquiry as exc:
                 raise fail(str(exc)) from None

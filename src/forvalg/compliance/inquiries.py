@@ -20,6 +20,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from forvalg.compliance.report import build_report
+from forvalg.compliance.report import report_files as compiled_report
+from forvalg.compliance.report.findings import FindingsSummary
+from forvalg.domain.calendar import WorkingCalendar
 from forvalg.domain.inquiries import (
     MAX_BUNDLE_ENTRIES,
     SELECTION_RULE,
@@ -103,7 +107,10 @@ def _previous(note: bytes | str | None, keeper: LedgerKeeper, what: str) -> Chec
 
 
 class InquiryDesk:
-    def __init__(self, *, wall: Wall, keeper: LedgerKeeper) -> None:
+    def __init__(
+        self, *, wall: Wall, keeper: LedgerKeeper, calendar: WorkingCalendar | None = None
+    ) -> None:
+        self._calendar = calendar or WorkingCalendar()
         self._wall = wall
         self._keeper = keeper
 
@@ -157,10 +164,13 @@ class InquiryDesk:
         report_files: Mapping[str, bytes] | None = None,
         previous_checkpoint: bytes | None = None,
         principal: Principal = INQUIRY_CLERK,
+        findings: FindingsSummary | None = None,
     ) -> Bundle:
         """Answer the inquiry with an evidence bundle written to `out` (atomically: the
-        zip appears only once the answer is recorded). `UnknownInquiry` if there is no
-        such inquiry; `InquiryError` for bad input or too many entries."""
+        zip appears only once the answer is recorded). The bundle holds `report_files`,
+        or, if none are given, the compliance report of the inquiry's period made now
+        (with `findings`, if given). `UnknownInquiry` if there is no such inquiry;
+        `InquiryError` for bad input or too many entries."""
         answered_by = check_actor(by)
         report = dict(report_files or {})
         check_report_files(report)
@@ -172,6 +182,16 @@ class InquiryDesk:
             last = guard.inquiries.last_answer() if item is not None and given is None else None
         if item is None:
             raise UnknownInquiry(f"no inquiry {inquiry_id}")
+        if report_files is None and item.period is not None:
+            report = compiled_report(
+                build_report(
+                    self._wall,
+                    self._keeper,
+                    item.period,
+                    calendar=self._calendar,
+                    findings=findings,
+                )
+            )
         previous: Checkpoint | None = None
         note: str | None = None
         if given is not None and previous_checkpoint is not None:

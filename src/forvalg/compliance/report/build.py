@@ -48,16 +48,21 @@ def build_report(
     )
 
 
+def report_files(report: Report) -> dict[str, bytes]:
+    """The report as the files it is published in: `report.html` and `report.json`."""
+    return {HTML: render_html(report).encode(), JSON: report.to_json().encode()}
+
+
 def write_report(report: Report, out_dir: Path) -> list[Path]:
     """`out_dir/report.html` and `out_dir/report.json`, each whole or not at all: both are
     rendered first, written under temporary names, then renamed into place."""
-    files = {HTML: render_html(report), JSON: report.to_json()}
+    files = report_files(report)
     out_dir.mkdir(parents=True, exist_ok=True)
     staged: list[tuple[Path, Path]] = []
     try:
         for name, text in files.items():
             partial = out_dir / f".{name}.partial"
-            partial.write_text(text, encoding="utf-8", newline="\n")
+            partial.write_bytes(text)
             staged.append((partial, out_dir / name))
     except BaseException:
         for partial, _ in staged:
