@@ -12,7 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forvalg.compliance.detectors import DetectionSettings, Finding, detect, findings_document
+from forvalg.compliance.detectors import (
+    DetectionSettings,
+    Finding,
+    detect,
+    examined,
+    findings_document,
+)
 from forvalg.compliance.detectors.findings import finding_id
 from forvalg.compliance.detectors.targeting import targeting_tests
 from forvalg.compliance.detectors.timing import timing_tests
@@ -266,3 +272,16 @@ def test_timing_takes_exposure_at_the_contacts_instants() -> None:
     contacts, events, population = _office_hours_world(leak=0.02)
     leaking = detect(contacts, events, population, detectors=[timing_tests])
     assert _worst(leaking, "campaign_id", "OFFICE").at_least(Severity.HIGH)
+
+
+def test_the_findings_document_says_whom_the_run_examined(the_world: World) -> None:
+    """Every campaign and agent with an outbound contact is examined (inbound-only
+    agents are not subjects), and the document lists them sorted, once each."""
+    looked_at = examined(the_world.contacts)
+    outbound = the_world.contacts.filter(pc.equal(the_world.contacts["direction"], "OUTBOUND"))
+    assert looked_at["campaign_id"] == sorted({c for c in outbound["campaign_id"].to_pylist() if c})
+    assert "RET" in looked_at["campaign_id"]
+    assert "principal" not in looked_at  # no ledger given
+    document = findings_document([], datetime(2026, 4, 1, tzinfo=UTC), looked_at)
+    assert document["examined"] == looked_at
+    assert "examined" not in findings_document([], datetime(2026, 4, 1, tzinfo=UTC))

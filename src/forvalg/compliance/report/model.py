@@ -183,6 +183,7 @@ def _findings(found: FindingsSummary | None) -> dict[str, Any] | None:
         return None
     shown = asdict(found)
     shown["serious"] = [asdict(f) for f in found.serious]
+    shown["verdicts"] = [asdict(v) for v in found.verdicts]
     return shown
 
 
