@@ -312,6 +312,7 @@ def sample_report(retail: bool = True) -> Report:
         [],
         [],
         [],
+        [],
         None,
     )
     return Report(
