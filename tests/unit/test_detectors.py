@@ -136,9 +136,15 @@ def test_two_hundred_random_campaigns_stay_below_medium() -> None:
     assert _worst(found, "campaign_id", "WB").at_least(Severity.MEDIUM)
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=12, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_a_campaign_drawn_at_random_is_never_medium(seed: int) -> None:
+    """Twelve worlds, each with clean campaigns drawn at random. The design bound is a
+    1% chance per clean subject and test of reaching medium (statistics.severity), so on
+    fresh random seeds this would fail now and then by design (seed 40361626 does: a
+    random campaign's after-receipt count at p = 0.0035); the examples are therefore
+    fixed (derandomized), and the rate itself is measured by benchmarks/detection_eval.py
+    (DETECTION.md, "Evaluation")."""
     w = world(seed=seed, lines=5_000, campaign_size=1_000, random_campaigns=3)
     found = detect(w.contacts, w.events, w.population)
     for campaign in w.clean_campaigns:
