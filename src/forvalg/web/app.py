@@ -21,6 +21,7 @@ from starlette.types import Scope
 from forvalg.bootstrap import Services
 from forvalg.domain.work_items import InvalidWorkItem
 from forvalg.wall import AccessDenied
+from forvalg.web import stated
 from forvalg.web.render import page
 from forvalg.web.routes import (
     compliance,
@@ -71,7 +72,7 @@ def create_web(services: Services) -> Pages:
         web.include_router(module.router)
     for staff in (compliance, regulator):  # their own start pages, when no work item named
         web.include_router(staff.router)
-        staff.install(web)
+    stated.install(web)
     web.include_router(inquiries.router)  # both audiences' inquiry pages
     _install_errors(web)
     return Pages("", app=web)

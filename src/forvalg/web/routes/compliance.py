@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Path, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
+from fastapi.responses import Response
 
 from forvalg.bootstrap import Services
 from forvalg.compliance.access_log import AccessLogQuery, InvalidSearch
@@ -23,6 +23,7 @@ from forvalg.wall import Principal, Purpose
 from forvalg.wall.principals import Statement
 from forvalg.web.inquiry_views import pending
 from forvalg.web.render import page, redirect
+from forvalg.web.stated import carried, stated_under
 from forvalg.web.visitors import Csrf, CurrentVisitor, SignedIn, Svc
 
 router = APIRouter(prefix="/compliance")
@@ -30,38 +31,11 @@ IncidentId = Annotated[str, Path(max_length=40)]
 AUDITING = Statement(Purpose.COMPLIANCE_AUDIT)
 
 
-class NoAudit(Exception):
-    """A compliance page needs the audit it is read under; the handler sends the officer
-    to name one, and back to `next_path` after."""
-
-    def __init__(self, next_path: str) -> None:
-        super().__init__(next_path)
-        self.next_path = next_path
-
-
-def audit(
-    request: Request, work_item: Annotated[str | None, Query(max_length=80)] = None
-) -> Statement:
-    """The page's statement: purpose `compliance_audit` and the audit named."""
-    item = (work_item or "").strip()
-    if not item:
-        raise NoAudit(request.url.path)
-    return Statement(Purpose.COMPLIANCE_AUDIT, item)
-
-
-Audit = Annotated[Statement, Depends(audit)]
-
-
-def install(web: FastAPI) -> None:
-    """A page without its audit goes to the start page, to open or name one."""
-
-    @web.exception_handler(NoAudit)
-    async def _no_audit(_: Request, exc: NoAudit) -> Response:
-        return RedirectResponse("/compliance?" + urlencode({"next": exc.next_path}), 303)
+Audit = Annotated[Statement, Depends(stated_under(Purpose.COMPLIANCE_AUDIT, "/compliance"))]
 
 
 def _context(stated: Statement, **values: Any) -> dict[str, Any]:
-    return {"audit": stated.work_item, "q": urlencode({"work_item": stated.work_item})} | values
+    return carried("audit", stated, **values)
 
 
 @router.get("", summary="Compliance: start")

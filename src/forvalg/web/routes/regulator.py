@@ -12,8 +12,8 @@ import base64
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Path, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
+from fastapi.responses import Response
 
 from forvalg.compliance.incidents import UnknownIncident, verify_evidence
 from forvalg.domain.inquiries import InquiryError, deadline_end_of
@@ -23,40 +23,18 @@ from forvalg.ledger.note import Checkpoint, NoteError
 from forvalg.wall import Purpose
 from forvalg.wall.principals import Statement
 from forvalg.web.render import page, redirect
+from forvalg.web.stated import carried, stated_under
 from forvalg.web.visitors import Csrf, CurrentVisitor, SignedIn, Svc
 
 router = APIRouter(prefix="/regulator")
 INSPECTING = Statement(Purpose.REGULATORY_INSPECTION)
 
 
-class NoInquiry(Exception):
-    """A regulator page needs the inquiry or audit it is read under."""
-
-    def __init__(self, next_path: str) -> None:
-        super().__init__(next_path)
-        self.next_path = next_path
-
-
-def inquiry(
-    request: Request, work_item: Annotated[str | None, Query(max_length=80)] = None
-) -> Statement:
-    item = (work_item or "").strip()
-    if not item:
-        raise NoInquiry(request.url.path)
-    return Statement(Purpose.REGULATORY_INSPECTION, item)
-
-
-Inquiry = Annotated[Statement, Depends(inquiry)]
-
-
-def install(web: FastAPI) -> None:
-    @web.exception_handler(NoInquiry)
-    async def _no_inquiry(_: Request, exc: NoInquiry) -> Response:
-        return RedirectResponse("/regulator?" + urlencode({"next": exc.next_path}), 303)
+Inquiry = Annotated[Statement, Depends(stated_under(Purpose.REGULATORY_INSPECTION, "/regulator"))]
 
 
 def _context(stated: Statement, **values: Any) -> dict[str, Any]:
-    return {"item": stated.work_item, "q": urlencode({"work_item": stated.work_item})} | values
+    return carried("item", stated, **values)
 
 
 @router.get("", summary="Regulator: start")
