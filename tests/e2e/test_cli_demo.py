@@ -170,6 +170,9 @@ def test_demo_is_reproducible(demo_runs: tuple[Path, list[Any]]) -> None:
         # the entries name subscribers by pseudonyms keyed with each run's own random key
         run["ledger"].pop("root")
         run["ledger"].pop("verified")
+        # work item ids are random: the inquiry's id names the bundle and its check
+        for key in ("id", "bundle", "verified"):
+            run["inquiry"].pop(key)
     assert one == two
     for name in ("lines.csv", "crm-contacts.csv"):
         assert (cwd / "one" / name).read_bytes() == (cwd / "two" / name).read_bytes()
@@ -177,3 +180,46 @@ def test_demo_is_reproducible(demo_runs: tuple[Path, list[Any]]) -> None:
     assert query(cwd / "one" / "forvalg.db", order_ids) == query(
         cwd / "two" / "forvalg.db", order_ids
     )
+
+
+def test_the_regulator_gets_a_report_and_a_bundle_that_verify(
+    demo_runs: tuple[Path, list[Any]],
+) -> None:
+    """Issue 7's done-when: the report shows the leaks found and the clean campaign not
+    flagged, and the inquiry's evidence bundle verifies offline with the regulator's
+    own verifier and the key from the ledger export."""
+    cwd, results = demo_runs
+    found = summary(cwd / "one")
+    report = found["report"]
+    assert report["period"] == "2026-11"
+    page = (cwd / "one" / "report" / "report.html").read_text()
+    figures = json.loads((cwd / "one" / "report" / "report.json").read_text())
+    verdicts = {v["kind"]: v for v in figures["findings"]["verdicts"]}
+    campaigns = verdicts["campaign_id"]
+    assert [name for name, _ in campaigns["flagged"]] == ["WINBACK-Q4"]
+    assert campaigns["not_flagged"] == ["RETENTION-Q4", "TENURE-Q4"]
+    assert "A042" in [name for name, _ in verdicts["agent_id"]["flagged"]]
+    assert "<strong>WINBACK-Q4</strong> (critical)" in page
+    assert "RETENTION-Q4, TENURE-Q4" in page
+    assert figures["equivalence"]["retail"] is not None  # the retail baseline was read
+
+    inquiry = found["inquiry"]
+    assert inquiry["id"].startswith("INQ-")
+    assert inquiry["verified"].startswith(f"OK: evidence bundle for {inquiry['id']}")
+    assert "checked with your key" in inquiry["verified"]
+    bundle = cwd / "one" / inquiry["bundle"]
+    verify = Path(sys.executable).parent / "forvalg-verify"
+    key = cwd / "one" / "ledger" / "key.pub"
+    checked = subprocess.run(
+        [verify, "bundle", bundle, "--key", key],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert "report files: report.html, report.json" in checked.stdout
+    assert f"{inquiry['entries']} entries, each included" in checked.stdout
+    out = " ".join(results[0].stdout.split())
+    assert f"Inquiry {inquiry['id']}" in out
+    assert "Report for 2026-11:" in out

@@ -104,11 +104,12 @@ def test_unknown_command_fails(tmp_path: Path) -> None:
 
 
 def test_a_command_does_not_import_the_statistics_it_does_not_run(tmp_path: Path) -> None:
-    """scipy takes a second or more to import; only a detection run needs it, so the
-    command line (every `forvalg` start) must not import it (domain/statistics.py)."""
+    """scipy takes a second or more to import, Alembic most of one; only a detection run
+    needs the one and only `forvalg init` the other, so the command line (every `forvalg`
+    start) must import neither (domain/statistics.py, store/migrate.py)."""
     probe = (
         "import sys, forvalg.cli.main\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('scipy', 'alembic')))\n"
     )
     done = subprocess.run(
         [sys.executable, "-I", "-c", probe],

@@ -88,7 +88,7 @@ def test_the_report_counts_what_was_done(world: World, alpha: Operator, beta: Op
         period="2026-11",
         due_at="2026-11-29T23:30:00Z",
     )
-    regulator.opened(
+    answered = regulator.opened(
         "regulatory_inspection",
         kind="inquiry",
         summary="Lead times in November",
@@ -106,6 +106,7 @@ def test_the_report_counts_what_was_done(world: World, alpha: Operator, beta: Op
     )
     assert len(svc.incidents.open_from_findings([finding]).opened) == 1
     world.clock.at = NOV30
+    svc.inquiries.answer(answered, out=world.tmp_path / "answer.zip", by="Kari")
 
     retail_file = write_retail_orders(world.tmp_path / "retail.csv", "2026-11", 200, seed=1)
     period = "2026-11"
@@ -173,12 +174,19 @@ def test_the_report_counts_what_was_done(world: World, alpha: Operator, beta: Op
     assert versions["count"] == 4
 
     inquiries = doc["inquiries"]
-    assert (inquiries["total"], inquiries["open"], inquiries["overdue"]) == (2, 2, 1)
-    first = inquiries["items"][0]
-    assert (first["id"], first["overdue"], first["deadline_oslo"]) == (
+    assert (inquiries["total"], inquiries["open"], inquiries["overdue"]) == (2, 1, 1)
+    first, second = inquiries["items"]
+    assert (first["id"], first["overdue"], first["deadline_oslo"], first["status"]) == (
         overdue,
         True,
         "2026-11-30 00:30 (Oslo)",
+        "overdue since today",
+    )
+    # The answered one: the desk's deadline status, from the answer the desk recorded.
+    assert (second["id"], second["status"], second["answers"]) == (
+        answered,
+        "answered on time",
+        1,
     )
 
     checkpoint = doc["checkpoint"]
@@ -200,7 +208,8 @@ def test_the_report_counts_what_was_done(world: World, alpha: Operator, beta: Op
     assert json.loads((out / "report.json").read_text()) == doc
     assert html == render_html(report)
     assert "Why did winback campaign WB call leavers?" in html
-    assert "(overdue)" in html
+    assert '<span class="overdue">overdue since today</span>' in html
+    assert "answered on time" in html
     assert f"{alfa['rejection_rate'] * 100:.1f} %" in html
     assert checkpoint["note"].splitlines()[2] in html
 

@@ -12,7 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forvalg.compliance.detectors import DetectionSettings, Finding, detect, findings_document
+from forvalg.compliance.detectors import (
+    DetectionSettings,
+    Finding,
+    detect,
+    examined,
+    findings_document,
+)
 from forvalg.compliance.detectors.findings import finding_id
 from forvalg.compliance.detectors.targeting import targeting_tests
 from forvalg.compliance.detectors.timing import timing_tests
@@ -130,9 +136,15 @@ def test_two_hundred_random_campaigns_stay_below_medium() -> None:
     assert _worst(found, "campaign_id", "WB").at_least(Severity.MEDIUM)
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=12, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_a_campaign_drawn_at_random_is_never_medium(seed: int) -> None:
+    """Twelve worlds, each with clean campaigns drawn at random. The design bound is a
+    1% chance per clean subject and test of reaching medium (statistics.severity), so on
+    fresh random seeds this would fail now and then by design (seed 40361626 does: a
+    random campaign's after-receipt count at p = 0.0035); the examples are therefore
+    fixed (derandomized), and the rate itself is measured by benchmarks/detection_eval.py
+    (DETECTION.md, "Evaluation")."""
     w = world(seed=seed, lines=5_000, campaign_size=1_000, random_campaigns=3)
     found = detect(w.contacts, w.events, w.population)
     for campaign in w.clean_campaigns:
@@ -266,3 +278,16 @@ def test_timing_takes_exposure_at_the_contacts_instants() -> None:
     contacts, events, population = _office_hours_world(leak=0.02)
     leaking = detect(contacts, events, population, detectors=[timing_tests])
     assert _worst(leaking, "campaign_id", "OFFICE").at_least(Severity.HIGH)
+
+
+def test_the_findings_document_says_whom_the_run_examined(the_world: World) -> None:
+    """Every campaign and agent with an outbound contact is examined (inbound-only
+    agents are not subjects), and the document lists them sorted, once each."""
+    looked_at = examined(the_world.contacts)
+    outbound = the_world.contacts.filter(pc.equal(the_world.contacts["direction"], "OUTBOUND"))
+    assert looked_at["campaign_id"] == sorted({c for c in outbound["campaign_id"].to_pylist() if c})
+    assert "RET" in looked_at["campaign_id"]
+    assert "principal" not in looked_at  # no ledger given
+    document = findings_document([], datetime(2026, 4, 1, tzinfo=UTC), looked_at)
+    assert document["examined"] == looked_at
+    assert "examined" not in findings_document([], datetime(2026, 4, 1, tzinfo=UTC))

@@ -217,6 +217,43 @@ def test_findings_are_summarised_and_a_bad_file_is_named(tmp_path: Path) -> None
         read_findings(path)
 
 
+def test_the_examined_subjects_say_who_was_flagged_and_who_was_not(tmp_path: Path) -> None:
+    """With `examined` (whom the run looked at), the report names the clean subjects too:
+    a campaign without a finding of medium or above is shown as not flagged."""
+    path = tmp_path / "findings.json"
+    items = [
+        {"id": "f1", "detector": "targeting", "severity": "high", "summary": "WB aims",
+         "subject": {"campaign_id": "WB"}},
+        {"id": "f2", "detector": "honey_line", "severity": "critical", "summary": "WB honey",
+         "subject": {"campaign_id": "WB"}},
+        {"id": "f3", "detector": "timing", "severity": "low", "summary": "TEN early once",
+         "subject": {"campaign_id": "TEN"}},
+        {"id": "f4", "detector": "access", "severity": "medium", "summary": "curious",
+         "subject": {"principal": "user:u1"}},
+    ]  # fmt: skip
+    examined = {
+        "campaign_id": ["RET", "TEN", "WB"],
+        "agent_id": [f"A{i:03d}" for i in range(60)],
+        "principal": ["user:u1", "user:u2"],
+    }
+    document = {"generated_at": "2026-11-20T00:00:00Z", "findings": items, "examined": examined}
+    path.write_text(json.dumps(document))
+    found = {v.kind: v for v in read_findings(path).verdicts}
+    assert found["campaign_id"].flagged == (("WB", "critical"),)
+    assert found["campaign_id"].not_flagged == ("RET", "TEN")  # low is not flagged
+    assert found["principal"].flagged == (("user:u1", "medium"),)
+    agents = found["agent_id"]
+    assert (agents.examined, agents.not_flagged_count, len(agents.not_flagged)) == (60, 60, 50)
+    document["examined"] = {"campaign_id": "WB"}
+    path.write_text(json.dumps(document))
+    with pytest.raises(FindingsFileError, match=r"field examined.campaign_id"):
+        read_findings(path)
+    # Without `examined` (an older file) there is nothing to say about clean subjects.
+    del document["examined"]
+    path.write_text(json.dumps(document))
+    assert read_findings(path).verdicts == ()
+
+
 def test_charts_scale_to_the_largest_value_and_carry_a_title() -> None:
     assert scale(5, 10, 200) == 100
     assert scale(3, 0, 200) == 0
@@ -272,6 +309,7 @@ def sample_report(retail: bool = True) -> Report:
     figures = Figures(
         {"alfatel": counts, "<script>": KpiTally()},
         activity([], start=NOV.start, end=NOV.end),
+        [],
         [],
         [],
         [],

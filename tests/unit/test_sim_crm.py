@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from forvalg.domain.contacts import Direction
-from forvalg.sim.crm import COLUMNS, CrmSpec, crm_contacts, write_contacts
+from forvalg.sim.crm import COLUMNS, CrmSpec, CrmTruth, crm_contacts, write_contacts
 
 START = datetime(2026, 10, 5, tzinfo=UTC)
 END = START + timedelta(days=60)
@@ -17,15 +17,15 @@ LINES = [f"2{i:07d}" for i in range(4000)]
 HONEY = ["39999901", "39999902", "39999903"]
 
 
-def _world(seed: int = 1) -> tuple[CrmSpec, dict[str, datetime]]:
-    rng = random.Random(seed)
+def _received() -> dict[str, datetime]:
+    """600 lines' orders over 55 days, and the honey-lines' decoys on day 20."""
+    rng = random.Random(1)
     received = {n: START + timedelta(days=rng.uniform(0, 55)) for n in rng.sample(LINES, 600)}
-    received |= {n: START + timedelta(days=20) for n in HONEY}
-    return CrmSpec(), received
+    return received | {n: START + timedelta(days=20) for n in HONEY}
 
 
-def test_clean_campaigns_never_reach_a_reserved_line_and_retention_follows_a_call_in() -> None:
-    spec, received = _world()
+def _crm(seed: int) -> tuple[CrmSpec, dict[str, datetime], CrmTruth]:
+    spec, received = CrmSpec(), _received()
     truth = crm_contacts(
         spec,
         lines=LINES,
@@ -33,8 +33,13 @@ def test_clean_campaigns_never_reach_a_reserved_line_and_retention_follows_a_cal
         honey=HONEY,
         start=START,
         end=END,
-        rng=random.Random(2),
+        rng=random.Random(seed),
     )
+    return spec, received, truth
+
+
+def test_clean_campaigns_never_reach_a_reserved_line_and_retention_follows_a_call_in() -> None:
+    spec, _, truth = _crm(2)
     clean = {spec.retention, spec.tenure}
     assert not [c for c in truth.contacts if c.campaign in clean and c.number in HONEY]
     called_in: dict[str, datetime] = {}
@@ -49,16 +54,7 @@ def test_clean_campaigns_never_reach_a_reserved_line_and_retention_follows_a_cal
 
 
 def test_the_leaks_work_the_list_of_new_orders_decoys_included() -> None:
-    spec, received = _world()
-    truth = crm_contacts(
-        spec,
-        lines=LINES,
-        received=received,
-        honey=HONEY,
-        start=START,
-        end=END,
-        rng=random.Random(3),
-    )
+    spec, received, truth = _crm(3)
     winback = [c for c in truth.contacts if c.campaign == spec.winback]
     agent = [c for c in truth.contacts if c.agent == spec.leaking_agent]
     # The leaked share is about what the spec says, and hidden among ordinary contacts.
@@ -78,16 +74,7 @@ def test_the_leaks_work_the_list_of_new_orders_decoys_included() -> None:
 
 
 def test_the_export_is_the_published_contact_format(tmp_path: Path) -> None:
-    spec, received = _world()
-    truth = crm_contacts(
-        spec,
-        lines=LINES,
-        received=received,
-        honey=HONEY,
-        start=START,
-        end=END,
-        rng=random.Random(4),
-    )
+    _, _, truth = _crm(4)
     path = tmp_path / "contacts.csv"
     assert write_contacts(path, truth.contacts) == len(truth.contacts)
     with path.open() as f:

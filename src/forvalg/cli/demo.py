@@ -32,7 +32,7 @@ from forvalg.ledger.verify import main as verify_main
 from forvalg.ledger.wire import b64
 from forvalg.settings import Settings
 from forvalg.sim.month import MonthReport
-from forvalg.sim.story import StorySpec, report_last_month, tell, verdicts
+from forvalg.sim.story import StorySpec, inquire, report_last_month, tell, verdicts
 from forvalg.sim.world import seeded_ids
 from forvalg.wall.principals import LEDGER_CLERK
 from forvalg.wholesale.summary import summarise
@@ -112,10 +112,14 @@ def run_demo(spec: StorySpec, out: Path) -> dict[str, object]:
         with bars.progress:
             story = tell(svc, clock, spec, out, load_tariff(None), bars)
             answer = report_last_month(svc, story, out, bars)
+            inquiry = inquire(svc, clock, story, out, bars)
             bars.begin("the ledger: exported and verified as the regulator would", 2)
             exported = svc.transparency.export(LEDGER_CLERK, out / "ledger")
             bars.advance()
-            verified = verify_ledger_export(out / "ledger")
+            verified = regulators_verifier("--export", str(out / "ledger"))
+            bundle_verified = regulators_verifier(
+                "bundle", str(inquiry.bundle), "--key", str(out / "ledger" / "key.pub")
+            )
             bars.advance()
             bars.finish()
         desk = summarise(svc.wall)
@@ -158,6 +162,15 @@ def run_demo(spec: StorySpec, out: Path) -> dict[str, object]:
             "period": answer.period,
             "files": [str(p.relative_to(out)) for p in answer.report],
             "retail_orders": answer.retail_orders.name,
+        },
+        "inquiry": {
+            "id": inquiry.id,
+            "question": inquiry.question,
+            "period": inquiry.period,
+            "due_at": inquiry.due_at.isoformat(),
+            "bundle": inquiry.bundle.name,
+            "entries": inquiry.entries,
+            "verified": bundle_verified,
         },
         "ledger": {
             "entries": exported.size,
@@ -231,6 +244,13 @@ def _show(summary: dict[str, Any], out: Path) -> None:
         f"forvalg-verify --export {out / 'ledger'}: {ledger['verified']}",
         highlight=False,
     )
+    inquiry = summary["inquiry"]
+    console.print(
+        f"Inquiry {inquiry['id']} ({inquiry['period']}, due {inquiry['due_at'][:10]}): "
+        f"answered with {out / inquiry['bundle']}, {inquiry['entries']} ledger entries; "
+        f"forvalg-verify bundle: {inquiry['verified']}",
+        highlight=False,
+    )
     report = summary["report"]
     console.print(
         f"Report for {report['period']}: "
@@ -239,15 +259,16 @@ def _show(summary: dict[str, Any], out: Path) -> None:
     )
     console.print(
         f"Output: {out.resolve()} (forvalg.db, lines.csv, crm-contacts.csv, cdrs-*.parquet, "
-        "rated-*.parquet, statements/, findings.json, summary.json, ledger/); "
+        "rated-*.parquet, statements/, findings.json, report/, evidence-*.zip, summary.json, "
+        "ledger/); "
         f"{summary['seconds']} s",
         highlight=False,
     )
 
 
-def verify_ledger_export(directory: Path) -> str:
-    """What the regulator's `forvalg-verify --export DIR` says, run in-process."""
+def regulators_verifier(*args: str) -> str:
+    """What the regulator's `forvalg-verify ARGS` says, run in-process."""
     said = io.StringIO()
     with redirect_stdout(said), redirect_stderr(said):
-        code = verify_main(["--export", str(directory)])
+        code = verify_main(list(args))
     return said.getvalue().strip() if code == 0 else f"exit {code}: {said.getvalue().strip()}"

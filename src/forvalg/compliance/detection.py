@@ -19,7 +19,13 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from forvalg.compliance.detectors import DetectionSettings, Finding, detect, findings_document
+from forvalg.compliance.detectors import (
+    DetectionSettings,
+    Finding,
+    detect,
+    examined,
+    findings_document,
+)
 from forvalg.compliance.incidents import IncidentDesk, OpenReport, evidence_from_tables
 from forvalg.domain.calendar import WorkingCalendar
 from forvalg.domain.clock import Clock
@@ -101,7 +107,8 @@ class DetectionDesk:
             work_items=inputs.work_items,
             min_severity=min_severity,
         )
-        write_json(out, findings_document(findings, generated_at))
+        looked_at = examined(inputs.contacts, inputs.ledger)
+        write_json(out, findings_document(findings, generated_at, looked_at))
         opened = self._incidents.open_from_findings(
             findings, evidence_for=evidence_from_tables(inputs.contacts, inputs.events)
         )

@@ -28,18 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from forvalg.domain.contacts import Direction
-
-COLUMNS = (
-    "contact_id",
-    "time_utc",
-    "number",
-    "channel",
-    "direction",
-    "agent_id",
-    "campaign_id",
-    "outcome",
-)
+from forvalg.domain.contacts import COLUMNS, Direction
 
 
 @dataclass(frozen=True)

@@ -28,11 +28,14 @@ from forvalg.compliance.report.retail import read_retail_orders
 from forvalg.domain.clock import FixedClock
 from forvalg.domain.statistics import Severity
 from forvalg.domain.tariffs import Tariff
+from forvalg.domain.work_items import WorkItemKind
 from forvalg.sim.crm import CrmSpec, CrmTruth, crm_contacts, write_contacts
 from forvalg.sim.month import MonthReport, next_month, traffic_month
 from forvalg.sim.retail_orders import write_retail_orders
 from forvalg.sim.staff import CURIOUS, DILIGENT, StaffTruth, staff_at_work
 from forvalg.sim.world import OSLO, World, WorldSpec, seeded_ids
+from forvalg.wall import Purpose
+from forvalg.wall.principals import Statement
 
 
 @dataclass(frozen=True)
@@ -219,6 +222,64 @@ def report_last_month(
     written = write_report(made, out / "report")
     stages.advance()
     return Answer(period, retail, written)
+
+
+QUESTION = (
+    "Did the incumbent's retail staff or campaigns use information from carrier "
+    "preselection orders in {period}, and who read CPS data without a work item?"
+)
+REGULATOR, OFFICER = "Nkom tilsyn", "Compliance officer"
+
+
+@dataclass(frozen=True)
+class Inquiry:
+    """The regulator's inquiry and compliance's answer."""
+
+    id: str
+    question: str
+    period: str
+    due_at: datetime
+    bundle: Path
+    entries: int
+
+
+def inquire(
+    svc: Services, clock: FixedClock, story: Story, out: Path, stages: Stages | None = None
+) -> Inquiry:
+    """The regulator's letter: a question about the story's last month with a week's
+    deadline, opened by the regulator as itself. Two days later compliance answers with
+    an evidence bundle holding the report of that month and the detection run's
+    findings."""
+    stages = stages or Quiet()
+    stages.begin("the regulator's inquiry, answered with an evidence bundle", 2)
+    period = story.traffic[-1].month
+    regulator = svc.users.add(REGULATOR, "regulator")
+    principal = svc.authenticator.principal(regulator.token)
+    assert principal is not None  # a token just issued signs in
+    end = datetime.combine(story.world.spec.start, time(9), OSLO) + timedelta(
+        days=story.world.spec.days
+    )
+    clock.at = end.astimezone(UTC)
+    question = QUESTION.format(period=period)
+    item = svc.work.open(
+        principal,
+        Statement(Purpose.REGULATORY_INSPECTION),
+        WorkItemKind.INQUIRY,
+        summary=question,
+        period=period,
+        due_at=clock.at + timedelta(days=7),
+    )
+    stages.advance()
+    clock.at += timedelta(days=2)
+    bundle = svc.inquiries.answer(
+        item.id,
+        out=out / f"evidence-{item.id}.zip",
+        by=OFFICER,
+        findings=read_findings(story.detection.path),
+    )
+    stages.advance()
+    assert item.due_at is not None
+    return Inquiry(item.id, question, period, item.due_at, bundle.path, bundle.answer.entry_count)
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,14 @@
-"""Alembic migrations, run programmatically by `forvalg init` and the tests."""
+"""Alembic migrations, run programmatically by `forvalg init` and the tests.
+
+Alembic is imported where a migration runs, not with this module: every command line
+start imports the bootstrap, and only `forvalg init` migrates (Alembic costs most of a
+second to import)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.config import Config
-from alembic.migration import MigrationContext
 from sqlalchemy import Engine, MetaData, Table, create_engine
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.schema import SchemaConst
@@ -16,10 +16,15 @@ from sqlalchemy.sql.schema import SchemaConst
 from forvalg.store.tables import metadata
 from forvalg.store.zones import PLACEMENT, Zone
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
@@ -28,10 +33,14 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(engine), revision)
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
+    from alembic import command
+
     command.downgrade(alembic_config(engine), revision)
 
 
@@ -44,6 +53,9 @@ def differences(engine: Engine) -> list[Any]:
     The comparison connects with `public` alone on its search path, because reflection
     names a schema (of a table, or of the table a foreign key refers to) only when it
     is off the search path."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
     if engine.dialect.name != "postgresql":
         with engine.connect() as connection:
             found: list[Any] = compare_metadata(MigrationContext.configure(connection), metadata)

@@ -22,7 +22,16 @@ from forvalg.bootstrap import Services
 from forvalg.domain.work_items import InvalidWorkItem
 from forvalg.wall import AccessDenied
 from forvalg.web.render import page
-from forvalg.web.routes import compliance, home, operator, regulator, signin, subscriber, wholesale
+from forvalg.web.routes import (
+    compliance,
+    home,
+    inquiries,
+    operator,
+    regulator,
+    signin,
+    subscriber,
+    wholesale,
+)
 from forvalg.web.sessions import SessionSeal, load_key
 from forvalg.web.visitors import CsrfRefused, NotSignedIn, visitor
 from forvalg.wholesale.orders import CancelRefused, OrderNotFound
@@ -63,6 +72,7 @@ def create_web(services: Services) -> Pages:
     for staff in (compliance, regulator):  # their own start pages, when no work item named
         web.include_router(staff.router)
         staff.install(web)
+    web.include_router(inquiries.router)  # both audiences' inquiry pages
     _install_errors(web)
     return Pages("", app=web)
 

@@ -10,10 +10,13 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from forvalg.domain.inquiries import deadline_day
 from forvalg.web.sessions import PRE_COOKIE, SESSION_COOKIE, SESSION_SECONDS
 from forvalg.web.visitors import Visitor
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+# An inquiry's deadline as the Oslo day it ends (`due_at` is 00:00 Oslo of the next day).
+TEMPLATES.env.filters["deadline_day"] = deadline_day
 
 # The navigation of each audience: (label, URL). Pages of other helpers add theirs here.
 NAV: dict[str, list[tuple[str, str]]] = {
@@ -25,8 +28,8 @@ NAV: dict[str, list[tuple[str, str]]] = {
     ],
     "wholesale_ops": [("Work queue", "/wholesale")],
     "subscriber": [("My line", "/subscriber")],
-    "compliance_officer": [("Compliance", "/compliance")],
-    "regulator": [("Regulator", "/regulator")],
+    "compliance_officer": [("Compliance", "/compliance"), ("Inquiries", "/compliance/inquiries")],
+    "regulator": [("Regulator", "/regulator"), ("Inquiries", "/regulator/inquiries")],
 }
 
 

@@ -1,15 +1,21 @@
 """Compliance and the regulator in a real browser: the officer opens an audit, finds an
 incident and moves it, and searches the access log for a line; the regulator opens an
-inquiry, sees the signed checkpoint and proves the log only grew."""
+inquiry, sees the signed checkpoint and proves the log only grew; compliance answers an
+inquiry from its page, and the regulator sees it answered, downloads the bundle (which
+`forvalg-verify` checks) and reads the report in it."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from forvalg.bootstrap import Services, bootstrap
 from forvalg.compliance.detectors.findings import Finding
@@ -128,3 +134,68 @@ def test_the_regulator_sees_the_checkpoint_and_opens_an_inquiry(
     page.get_by_role("link", name="Reported incidents").click()
     expect(page.get_by_role("link", name=shown)).to_be_visible()
     screenshot(page, "regulator-incidents")
+
+
+def test_compliance_answers_an_inquiry_and_the_regulator_reads_the_report(
+    page: Page, browser: Browser, site: Site, tmp_path: Path
+) -> None:
+    sign_in(page, site, site.token("regulator"))
+    deadline = (datetime.now(UTC) + timedelta(days=10)).date().isoformat()
+    period = datetime.now(UTC).strftime("%Y-%m")
+    page.get_by_label("Question").fill(f"Who read CPS data on line {LINE} this month, and why?")
+    page.get_by_label("Period (YYYY-MM)").fill(period)
+    page.get_by_label("Answer by (date)").fill(deadline)
+    page.get_by_role("button", name="Open inquiry").click()
+    item = parse_qs(urlparse(page.url).query)["work_item"][0]
+    expect(page.locator("#status")).to_have_text("due in 10 days")
+    page.get_by_role("navigation", name="Regulator").get_by_role(
+        "link", name="Inquiries and answers"
+    ).click()
+    row = page.locator(f"tr#{item}")
+    expect(row).to_contain_text("Not answered yet.")
+
+    officer = browser.new_context(viewport={"width": 1200, "height": 800})
+    officer.set_default_timeout(30_000)
+    desk = officer.new_page()
+    _open_audit(desk, site)
+    audit_nav = desk.get_by_role("navigation", name="Compliance")
+    audit_nav.get_by_role("link", name="Deadlines").click()
+    expect(desk.locator("#deadlines + table")).to_contain_text(item)
+    audit_nav.get_by_role("link", name="Inquiries").click()
+    expect(desk.get_by_role("heading", name="Inquiries")).to_be_visible()
+    answering = desk.locator(f"tr#{item}")
+    expect(answering).to_contain_text("due in 10 days")
+    answering.get_by_role("button", name="Answer with an evidence bundle").click()
+    expect(desk.locator("#answered")).to_contain_text(f"Answered {item}")
+    expect(desk.locator(f"tr#{item}")).to_contain_text("answered on time")
+    expect(desk.locator(f"tr#{item}")).to_contain_text("user:")
+    screenshot(desk, "compliance-inquiries")
+    officer.close()
+
+    page.reload()
+    row = page.locator(f"tr#{item}")
+    expect(row).to_contain_text("answered on time")
+    expect(row.get_by_role("link", name="Download the bundle")).to_be_visible()
+    screenshot(page, "regulator-inquiries")
+    with page.expect_download() as downloading:
+        row.get_by_role("link", name="Download the bundle").click()
+    bundle = tmp_path / f"{item}.zip"
+    downloading.value.save_as(bundle)
+    page.get_by_role("link", name="the ledger page").click()
+    key = tmp_path / "key.pub"
+    key.write_text(page.locator("#key").inner_text().strip() + "\n")
+    checked = subprocess.run(
+        [sys.executable, "-m", "forvalg.ledger.verify", "bundle", str(bundle), "--key", str(key)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert f"OK: evidence bundle for {item}" in checked.stdout
+
+    page.get_by_role("navigation", name="Regulator").get_by_role(
+        "link", name="Inquiries and answers"
+    ).click()
+    page.locator(f"tr#{item}").get_by_role("link", name="View the report in it").click()
+    expect(page.get_by_role("heading", name=f"Compliance report, {period}")).to_be_visible()
+    screenshot(page, "regulator-report")

@@ -6,7 +6,15 @@ the wall, one access per job, and writes `findings_document(...)`.
 """
 
 from forvalg.compliance.detectors.findings import Finding, Tested, finalise, findings_document
-from forvalg.compliance.detectors.run import detect
+from forvalg.compliance.detectors.run import detect, examined
 from forvalg.compliance.detectors.workspace import DetectionSettings
 
-__all__ = ["DetectionSettings", "Finding", "Tested", "detect", "finalise", "findings_document"]
+__all__ = [
+    "DetectionSettings",
+    "Finding",
+    "Tested",
+    "detect",
+    "examined",
+    "finalise",
+    "findings_document",
+]

@@ -107,12 +107,25 @@ def ordered(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (-f.severity.rank, f.detector, f.id))
 
 
-def findings_document(findings: Iterable[Finding], generated_at: datetime) -> dict[str, object]:
-    """The §5 document: `{"generated_at": ..., "findings": [...]}`, deterministic."""
+def findings_document(
+    findings: Iterable[Finding],
+    generated_at: datetime,
+    examined: Mapping[str, Iterable[str]] | None = None,
+) -> dict[str, object]:
+    """The §5 document: `{"generated_at": ..., "findings": [...]}`, deterministic. With
+    `examined` (subject kind -> the subjects the run tested) it also says whom the run
+    looked at, so a subject without a finding is seen to be clean, not forgotten (an
+    additive member, `"examined": {"campaign_id": [...], "agent_id": [...], ...}`)."""
     if generated_at.tzinfo is None:
         raise ValueError("generated_at must be timezone-aware")
     stamp = generated_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    return {"generated_at": stamp, "findings": [f.as_json() for f in ordered(findings)]}
+    document: dict[str, object] = {
+        "generated_at": stamp,
+        "findings": [f.as_json() for f in ordered(findings)],
+    }
+    if examined is not None:
+        document["examined"] = {kind: sorted(set(ids)) for kind, ids in sorted(examined.items())}
+    return document
 
 
 def _round(p: float) -> float:

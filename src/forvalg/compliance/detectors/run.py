@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from forvalg.compliance.detectors.access import access_tests
 from forvalg.compliance.detectors.findings import Finding, Tested, finalise
 from forvalg.compliance.detectors.honey import honey_tests
-from forvalg.compliance.detectors.ledger_input import AccessSettings, Ledger
+from forvalg.compliance.detectors.ledger_input import STAFF_PREFIX, AccessSettings, Ledger
 from forvalg.compliance.detectors.targeting import targeting_tests
 from forvalg.compliance.detectors.timing import timing_tests
 from forvalg.compliance.detectors.unexplained import unexplained_tests
@@ -47,3 +48,17 @@ def detect(
         if work_items is not None:
             tested += unexplained_tests(book, settings=access)
     return finalise(tested, min_severity=min_severity)
+
+
+def examined(contacts: pa.Table, ledger: pa.Table | None = None) -> dict[str, list[str]]:
+    """Whom a run looks at: every campaign and agent with an outbound contact, and every
+    staff principal in the ledger (the subjects of the §5 document's `examined`)."""
+    outbound = contacts.filter(pc.equal(contacts["direction"].cast(pa.string()), "OUTBOUND"))
+    subjects: dict[str, list[str]] = {}
+    for kind in ("campaign_id", "agent_id"):
+        ids = pc.unique(outbound[kind].cast(pa.string())).to_pylist()
+        subjects[kind] = sorted(i for i in ids if i)
+    if ledger is not None:
+        principals = pc.unique(ledger["principal"]).to_pylist()
+        subjects["principal"] = sorted(p for p in principals if p.startswith(STAFF_PREFIX))
+    return subjects

@@ -16,6 +16,7 @@ from forvalg.domain.access_activity import AccessActivity
 from forvalg.domain.calendar import WorkingCalendar
 from forvalg.domain.equivalence import KpiTally
 from forvalg.domain.incidents import Incident, IncidentState
+from forvalg.domain.inquiries import Answer
 from forvalg.domain.routing_table import RoutingVersion
 from forvalg.domain.work_items import WorkItem
 from forvalg.wall import Purpose, Wall
@@ -29,6 +30,7 @@ class Figures:
     incidents: list[Incident]  # opened in the period, or still not closed
     routing: list[RoutingVersion]  # in force from an instant of the period
     inquiries: list[WorkItem]
+    answers: list[Answer]  # every answer given to an inquiry, oldest first
     checkpoint: str | None  # the latest signed checkpoint's note, when read here
 
 
@@ -53,9 +55,11 @@ def gather(
         inquiries = guard.work_items.inquiries(
             period=period.label, start=period.start, end=period.end
         )
+        asked = {i.id for i in inquiries}
+        answers = [a for a in guard.inquiries.find()[1] if a.inquiry_id in asked]
         note = None
         if checkpoint:
             note = guard.ledger.latest_checkpoint()
         else:
             guard.ledger.see_checkpoint()  # the one signed next, covering this unit's reads
-    return Figures(equivalence, activity, incidents, routing, inquiries, note)
+    return Figures(equivalence, activity, incidents, routing, inquiries, answers, note)

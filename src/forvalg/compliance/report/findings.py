@@ -1,6 +1,7 @@
 """The findings of a detection run (`--findings`, the file `forvalg detect --out` writes,
-INTERFACES §5), summarised for the report: counts by detector and severity, and the
-summaries of those of severity medium or above."""
+INTERFACES §5), summarised for the report: counts by detector and severity, the
+summaries of those of severity medium or above, and, when the file says whom the run
+examined, which campaigns, agents and staff were flagged and which were not."""
 
 from __future__ import annotations
 
@@ -28,6 +29,24 @@ class SeriousFinding:
     summary: str
 
 
+# Subjects the report names in full when not flagged; beyond this, a count.
+NAMED_CLEAN = 50
+KINDS = {"campaign_id": "campaigns", "agent_id": "agents", "principal": "staff"}
+
+
+@dataclass(frozen=True, slots=True)
+class Verdicts:
+    """Of one kind of subject: how many the run examined, those flagged (medium or
+    above, with their worst severity) and those not."""
+
+    kind: str  # campaign_id, agent_id or principal
+    label: str
+    examined: int
+    flagged: tuple[tuple[str, str], ...]
+    not_flagged: tuple[str, ...]  # at most NAMED_CLEAN, the rest counted
+    not_flagged_count: int
+
+
 @dataclass(frozen=True, slots=True)
 class FindingsSummary:
     file: str
@@ -37,6 +56,7 @@ class FindingsSummary:
     by_detector: dict[str, int]
     by_severity: dict[str, int]
     serious: tuple[SeriousFinding, ...]  # medium or above, most severe first
+    verdicts: tuple[Verdicts, ...] = ()  # when the file lists whom the run examined
 
 
 def read_findings(path: Path) -> FindingsSummary:
@@ -52,12 +72,19 @@ def read_findings(path: Path) -> FindingsSummary:
     detectors: Counter[str] = Counter()
     severities: Counter[str] = Counter()
     serious: list[SeriousFinding] = []
+    worst: dict[tuple[str, str], Severity] = {}
     for index, item in enumerate(document["findings"]):
         found = _finding(path, index, item)
         detectors[found.detector] += 1
+        severity = Severity(found.severity)
         severities[found.severity] += 1
-        if Severity(found.severity).at_least(Severity.MEDIUM):
+        if severity.at_least(Severity.MEDIUM):
             serious.append(found)
+            subject = item.get("subject")
+            for kind, value in subject.items() if isinstance(subject, dict) else ():
+                known = worst.get((kind, str(value)))
+                if known is None or severity.rank > known.rank:
+                    worst[(kind, str(value))] = severity
     serious.sort(key=lambda f: (-Severity(f.severity).rank, f.detector, f.id))
     return FindingsSummary(
         file=path.name,
@@ -67,7 +94,38 @@ def read_findings(path: Path) -> FindingsSummary:
         by_detector={d: detectors[d] for d in sorted(detectors)},
         by_severity={s.value: severities[s.value] for s in Severity if severities[s.value]},
         serious=tuple(serious),
+        verdicts=_verdicts(path, document.get("examined"), worst),
     )
+
+
+def _verdicts(
+    path: Path, examined: Any, worst: dict[tuple[str, str], Severity]
+) -> tuple[Verdicts, ...]:
+    if examined is None:
+        return ()
+    if not isinstance(examined, dict):
+        raise FindingsFileError(f"{path}: field examined: not an object")
+    verdicts = []
+    for kind, label in KINDS.items():
+        subjects = examined.get(kind, [])
+        if not isinstance(subjects, list) or not all(isinstance(x, str) for x in subjects):
+            raise FindingsFileError(f"{path}: field examined.{kind}: not a list of strings")
+        flagged = sorted(
+            ((x, worst[(kind, x)]) for x in set(subjects) if (kind, x) in worst),
+            key=lambda pair: (-pair[1].rank, pair[0]),
+        )
+        clean = sorted(x for x in set(subjects) if (kind, x) not in worst)
+        verdicts.append(
+            Verdicts(
+                kind,
+                label,
+                len(set(subjects)),
+                tuple((x, sev.value) for x, sev in flagged),
+                tuple(clean[:NAMED_CLEAN]),
+                len(clean),
+            )
+        )
+    return tuple(verdicts)
 
 
 def _finding(path: Path, index: int, item: Any) -> SeriousFinding:

@@ -19,6 +19,7 @@ from forvalg.domain.access_activity import AccessActivity
 from forvalg.domain.calendar import WorkingCalendar
 from forvalg.domain.equivalence import tally
 from forvalg.domain.incidents import Incident, IncidentState
+from forvalg.domain.inquiries import Answer, DeadlineState, deadline
 from forvalg.domain.statistics import Severity
 from forvalg.domain.work_items import WorkItem
 
@@ -95,7 +96,7 @@ def document(
                 for v in figures.routing
             ],
         },
-        "inquiries": _inquiries(figures.inquiries, generated_at),
+        "inquiries": _inquiries(figures.inquiries, figures.answers, generated_at),
         "checkpoint": _checkpoint(checkpoint),
     }
 
@@ -183,16 +184,18 @@ def _findings(found: FindingsSummary | None) -> dict[str, Any] | None:
         return None
     shown = asdict(found)
     shown["serious"] = [asdict(f) for f in found.serious]
+    shown["verdicts"] = [asdict(v) for v in found.verdicts]
     return shown
 
 
-def _inquiries(found: list[WorkItem], now: datetime) -> dict[str, Any]:
+def _inquiries(found: list[WorkItem], answers: list[Answer], now: datetime) -> dict[str, Any]:
+    """Each inquiry with its deadline status as the inquiry desk states it (domain
+    `deadline`): answered on time or late by its first answer, else due or overdue."""
     items = []
     for item in found:
-        closed = item.closed_at is not None
-        due = item.due_at
-        overdue = not closed and due is not None and due < now
-        late = closed and due is not None and item.closed_at is not None and item.closed_at > due
+        given = sorted(a.answered_at for a in answers if a.inquiry_id == item.id)
+        due = item.due_at or item.opened_at
+        status = deadline(due, now=now, answered_at=given[0] if given else None)
         items.append(
             {
                 "id": item.id,
@@ -201,15 +204,17 @@ def _inquiries(found: list[WorkItem], now: datetime) -> dict[str, Any]:
                 "opened_at": _iso(item.opened_at),
                 "deadline": _iso(due),
                 "deadline_oslo": _oslo(due),
-                "state": "closed" if closed else "open",
-                "closed_at": _iso(item.closed_at),
-                "overdue": overdue,
-                "answered_late": late,
+                "status": status.describe(),
+                "answered": bool(given),
+                "answers": len(given),
+                "first_answered_at": _iso(given[0]) if given else None,
+                "overdue": status.state is DeadlineState.OVERDUE,
+                "answered_late": status.state is DeadlineState.ANSWERED_LATE,
             }
         )
     return {
         "total": len(items),
-        "open": sum(i["state"] == "open" for i in items),
+        "open": sum(not i["answered"] for i in items),
         "overdue": sum(bool(i["overdue"]) for i in items),
         "items": items,
     }

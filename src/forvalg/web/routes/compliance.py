@@ -1,8 +1,9 @@
 """Compliance officers' pages: incidents (with the findings that opened them, their
-history and evidence, and the move form), findings, the access-log search and the
-alerts. Every page reads for purpose `compliance_audit` under the audit the officer
-names (`?work_item=AUD-…`, carried by every link); without one the page sends them to
-open or name an audit. The wall decides exactly as for the API."""
+history and evidence, and the move form), findings, the access-log search, the alerts
+and, on the start page, the inquiries' deadlines (the inquiry pages themselves are in
+`routes/inquiries.py`). Every page reads for purpose `compliance_audit` under the audit
+the officer names (`?work_item=AUD-…`, carried by every link); without one the page
+sends them to open or name an audit. The wall decides exactly as for the API."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from forvalg.domain.incidents import TRANSITIONS, IncidentError, IncidentState
 from forvalg.domain.work_items import WorkItemKind
 from forvalg.wall import Principal, Purpose
 from forvalg.wall.principals import Statement
+from forvalg.web.inquiry_views import pending
 from forvalg.web.render import page, redirect
 from forvalg.web.visitors import Csrf, CurrentVisitor, SignedIn, Svc
 
@@ -65,12 +67,22 @@ def _context(stated: Statement, **values: Any) -> dict[str, Any]:
 @router.get("", summary="Compliance: start")
 def start(
     request: Request,
+    svc: Svc,
     visitor: CurrentVisitor,
-    _: SignedIn,
+    principal: SignedIn,
     next_path: Annotated[str, Query(alias="next", max_length=200)] = "/compliance/incidents",
+    work_item: Annotated[str | None, Query(max_length=80)] = None,
 ) -> Response:
+    """Open or name an audit. Under one (`?work_item=AUD-…`) it also shows the
+    deadlines: the inquiries not answered yet, nearest first (a ledgered read, as every
+    read is; without an audit there is nothing to read them under)."""
     target = next_path if next_path.startswith("/compliance/") else "/compliance/incidents"
-    context = {"next": target, "values": {}}
+    context: dict[str, Any] = {"next": target, "values": {}, "deadlines": None}
+    item = (work_item or "").strip()
+    if item:
+        stated = Statement(Purpose.COMPLIANCE_AUDIT, item)
+        views = svc.inquiries.list(principal, stated)
+        context |= _context(stated, deadlines=pending(views), values={"work_item": item})
     return page(request, visitor, "compliance/start.html", context, title="Compliance")
 
 

@@ -1,14 +1,14 @@
 """The regulator's pages: the ledger (the current signed checkpoint, the verifier key,
 the checkpoints signed so far and a consistency proof from an old size to now, checked
-here with the log's key), the incidents reported to it or closed, and its inquiries
-(opened here: question, period, deadline). Every page reads for purpose
+here with the log's key), the incidents reported to it or closed, and opening its
+inquiries (question, period, deadline; their list, answers and bundles are in
+`routes/inquiries.py`). Every page reads for purpose
 `regulatory_inspection` under the inquiry or audit named (`?work_item=INQ-…|AUD-…`);
 without one the page sends the regulator to open or name one."""
 
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Path, Quer
 from fastapi.responses import RedirectResponse, Response
 
 from forvalg.compliance.incidents import UnknownIncident, verify_evidence
+from forvalg.domain.inquiries import InquiryError, deadline_end_of
 from forvalg.domain.work_items import InvalidWorkItem, WorkItemKind
 from forvalg.ledger.merkle import ProofError, verify_consistency
 from forvalg.ledger.note import Checkpoint, NoteError
@@ -81,13 +82,14 @@ def open_inquiry(
     deadline: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     """An inquiry: the question, the period it is about (YYYY-MM) and the deadline for
-    the answer (a date; due at its end, UTC). The opening is ledgered."""
+    the answer (a date; due at its end in Oslo, as `forvalg inquiries open --deadline`
+    and the deadline status count). The opening is ledgered."""
     values = {"question": question, "period": period, "deadline": deadline}
     errors: dict[str, str] = {}
     due = None
     try:
-        due = datetime.fromisoformat(deadline).replace(hour=23, minute=59, tzinfo=UTC)
-    except ValueError:
+        due = deadline_end_of(deadline.strip())
+    except InquiryError:
         errors["deadline"] = "a date, YYYY-MM-DD"
     if not errors:
         try:
@@ -122,20 +124,6 @@ def open_audit(
         principal, INSPECTING, WorkItemKind.AUDIT, summary=summary.strip() or "inspection"
     )
     return redirect(request, visitor, "/regulator/log?" + urlencode({"work_item": item.id}))
-
-
-@router.get("/inquiries/{item_id}", summary="An inquiry")
-def inquiry_page(
-    request: Request,
-    svc: Svc,
-    visitor: CurrentVisitor,
-    principal: SignedIn,
-    item_id: Annotated[str, Path(max_length=40)],
-) -> Response:
-    stated = Statement(Purpose.REGULATORY_INSPECTION, item_id)
-    item = svc.work.get(principal, stated, item_id)
-    context = _context(stated, inquiry=item)
-    return page(request, visitor, "regulator/inquiry.html", context, title=f"Inquiry {item.id}")
 
 
 @router.get("/log", summary="The ledger: checkpoint, key, consistency")
