@@ -48,6 +48,7 @@ from forvalg.wholesale.orders import OrderDesk
 from forvalg.wholesale.processing import OrderProcessor
 from forvalg.wholesale.routing_export import RoutingExporter
 from forvalg.wholesale.work_items import WorkDesk
+from forvalg.wholesale.work_queue import WorkQueueDesk
 
 PSEUDONYM_KEY_FILE = "pseudonym.key"
 
@@ -90,6 +91,7 @@ class Services:
     incidents: IncidentDesk
     access_log: AccessLogSearch
     inquiries: InquiryDesk
+    queue: WorkQueueDesk
 
     def close(self) -> None:
         self.engine.dispose()
@@ -231,6 +233,7 @@ def bootstrap(
             clock=clock,
         ),
         access_log=AccessLogSearch(wall=wall, keeper=keeper),
+        queue=WorkQueueDesk(wall),
     )
 
 

@@ -75,6 +75,12 @@ class Scene:
         placed: str = self.alpha.order(provide("22334466"))["id"]
         return placed
 
+    def rejected_order(self) -> str:
+        """An order just rejected (a wrong postcode), for taking from the work queue."""
+        placed: str = self.alpha.order(provide("22334499", postcode="9999"))["id"]
+        self.world.process()
+        return placed
+
     def answered_inquiry(self) -> str:
         """An inquiry the regulator opened and compliance answered (once per scene)."""
         if "inquiry" not in self.items:
@@ -218,6 +224,14 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str, int]]] = {
     ("GET", "/v1/staff/orders/{order_id}"): (
         _get(lambda s, c: f"/v1/staff/orders/{s.order['id']}"),
         _row(403, wholesale_ops=200),
+    ),
+    # The work queue is listed under a queue work item (WQ-…, purpose provisioning), which
+    # no statement of the matrix names: so it is 403 to everyone here (the 200 is in
+    # test_work_queue.py). Taking a rejected order opens a fault ticket for its line.
+    ("GET", "/v1/staff/queue"): (_get(lambda s, c: "/v1/staff/queue"), _row(403)),
+    ("POST", "/v1/staff/queue/orders/{order_id}/take"): (
+        lambda s, c: ("POST", f"/v1/staff/queue/orders/{s.rejected_order()}/take", None),
+        _row(403, wholesale_ops=201),
     ),
     # Incidents: compliance works them under its audit; the regulator reads the reported
     # ones (its audit), and may not move them.

@@ -186,6 +186,32 @@ def test_masks_and_row_filters_come_from_the_annotations() -> None:
     assert "wholesale-ops-break-glass" in glass.reason
 
 
+def test_the_queue_is_own_work_items_and_orders_without_their_line() -> None:
+    """Under a queue work item, wholesale operations read their own work items and orders
+    through the queue view only, and nothing else of the CPS side; nobody else does."""
+    queue = {"purpose": "provisioning", "work_item": "queue"}
+    items = POLICY.decide(ask("wholesale_ops", Category.WORK_ITEM, **queue))
+    assert (items.allowed, items.scope) == (True, Scope.OWN)
+    opening = POLICY.decide(ask("wholesale_ops", Category.WORK_ITEM, action=Action.WRITE, **queue))
+    assert (opening.allowed, opening.scope) == (True, Scope.OWN)
+    orders = POLICY.decide(ask("wholesale_ops", Category.ORDER, **queue))
+    assert (orders.allowed, orders.scope, orders.view) == (True, Scope.ALL, View.QUEUE)
+    assert "wholesale-ops-lists-the-queue" in orders.reason
+    staff = [r.value for r in StaffRole]
+    reads = {
+        (role, category)
+        for role, category, purpose in itertools.product(staff, Category, PURPOSES)
+        if POLICY.decide(ask(role, category, purpose=purpose, work_item="queue")).allowed
+    }
+    assert reads == {("wholesale_ops", Category.WORK_ITEM), ("wholesale_ops", Category.ORDER)}
+    # Under an order or a fault ticket the full view is as before: the queue view is the
+    # narrowest a permit can combine to, so it never hides what another permit shows.
+    full = POLICY.decide(
+        ask("wholesale_ops", Category.ORDER, purpose="provisioning", work_item="order")
+    )
+    assert full.view is View.FULL
+
+
 def test_the_routing_exporter_reads_routing_and_carrier_codes_for_provisioning_only() -> None:
     system = PrincipalKind.SYSTEM
     granted = {

@@ -19,6 +19,7 @@ from forvalg.api.routes import (
     lines,
     log,
     orders,
+    queue,
     retail,
     staff,
     statements,
@@ -65,6 +66,7 @@ def create_app(services: Services, *, keep_ledger: bool = False) -> FastAPI:
     for module in (*routers, access_log):
         app.include_router(module.router)
     app.include_router(inquiries.router)
+    app.include_router(queue.router)
     # The web pages (docs/WEB.md) on the same port: a mount at / that declines /v1/.
     app.router.routes.append(create_web(services))
     # The last added runs first: sign-in (which never reads the body), then the size

@@ -38,7 +38,9 @@ def statement(
         Header(
             alias="X-Forvalg-Work-Item",
             max_length=80,
-            description="The work item that needs the data: an order id, FT-…, SR-…, INQ-…, AUD-…",
+            description=(
+                "The work item that needs the data: an order id, FT-…, SR-…, INQ-…, AUD-…, WQ-…"
+            ),
         ),
     ] = None,
     break_glass: Annotated[

@@ -183,7 +183,7 @@ class ConsistencyProofPublic(BaseModel):
 
 
 class WorkItemCreate(Strict):
-    kind: WorkItemKind = Field(description="fault_ticket, settlement_run, inquiry or audit")
+    kind: WorkItemKind = Field(description="fault_ticket, settlement_run, inquiry, audit or queue")
     summary: str = Field(min_length=1, max_length=2000)
     lines: list[Number] = Field(default_factory=list, max_length=100)
     operator: str | None = Field(default=None, max_length=32)

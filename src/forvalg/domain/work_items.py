@@ -24,6 +24,7 @@ class WorkItemKind(StrEnum):
     INQUIRY = "inquiry"  # a regulator's question, with a period and a deadline
     SUBSCRIBER_REQUEST = "subscriber_request"  # a subscriber asking about their own line
     AUDIT = "audit"  # a compliance or regulatory audit of the ledger
+    QUEUE = "queue"  # wholesale operations working their queue (docs/WEB.md): no lines
 
     @property
     def prefix(self) -> str:
@@ -37,12 +38,13 @@ _PREFIXES = {
     WorkItemKind.INQUIRY: "INQ-",
     WorkItemKind.SUBSCRIBER_REQUEST: "SUB-",
     WorkItemKind.AUDIT: "AUD-",
+    WorkItemKind.QUEUE: "WQ-",
 }
 # Kinds bound to lines: what they cover is exactly their lines.
 LINE_BOUND = frozenset(
     {WorkItemKind.ORDER, WorkItemKind.FAULT_TICKET, WorkItemKind.SUBSCRIBER_REQUEST}
 )
-_REFERENCE = re.compile(r"^(o[0-9A-Z]{26}|(FT|SR|INQ|SUB|AUD)-[0-9a-f]{12})$")
+_REFERENCE = re.compile(r"^(o[0-9A-Z]{26}|(FT|SR|INQ|SUB|AUD|WQ)-[0-9a-f]{12})$")
 
 
 def kind_of(reference: str) -> WorkItemKind | None:

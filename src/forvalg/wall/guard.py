@@ -51,6 +51,7 @@ from forvalg.wall.settlement import GuardedSettlement, GuardedStatements
 from forvalg.wall.subscribers import GuardedSubscribers
 from forvalg.wall.traffic import GuardedTraffic
 from forvalg.wall.work import GuardedAlerts, GuardedWorkItems, resolve
+from forvalg.wall.work_queue import GuardedQueue
 
 if TYPE_CHECKING:
     from forvalg.wall.gateway import Wall
@@ -295,6 +296,10 @@ class Guard:
     @property
     def work_items(self) -> GuardedWorkItems:
         return GuardedWorkItems(self)
+
+    @property
+    def queue(self) -> GuardedQueue:
+        return GuardedQueue(self)
 
     @property
     def alerts(self) -> GuardedAlerts:

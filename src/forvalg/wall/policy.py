@@ -57,11 +57,12 @@ class View(StrEnum):
     ROUTING = "routing"  # number -> carrier code and option, nothing else
     STATUS = "status"  # whether the line has preselection, and with whom
     COUNTS = "counts"  # aggregates, never rows
+    QUEUE = "queue"  # orders without their line: id, type, state, reason, operator, times
 
 
 # Views from what hides most to what hides least: when several permits decide, the
 # principal gets the widest view any of them grants.
-REVEALS = (View.COUNTS, View.STATUS, View.ROUTING, View.FULL)
+REVEALS = (View.COUNTS, View.QUEUE, View.STATUS, View.ROUTING, View.FULL)
 
 
 class PolicyInvalid(Exception):

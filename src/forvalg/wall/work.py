@@ -23,9 +23,10 @@ from forvalg.store import alerts as alert_store
 from forvalg.store import orders as order_store
 from forvalg.store import work_items as work_store
 from forvalg.wall.policy import Action, Scope
+from forvalg.wall.principals import PrincipalKind
 
 if TYPE_CHECKING:
-    from forvalg.wall.guard import Guard
+    from forvalg.wall.guard import Guard, Permit
 
 
 def resolve(session: Session, reference: str) -> WorkItem | None:
@@ -77,6 +78,7 @@ class GuardedWorkItems:
         item = self._g.item
         if item is None or item.id != item_id:
             self._g.refuse(permit, ReasonCode.E_WORK_ITEM_MISMATCH, f"{item_id} is not named")
+        self._not_theirs(permit, item)
         self._g.record(permit, item.lines)
         return item
 
@@ -86,10 +88,25 @@ class GuardedWorkItems:
         item = self._g.item
         if item is None or item.id != item_id or item.kind is WorkItemKind.ORDER:
             self._g.refuse(permit, ReasonCode.E_WORK_ITEM_MISMATCH, f"{item_id} is not named")
+        self._not_theirs(permit, item)
         self._g.record(permit, item.lines)
         now = self._g.wall.clock.now()
         work_store.close_work_item(self._g.session, item_id=item_id, at=now)
         return replace(item, closed_at=now)
+
+    def _not_theirs(self, permit: Permit, item: WorkItem) -> None:
+        """With an own-rows grant a staff member's work items are the ones they opened (a
+        wholesale operator's queue item). A subscriber's own request is opened for it by
+        the subscriber desk: what makes it theirs is the line, checked at sign-in."""
+        principal = self._g.principal
+        if (
+            permit.scope is Scope.OWN
+            and principal.kind is PrincipalKind.STAFF
+            and item.opened_by != principal.id
+        ):
+            self._g.refuse(
+                permit, ReasonCode.E_WORK_ITEM_MISMATCH, f"{item.id} was opened by someone else"
+            )
 
     def inquiries(self, *, period: str, start: datetime, end: datetime) -> list[WorkItem]:
         """The regulator's inquiries about `period` or open during [start, end) (for the

@@ -65,12 +65,25 @@ def test_wholesale_opens_a_ticket_and_sees_the_line(page: Page, site: Site) -> N
     screenshot(page, "wholesale-no-work-item")
 
     page.goto(site.url + "/wholesale")
+    page.get_by_role("button", name="Work the queue").click()
+    queue_item = page.locator("#queue-item")
+    expect(queue_item).to_have_text(re.compile(r"^WQ-[0-9a-f]{12}$"))
+    expect(page.locator("#attention-counts")).to_contain_text("rejected in the last 7 days")
     page.get_by_label("What is wrong").fill("no dial tone since Monday")
     page.get_by_label("Lines at fault").fill("22334466")
-    screenshot(page, "wholesale-queue")
     page.get_by_role("button", name="Open ticket").click()
     expect(page.get_by_role("heading", name=re.compile(r"^Work item FT-"))).to_be_visible()
+    ticket = page.get_by_role("heading").inner_text().removeprefix("Work item ")
     screenshot(page, "wholesale-ticket")
+
+    # Back on the queue (the session remembers the queue item): the ticket just opened.
+    page.get_by_role("link", name="Work queue").first.click()
+    row = page.locator("#open-items").get_by_role("row").filter(has_text=ticket)
+    expect(row).to_contain_text("no dial tone since Monday")
+    expect(row).to_contain_text("fault_ticket")
+    expect(page.get_by_text("22334466")).to_have_count(0)  # the queue shows no line
+    screenshot(page, "wholesale-queue")
+    row.get_by_role("link", name=ticket).click()
     page.get_by_role("link", name=re.compile("View line 22334466")).click()
 
     expect(page.get_by_role("heading", name="Line 22334466")).to_be_visible()

@@ -62,7 +62,8 @@ DETECTOR = "unexplained_access"
 # operations work orders and fault tickets for provisioning or fault repair (network
 # provisioning: provisioning under a fault ticket); billing settles under a settlement
 # run; compliance audits and the regulator inspects under an audit or an inquiry; a
-# subscriber's request is worked for the subscriber.
+# subscriber's request is worked for the subscriber; wholesale operations list their work
+# queue under a queue item for provisioning.
 PURPOSES: dict[WorkItemKind, frozenset[str]] = {
     WorkItemKind.ORDER: frozenset({"provisioning", "fault_repair"}),
     WorkItemKind.FAULT_TICKET: frozenset({"provisioning", "fault_repair"}),
@@ -70,6 +71,7 @@ PURPOSES: dict[WorkItemKind, frozenset[str]] = {
     WorkItemKind.INQUIRY: frozenset({"compliance_audit", "regulatory_inspection"}),
     WorkItemKind.AUDIT: frozenset({"compliance_audit", "regulatory_inspection"}),
     WorkItemKind.SUBSCRIBER_REQUEST: frozenset({"subscriber_request"}),
+    WorkItemKind.QUEUE: frozenset({"provisioning"}),
 }
 # Accesses that need no work item: data flowing in that gives nothing back
 # (forvalg.wall.guard.INFLOW).
