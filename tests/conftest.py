@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, text
 
 from forvalg.bootstrap import Services, bootstrap
@@ -29,6 +30,11 @@ from forvalg.settings import Settings
 from forvalg.store.engine import make_engine
 from forvalg.store.migrate import upgrade
 from forvalg.store.tables import metadata
+
+# No test is timed (speed is measured by benchmarks/): hypothesis's per-example deadline
+# made property tests fail on a loaded machine, so it is off for the whole suite.
+hypothesis_settings.register_profile("forvalg", deadline=None)
+hypothesis_settings.load_profile("forvalg")
 
 LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PSEUDONYM_KEY = b"test-pseudonym-key-0123456789abcdef"
