@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 
 from .helpers import Cli, query
-from .test_cli_serve import get, register_operator, send, served
+from .server import get, send, served
+from .test_cli_serve import register_operator
 
 VERIFY = Path(sys.executable).parent / "forvalg-verify"
 

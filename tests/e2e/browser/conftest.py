@@ -12,8 +12,6 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -22,8 +20,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-from ..helpers import FORVALG, HEADER, Cli
-from ..test_cli_serve import free_port, get
+from ..helpers import HEADER, Cli
+from ..server import served
 
 CHROMIUM = Path(os.environ.get("FORVALG_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -85,37 +83,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     key = cli.ok(
         "operators", "add", "--id", "alfatel", "--name", "Alfa Telecom AS", "--csc", "1501"
     ).last_line.strip()
-    port = free_port()
     log = directory / "serve.log"
-    with (
-        log.open("w") as output,
-        subprocess.Popen(
-            [str(FORVALG), "serve", "--port", str(port)],
-            cwd=directory,
-            env=cli.env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        ) as server,
-    ):
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                assert server.poll() is None, f"serve exited early:\n{log.read_text()}"
-                assert time.monotonic() < deadline, f"serve never answered:\n{log.read_text()}"
-                try:
-                    get(port, "/openapi.json")
-                    break
-                except OSError:
-                    time.sleep(0.2)
-            yield Site(f"http://127.0.0.1:{port}", cli, key)
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-    assert "Traceback" not in log.read_text(), log.read_text()
+    with served(cli, log) as (port, _):  # which checks the log has no traceback
+        yield Site(f"http://127.0.0.1:{port}", cli, key)
 
 
 @pytest.fixture(scope="session")
