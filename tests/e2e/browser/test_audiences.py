@@ -37,6 +37,15 @@ def test_an_operator_places_an_order_through_the_form_and_sees_it(page: Page, si
     page.get_by_role("link", name="Orders", exact=True).click()
     expect(page.get_by_role("row").filter(has_text=order_id)).to_contain_text("22334455")
     screenshot(page, "operator-orders")
+    # With JavaScript, choosing a state updates the list in place (htmx) and the address
+    # follows; the same form without JavaScript is a plain GET (tests/integration).
+    page.evaluate("window.sameDocument = true")
+    page.get_by_label("State").select_option("COMPLETED")
+    expect(page.locator("#orders")).to_contain_text("No orders in state COMPLETED")
+    expect(page).to_have_url(re.compile(r"state=COMPLETED"))
+    page.get_by_label("State").select_option("RECEIVED")
+    expect(page.get_by_role("row").filter(has_text=order_id)).to_be_visible()
+    assert page.evaluate("window.sameDocument") is True  # no page load in between
     page.get_by_role("link", name="Events").click()
     expect(page.get_by_role("heading", name="Events")).to_be_visible()
 
