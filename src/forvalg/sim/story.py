@@ -166,7 +166,9 @@ def tell(
     contacts_file = out / "crm-contacts.csv"
     write_contacts(contacts_file, crm.contacts)
     stages.advance()
-    svc.contacts.import_file(contacts_file)
+    imported = svc.contacts.import_file(contacts_file)
+    if imported.rejected or imported.imported != len(crm.contacts):
+        raise RuntimeError(f"{contacts_file}: the CRM's export did not import whole: {imported}")
     stages.advance()
 
     stages.begin("detection: every detector over what is stored", 1)
