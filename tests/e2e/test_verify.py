@@ -135,7 +135,7 @@ def logs(tmp_path_factory: pytest.TempPathFactory, initialised_template: Path) -
         e2 = top / "e2"
         main.ok("ledger", "export", "--out", e2)
         s1, s2 = size_of(c1, e2 / "key.pub"), size_of(e2 / "checkpoint", e2 / "key.pub")
-        assert 30 <= s1 < s2 <= 200, (s1, s2)
+        assert 30 <= s1 < s2 <= 1000, (s1, s2)  # a small demo: a few hundred entries
         proof = top / "c1-to-e2.json"
         proof.write_text(
             main.ok("ledger", "prove", "consistency", "--from", str(s1), "--to", str(s2)).stdout

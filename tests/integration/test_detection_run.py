@@ -82,7 +82,12 @@ def test_a_run_writes_the_findings_document(world: World, alpha: Operator) -> No
     out = world.tmp_path / "out" / "findings.json"
     report = world.services.detection.run(out)
     document = json.loads(out.read_text())
-    assert document == {"generated_at": "2026-12-07T09:00:00Z", "findings": []}
+    # No contacts and no staff: nobody to examine, and no finding.
+    assert document == {
+        "generated_at": "2026-12-07T09:00:00Z",
+        "findings": [],
+        "examined": {"agent_id": [], "campaign_id": [], "principal": []},
+    }
     ledger_size = report.inputs["ledger_entries"]
     assert ledger_size > 0
     assert report.inputs == {

@@ -178,6 +178,14 @@ def tell(
     return Story(world, honey, worked, traffic, crm, contacts_file, detection)
 
 
+def last_month(story: Story) -> str:
+    """The month compliance reports on and the regulator asks about: the last month of
+    traffic, or the month of the world's last day if that is earlier (a short world)."""
+    spec = story.world.spec
+    last_day = spec.start + timedelta(days=spec.days - 1)
+    return min(story.traffic[-1].month, f"{last_day:%Y-%m}")
+
+
 def _planting_days(spec: StorySpec) -> set[date]:
     step = spec.world.days / (spec.honey_batches + 1)
     return {
@@ -206,7 +214,7 @@ def report_last_month(
     the findings of the detection run."""
     stages = stages or Quiet()
     stages.begin("the compliance report of the last month", 2)
-    period = story.traffic[-1].month
+    period = last_month(story)
     spec = story.world.spec
     retail = write_retail_orders(
         out / f"retail-orders-{period}.csv", period, count=spec.orders_per_day * 8, seed=spec.seed
@@ -254,7 +262,7 @@ def inquire(
     findings."""
     stages = stages or Quiet()
     stages.begin("the regulator's inquiry, answered with an evidence bundle", 2)
-    period = story.traffic[-1].month
+    period = last_month(story)
     regulator = svc.users.add(REGULATOR, "regulator")
     principal = svc.authenticator.principal(regulator.token)
     assert principal is not None  # a token just issued signs in
