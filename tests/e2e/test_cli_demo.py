@@ -165,6 +165,7 @@ def test_demo_is_reproducible(demo_runs: tuple[Path, list[Any]]) -> None:
     one, two = summary(cwd / "one"), summary(cwd / "two")
     for run in (one, two):
         run.pop("seconds")
+        assert set(run.pop("stage_seconds")) >= {"orders", "traffic", "detection"}
         for month in run["traffic"]:
             month.pop("rating_seconds")
         # the entries name subscribers by pseudonyms keyed with each run's own random key

@@ -82,10 +82,13 @@ class Bars:
         )
         self.task: TaskID | None = None
         self.total = 0
+        self.name, self.began = "", 0.0
+        self.seconds: dict[str, float] = {}  # stage -> wall seconds, for summary.json
 
     def begin(self, name: str, total: int) -> None:
         self.finish()
         self.task, self.total = self.progress.add_task(name, total=total), total
+        self.name, self.began = name.split(":")[0], time.perf_counter()
 
     def advance(self, steps: int = 1) -> None:
         if self.task is not None:
@@ -94,6 +97,7 @@ class Bars:
     def finish(self) -> None:
         if self.task is not None:
             self.progress.update(self.task, completed=self.total)
+            self.seconds[self.name] = round(time.perf_counter() - self.began, 1)
 
 
 def run_demo(spec: StorySpec, out: Path) -> dict[str, object]:
@@ -114,7 +118,7 @@ def run_demo(spec: StorySpec, out: Path) -> dict[str, object]:
             answer = report_last_month(svc, story, out, bars)
             inquiry = inquire(svc, clock, story, out, bars)
             desk = summarise(svc.wall)  # before the export, so that it holds every entry
-            bars.begin("the ledger: exported and verified as the regulator would", 2)
+            bars.begin("ledger: exported and verified as the regulator would", 2)
             exported = svc.transparency.export(LEDGER_CLERK, out / "ledger")
             bars.advance()
             verified = regulators_verifier("--export", str(out / "ledger"))
@@ -179,6 +183,7 @@ def run_demo(spec: StorySpec, out: Path) -> dict[str, object]:
             "verified": verified,
         },
         "seconds": round(time.perf_counter() - started, 1),
+        "stage_seconds": bars.seconds,
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
     return summary

@@ -213,7 +213,7 @@ def report_last_month(
     retail orders of that month (the retail order system's export) as the baseline and
     the findings of the detection run."""
     stages = stages or Quiet()
-    stages.begin("the compliance report of the last month", 2)
+    stages.begin("report: the compliance report of the last month", 2)
     period = last_month(story)
     spec = story.world.spec
     retail = write_retail_orders(
@@ -261,7 +261,7 @@ def inquire(
     an evidence bundle holding the report of that month and the detection run's
     findings."""
     stages = stages or Quiet()
-    stages.begin("the regulator's inquiry, answered with an evidence bundle", 2)
+    stages.begin("inquiry: the regulator's question, answered with an evidence bundle", 2)
     period = last_month(story)
     regulator = svc.users.add(REGULATOR, "regulator")
     principal = svc.authenticator.principal(regulator.token)
