@@ -54,6 +54,10 @@ class Effects:
     def transitions(self) -> int:
         return len(self.history)
 
+    def decided(self, order_id: str) -> bool:
+        """Whether these effects change the order (it is saved with them)."""
+        return order_id in self._ids
+
     def change(
         self, order: Order, event: OrderEvent, at: datetime, reason: ReasonCode | None = None
     ) -> None:

@@ -150,6 +150,8 @@ class OrderProcessor:
         for order in batch:
             due = next_due_at(order, rules.calendar)
             if due is None:
+                if not effects.decided(order.id):  # final yet due: a fault, not a loop
+                    raise RuntimeError(f"order {order.id} is due but {order.state}")
                 # Decided earlier in this batch: a CANCEL_OTHER before it cancelled it.
                 done += 1
                 continue
