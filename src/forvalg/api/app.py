@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from anyio import to_thread
@@ -30,9 +31,15 @@ from forvalg.bootstrap import Services
 from forvalg.web import create_web
 
 
-def create_app(services: Services, *, keep_ledger: bool = False) -> FastAPI:
+def create_app(
+    services: Services,
+    *,
+    keep_ledger: bool = False,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> FastAPI:
     """The API over `services`. With `keep_ledger` (a real server), a background thread
-    integrates queued ledger entries and signs checkpoints while the app runs."""
+    integrates queued ledger entries and signs checkpoints while the app runs. The rate
+    limits count time by `monotonic` (tests stop it to count requests, not seconds)."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -71,11 +78,13 @@ def create_app(services: Services, *, keep_ledger: bool = False) -> FastAPI:
     app.router.routes.append(create_web(services))
     # The last added runs first: sign-in (which never reads the body), then the size
     # limit, then the routes.
-    limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
+    limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst, monotonic)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
         larger={"/v1/retail/contacts": settings.max_contacts_body_bytes},
     )
-    app.add_middleware(SignIn, authenticator=services.authenticator, limiter=limiter)
+    app.add_middleware(
+        SignIn, authenticator=services.authenticator, limiter=limiter, monotonic=monotonic
+    )
     return app

@@ -56,8 +56,10 @@ class BodySizeLimit:
 class RateLimiter:
     """A token bucket per principal, in this process (a per-process limit)."""
 
-    def __init__(self, rate_per_s: float, burst: int) -> None:
-        self.rate, self.burst = rate_per_s, burst
+    def __init__(
+        self, rate_per_s: float, burst: int, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate, self.burst, self._now = rate_per_s, burst, monotonic
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
@@ -70,7 +72,7 @@ class RateLimiter:
         return self._spend(who, 0.0)
 
     def _spend(self, who: str, cost: float) -> float:
-        now = time.monotonic()
+        now = self._now()
         with self._lock:
             tokens, last = self._buckets.get(who, (float(self.burst), now))
             tokens = min(float(self.burst), tokens + (now - last) * self.rate)

@@ -9,6 +9,8 @@ there is the wall's decision.
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable
 
 from anyio import to_thread
 
@@ -31,9 +33,15 @@ FAILURE_BURST = 100
 
 
 class SignIn:
-    def __init__(self, app: ASGIApp, authenticator: Authenticator, limiter: RateLimiter) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        authenticator: Authenticator,
+        limiter: RateLimiter,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.app, self.authenticator, self.limiter = app, authenticator, limiter
-        self.failures = RateLimiter(FAILURES_PER_S, FAILURE_BURST)
+        self.failures = RateLimiter(FAILURES_PER_S, FAILURE_BURST, monotonic)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not str(scope["path"]).startswith(PROTECTED_PREFIX):
