@@ -182,7 +182,11 @@ def lock_due(session: Session, *, as_of: datetime, limit: int) -> list[Order]:
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    return [order_from_row(r) for r in session.execute(query).mappings().all()]
+    rows = session.execute(query).mappings().all()
+    # Sorted again: under READ COMMITTED, a row another worker changed and committed
+    # after this statement's snapshot is locked and returned as it is now, with its new
+    # due instant, in the place its old one sorted to (PostgreSQL's EvalPlanQual).
+    return [order_from_row(r) for r in sorted(rows, key=lambda r: (r["next_due_at"], r["seq"]))]
 
 
 def earliest_due(

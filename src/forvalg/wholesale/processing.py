@@ -77,7 +77,7 @@ class OrderProcessor:
                     if not batch:
                         break
                     ready = _first_in_line(batch, guard.orders.queues(_numbers(batch), as_of))
-                    floor = self._floor(guard, batch, ready, as_of)
+                    floor = self._floor(guard, ready, as_of)
                     effects, done = self._step(guard, ready, as_of, floor)
                     guard.orders.save(
                         effects,
@@ -107,20 +107,21 @@ class OrderProcessor:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _floor(
-        self, guard: Guard, batch: list[Order], ready: list[Order], as_of: datetime
-    ) -> datetime | None:
-        """The earliest due instant of an order outside the batch (another worker holds
-        it, or it is not taken yet) that is earlier than one of the batch's completions:
+    def _floor(self, guard: Guard, ready: list[Order], as_of: datetime) -> datetime | None:
+        """The earliest due instant of an order this batch does not decide now (another
+        worker holds it, it is not taken yet, or it waits in the batch behind an earlier
+        order held elsewhere) that is earlier than one of the batch's completions:
         completions after it wait, so routing versions come in due order."""
         # The batch is in due order, so its last completion is its latest, and only its
-        # orders due before that need excluding from the search.
+        # ready orders due before that need excluding from the search: one of the batch
+        # that waits for an earlier order held elsewhere is not decided now, so it is
+        # as much a floor as an order outside the batch.
         calendar = self._rules.calendar
         last = next((o for o in reversed(ready) if o.state is OrderState.COMMITTED), None)
         latest = None if last is None else next_due_at(last, calendar)
         if latest is None:
             return None
-        earlier = takewhile(lambda o: (next_due_at(o, calendar) or latest) < latest, batch)
+        earlier = takewhile(lambda o: (next_due_at(o, calendar) or latest) < latest, ready)
         return guard.orders.due_elsewhere(as_of, before=latest, batch=(o.id for o in earlier))
 
     def _step(
