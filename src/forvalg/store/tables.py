@@ -67,6 +67,7 @@ lines = Table(
 
 HOLDING = "state IN ('VALIDATED', 'COMMITTED') AND type <> 'CANCEL_OTHER'"
 PENDING = "next_due_at IS NOT NULL"
+REJECTED = "state = 'REJECTED'"
 
 orders = Table(
     "orders",
@@ -109,6 +110,14 @@ orders = Table(
         "seq",
         sqlite_where=text(PENDING),
         postgresql_where=text(PENDING),
+    ),
+    # The work queue's rejected lately (store/work_queue.py): rejected orders only.
+    Index(
+        "ix_orders_rejected",
+        "updated_at",
+        "seq",
+        sqlite_where=text(REJECTED),
+        postgresql_where=text(REJECTED),
     ),
 )
 
