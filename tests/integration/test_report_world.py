@@ -56,6 +56,8 @@ def run_orders(world: World, alpha: Operator, beta: Operator) -> dict[str, str]:
     clock.at = NOV28
     late = alpha.order(cancel_other("22334455", b3))["id"]
     world.process()
+    for _ in range(2):  # beta's own cancel of b3, past its cut-off: refused, kept, one miss
+        assert beta.cancel(b3).json()["code"] == "E_TOO_LATE"
     world.process(calendar.switch_at(calendar.due_date(NOV16)))  # b2 (20th), b3 (30th)
     for order_id, who in ((a1, alpha), (b2, beta), (b3, beta)):
         assert who.state(order_id)["state"] == "COMPLETED"
@@ -130,6 +132,7 @@ def test_the_report_counts_what_was_done(world: World, alpha: Operator, beta: Op
     assert alfa["lead_time_working_days"]["histogram"] == {"10": 1}
     assert (beta_k["received"], beta_k["completed"], beta_k["rejected"]) == (3, 2, 1)
     assert beta_k["rejections"] == {"E_POSTCODE_MISMATCH": 1}
+    assert beta_k["cutoff_misses"] == 1
     assert beta_k["lead_time_working_days"]["histogram"] == {"10": 1, "14": 1}
     assert (beta_k["lead_time_working_days"]["p10"], beta_k["lead_time_working_days"]["p90"]) == (
         10,

@@ -24,7 +24,7 @@ from forvalg.domain.reasons import ReasonCode
 from forvalg.store.bulk import among, insert_rows
 from forvalg.store.honey_lines import DECOY_ORDERS
 from forvalg.store.mapping import change_from_row, order_from_row, order_values
-from forvalg.store.tables import order_history, orders
+from forvalg.store.tables import cancel_refusals, order_history, orders
 
 
 def insert_order(
@@ -53,6 +53,15 @@ def insert_order(
         return False
     insert_history(session, changes=[(order.id, c) for c in order.history], recorded_at=recorded_at)
     return True
+
+
+def insert_cancel_refusal(
+    session: Session, *, order_id: str, reason: ReasonCode, at: datetime
+) -> None:
+    """An operator's own cancel of `order_id` was refused at `at` for `reason`."""
+    session.execute(
+        cancel_refusals.insert().values(order_id=order_id, reason_code=reason.value, at=at)
+    )
 
 
 def insert_history(
@@ -284,10 +293,9 @@ def count_by_state(session: Session) -> dict[str, int]:
 def outcomes(session: Session, *, start: datetime, end: datetime) -> list[tuple[str, OrderOutcome]]:
     """(operator, outcome) of every order received in [start, end), decoys left out: what
     the equivalence KPIs need (domain/equivalence.py), no number, no id. A cut-off miss is
-    a CANCEL_OTHER refused `E_TARGET_NOT_CANCELLABLE` against a TRANSFER: the one refusal
-    for lateness the history records (an operator's own cancel refused `E_TOO_LATE` is
-    answered 409 and changes nothing, so it is not stored)."""
-    o, h = orders.c, order_history.c
+    an order whose operator's own cancel was refused `E_TOO_LATE` (`cancel_refusals`), or a
+    CANCEL_OTHER refused `E_TARGET_NOT_CANCELLABLE` against a TRANSFER."""
+    o, h, r = orders.c, order_history.c, cancel_refusals.c
     target = orders.alias("target")
     completed = (
         select(h.order_id, func.min(h.at).label("at"))
@@ -305,14 +313,28 @@ def outcomes(session: Session, *, start: datetime, end: datetime) -> list[tuple[
             completed.c.at,
             o.due_date,
             target.c.type,
+            select(r.seq)
+            .where(r.order_id == o.id, r.reason_code == ReasonCode.E_TOO_LATE.value)
+            .exists()
+            .label("too_late"),
         )
         .outerjoin(completed, completed.c.order_id == o.id)
         .outerjoin(target, target.c.id == o.target_order)
         .where(o.created_at >= start, o.created_at < end, o.id.not_in(DECOY_ORDERS))
     )
     found = []
-    for operator, kind, state, reason, received, done, due, target_type in session.execute(query):
-        late = (
+    for (
+        operator,
+        kind,
+        state,
+        reason,
+        received,
+        done,
+        due,
+        target_type,
+        too_late,
+    ) in session.execute(query):
+        late = bool(too_late) or (
             kind == OrderType.CANCEL_OTHER.value
             and reason == ReasonCode.E_TARGET_NOT_CANCELLABLE.value
             and target_type == OrderType.TRANSFER.value

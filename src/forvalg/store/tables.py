@@ -132,6 +132,17 @@ order_history = Table(
     Column("recorded_at", UtcDateTime, nullable=False),
 )
 
+# An operator's own cancel that was refused (`E_TOO_LATE` past the cut-off, `E_CONFLICT`
+# once final): it changes no order, but the equivalence report counts the cut-off misses.
+cancel_refusals = Table(
+    "cancel_refusals",
+    metadata,
+    Column("seq", Serial, primary_key=True, autoincrement=True),
+    Column("order_id", String(32), ForeignKey("orders.id"), nullable=False, index=True),
+    Column("reason_code", String(40), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
+
 CURRENT = "valid_to IS NULL"
 
 # Bitemporal: valid_from/valid_to is when the preselection holds in the network;

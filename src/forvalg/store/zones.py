@@ -57,7 +57,8 @@ INCIDENT_TABLES: Final = ("incidents", "incident_events", "incident_evidence")
 PLACEMENT: Final[Mapping[str, Zone]] = {
     **dict.fromkeys(
         (
-            *("operators", "lines", "orders", "order_history", "preselections"),
+            *("operators", "lines", "orders", "order_history", "cancel_refusals"),
+            "preselections",
             *("operator_events", "customer_letters", "work_items", "work_item_lines"),
             *("routing_versions", "routing_buckets"),
         ),
@@ -106,6 +107,7 @@ GRANTS: Final[Mapping[Zone, Mapping[str, frozenset[Privilege]]]] = {
         # UPDATE on its own rows: an operator's cancel locks its order (FOR UPDATE).
         "orders": _SIU,
         "order_history": _SI,
+        "cancel_refusals": _SI,  # its own cancels refused (row-level security)
         "operator_events": _S,
         "lines": _S,
         "operators": _S,
@@ -165,6 +167,7 @@ def _through(column: str, table: str) -> str:
 OWN_ROWS: Final[Mapping[str, str]] = {
     "orders": _MINE,
     "order_history": _through("order_id", "orders"),
+    "cancel_refusals": _through("order_id", "orders"),
     "operator_events": _MINE,
     "operators": f"id = {CURRENT_OPERATOR}",
     "work_items": _MINE,

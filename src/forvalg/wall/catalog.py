@@ -159,6 +159,14 @@ CATALOG: tuple[TableEntry, ...] = (
         ("recorded_at", C.ORDER, "when forvalg wrote it"),
     ),
     _table(
+        "cancel_refusals",
+        "An operator's own cancel that was refused: the cut-off misses the report counts.",
+        ("seq", C.ORDER, "position in order of writing"),
+        ("order_id", C.ORDER, "the order the operator asked to cancel"),
+        ("reason_code", C.ORDER, "`E_TOO_LATE` (past the cut-off) or `E_CONFLICT` (final)"),
+        ("at", C.ORDER, "when the cancel was asked for"),
+    ),
+    _table(
         "preselections",
         "Which operator carries a line's calls, bitemporally: the routing the exchanges get.",
         ("id", C.ROUTING, "row id"),

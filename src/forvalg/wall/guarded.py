@@ -182,6 +182,14 @@ class GuardedOrders:
             g.authorize(Action.WRITE, Category.LETTER, [le.number for le in effects.letters])
             outbox_store.add_letters(g.session, letters=effects.letters)
 
+    def refused_cancel(self, order: Order, reason: ReasonCode) -> None:
+        """Record that the operator's own cancel of `order` was refused for `reason`."""
+        g = self._g
+        g.authorize(Action.WRITE, Category.ORDER, [order.number])
+        order_store.insert_cancel_refusal(
+            g.session, order_id=order.id, reason=reason, at=g.wall.clock.now()
+        )
+
     def counts(self) -> tuple[dict[str, int], dict[str, int]]:
         """(orders by state, rejections by reason code)."""
         self._g.authorize(Action.READ, Category.ORDER)

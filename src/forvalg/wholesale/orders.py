@@ -157,6 +157,8 @@ class OrderDesk:
                     refused = CancelRefused(ReasonCode.E_CONFLICT, str(exc))
                 else:
                     desk.orders.save(effects, due={order.id: None})
+                if refused is not None:  # kept: the report counts the cut-off misses
+                    desk.orders.refused_cancel(order, refused.code)
         # Raised only after the commit, so the read's log entry stays.
         if order is None:
             raise OrderNotFound(order_id)

@@ -29,10 +29,9 @@ COHORT = (
     "decoy orders of honey-lines left out"
 )
 CUTOFF_SOURCE = (
-    "forvalg: CANCEL_OTHER orders refused E_TARGET_NOT_CANCELLABLE against a TRANSFER "
-    "past its cut-off (the refusal for lateness the order history records; an operator's "
-    "own cancel refused E_TOO_LATE is answered 409 and not stored). Retail: rows with "
-    "cutoff_missed=true."
+    "forvalg: orders whose operator's own cancel was refused E_TOO_LATE, and CANCEL_OTHER "
+    "orders refused E_TARGET_NOT_CANCELLABLE against a TRANSFER past its cut-off; each "
+    "order once. Retail: rows with cutoff_missed=true."
 )
 NO_RETAIL = "No retail baseline was supplied (--retail-orders): only the operators are shown."
 
