@@ -387,13 +387,16 @@ class SoakConfig:
 
     @property
     def fresh_per_operator(self) -> int:
-        """Fresh lines per operator for PROVIDE: enough for the whole run at this rate."""
-        return math.ceil(self.rate * self.seconds * MIX["provide"] / sum(MIX.values()) * 1.2) + 50
+        """Fresh lines per operator: every kind that may fall back to a PROVIDE on a new
+        line (all but reads and two kinds of bad request), with room to spare."""
+        share = 1 - sum(MIX[k] for k in READS) / sum(MIX.values())
+        return math.ceil(self.rate * self.seconds * share / self.operators * 1.5) + 100
 
 
 # The mix of logical requests, by weight. Bad requests expect a 4xx.
 MIX: dict[str, int] = {
-    "provide": 30,
+    "provide": 28,
+    "provide_rejected": 2,  # a business rule broken (wrong postcode): 201, then REJECTED
     "transfer": 7,
     "modify": 5,
     "cease": 3,
@@ -407,6 +410,7 @@ MIX: dict[str, int] = {
     "no_key_header": 1,
     "key_reuse": 2,
 }
+READS = ("get_order", "list_orders", "events", "bad_key", "unknown_order")
 EXPECTED_4XX = {
     "bad_body": 422,
     "bad_key": 401,
@@ -521,11 +525,12 @@ def signed_at() -> str:
 
 def order_body(kind: str, number: str, rng: random.Random) -> dict[str, Any]:
     auth = {"reference": f"LOA-{number}", "signed_at": signed_at(), "channel": "web"}
-    if kind == "provide":
+    if kind in ("provide", "provide_rejected"):
+        wrong = kind == "provide_rejected"
         return {
             "type": "PROVIDE",
             "number": number,
-            "postcode": postcode(int(number)),
+            "postcode": postcode(int(number) + 1) if wrong else postcode(int(number)),
             "option": "ALL",
             "authorisation": auth,
         }
@@ -679,6 +684,9 @@ class LoadGenerator:
 
     async def do_provide(self, state: OperatorState) -> int:
         return await self._order(state, "provide", f"{next(state.fresh):08d}")
+
+    async def do_provide_rejected(self, state: OperatorState) -> int:
+        return await self._order(state, "provide_rejected", f"{next(state.fresh):08d}")
 
     async def do_transfer(self, state: OperatorState) -> int:
         return await self._order(state, "transfer", state.others.pop() if state.others else None)
