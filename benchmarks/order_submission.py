@@ -8,6 +8,9 @@ Set-up (not timed): a scratch PostgreSQL database (forvalg_bench_<random>) initi
 `import_lines`, and a few CPS operators registered through the real `OperatorAdmin` (the
 32 clients are spread over them, as several operators' systems would be).
 
+The set-up, the server process helper and the percentiles are `loadlib.py`'s, shared with
+`soak.py` (the soak and fault runs) and tests/e2e/test_faults.py.
+
 Timed: `forvalg serve --workers W` as a real server process on 127.0.0.1 and a free port,
 driven by a load generator in a separate process with 32 concurrent connections. Every
 request is a distinct valid PROVIDE (its own line, its own Idempotency-Key). A short
@@ -42,17 +45,13 @@ import json
 import math
 import os
 import resource
-import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -65,9 +64,9 @@ from zoneinfo import ZoneInfo
 from fastapi import Body, FastAPI, Header
 
 from forvalg.api.schemas import OrderCreate
+from loadlib import DEFAULT_ADMIN_URL, HOST, Server, World, free_port, percentile
+from loadlib import scratch_world as loadlib_world
 
-DEFAULT_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-HOST = "127.0.0.1"
 TARGET_RATE = 1_000.0
 TARGET_P99_MS = 50.0
 FIRST_NUMBER = 30_000_000
@@ -170,13 +169,6 @@ def body_for(n: int, signed_at: str) -> bytes:
         f'"option":"ALL","authorisation":{{"reference":"LOA-{n}","signed_at":"{signed_at}",'
         f'"channel":"web"}},"requested_date":null}}'
     ).encode()
-
-
-def percentile(sorted_values: list[float], pct: float) -> float:
-    if not sorted_values:
-        return math.nan
-    rank = max(1, math.ceil(pct / 100 * len(sorted_values)))
-    return sorted_values[rank - 1]
 
 
 def httpx_client(spec: dict[str, Any]) -> dict[str, Any]:
@@ -347,66 +339,6 @@ class CpuMeter(threading.Thread):
 # --------------------------------------------------------------------------- processes
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class Server:
-    """A server process group we started; stopped by its own id, never by name."""
-
-    def __init__(self, argv: list[str], env: dict[str, str], log: Path, port: int) -> None:
-        self.port, self.log = port, log
-        self._log_handle = log.open("wb")
-        self.process = subprocess.Popen(
-            argv,
-            env=env,
-            stdout=self._log_handle,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.tail()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/openapi.json", timeout=2) as reply:
-                    if reply.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"server not ready after {timeout:.0f}s:\n{self.tail()}")
-
-    def tail(self, lines: int = 20) -> str:
-        with contextlib.suppress(OSError):
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        return ""
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
-        # Workers of a multi-process uvicorn share the group; make sure none outlives it.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self._log_handle.close()
-
-
 # --------------------------------------------------------------------------- profiling
 
 
@@ -487,63 +419,22 @@ def _frame(text: str) -> str:
 # --------------------------------------------------------------------------- set-up
 
 
-@dataclass
-class World:
-    admin_url: str
-    database: str
-    url: str
-    key_dir: Path
-    tokens: list[str]
-    lines: int
-
-
 @contextlib.contextmanager
 def scratch_world(args: argparse.Namespace, workdir: Path, lines_needed: int) -> Iterator[World]:
-    """A scratch database with lines and operators; dropped afterwards, whatever happens."""
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-
-    from forvalg.bootstrap import bootstrap, initialise
-    from forvalg.settings import Settings
-    from forvalg.store.engine import make_engine
-    from forvalg.wholesale.inventory import import_lines
-
-    name = f"forvalg_bench_{secrets.token_hex(5)}"
-    admin = make_engine(args.postgres_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            url = make_url(args.postgres_url).set(database=name)
-            url_text = url.render_as_string(hide_password=False)
-            settings = Settings(database_url=url_text, key_dir=workdir / "keys")
-            initialise(settings)
-            csv_path = workdir / "lines.csv"
-            with csv_path.open("w") as handle:
-                handle.write("number,postcode,line_type,status\n")
-                for n in range(FIRST_NUMBER, FIRST_NUMBER + lines_needed):
-                    handle.write(f"{n:08d},{1000 + n % 9000:04d},PSTN,ACTIVE\n")
-            svc = bootstrap(settings)
-            try:
-                started = time.perf_counter()
-                count = import_lines(svc.wall, csv_path)
-                print(f"imported {count:,} lines in {time.perf_counter() - started:.1f}s")
-                tokens = [
-                    svc.operators.add(f"bench{i}", f"Bench Operator {i}", f"{1540 + i}").key.token
-                    for i in range(args.operators)
-                ]
-            finally:
-                svc.close()
-            # The keys go to wrk in a file of the private work dir, not on its command line.
-            fd = os.open(workdir / "tokens.txt", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write("\n".join(tokens) + "\n")
-            yield World(args.postgres_url, name, url_text, workdir / "keys", tokens, count)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    """The shared scratch world (loadlib) with the keys also in a private file for wrk."""
+    with loadlib_world(
+        args.postgres_url,
+        workdir,
+        first_number=FIRST_NUMBER,
+        lines=lines_needed,
+        operators=args.operators,
+        prefix="bench",
+    ) as world:
+        # The keys go to wrk in a file of the private work dir, not on its command line.
+        fd = os.open(workdir / "tokens.txt", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write("\n".join(world.tokens) + "\n")
+        yield world
 
 
 def count_orders(world: World) -> tuple[int, int]:

@@ -27,6 +27,7 @@ from forvalg.api.routes import (
     subscriber,
 )
 from forvalg.api.signin import SignIn
+from forvalg.api.unavailable import ServiceUnavailable
 from forvalg.bootstrap import Services
 from forvalg.web import create_web
 
@@ -76,8 +77,8 @@ def create_app(
     app.include_router(queue.router)
     # The web pages (docs/WEB.md) on the same port: a mount at / that declines /v1/.
     app.router.routes.append(create_web(services))
-    # The last added runs first: sign-in (which never reads the body), then the size
-    # limit, then the routes.
+    # The last added runs first: the database's availability, sign-in (which never reads
+    # the body), then the size limit, then the routes.
     limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst, monotonic)
     app.add_middleware(
         BodySizeLimit,
@@ -87,4 +88,6 @@ def create_app(
     app.add_middleware(
         SignIn, authenticator=services.authenticator, limiter=limiter, monotonic=monotonic
     )
+    # Outermost: the database gone (a restart) is 503 + Retry-After wherever it shows.
+    app.add_middleware(ServiceUnavailable)
     return app

@@ -23,8 +23,17 @@ from forvalg.cli import (
     settlement,
     traffic,
 )
-from forvalg.cli.common import console, fail, parse_instant, progress_bar, services, settings
+from forvalg.cli.common import (
+    console,
+    errors,
+    fail,
+    parse_instant,
+    progress_bar,
+    services,
+    settings,
+)
 from forvalg.domain.clock import SystemClock
+from forvalg.wall.availability import database_unavailable
 from forvalg.wholesale.inventory import import_lines
 from forvalg.wholesale.processing import ProcessReport
 
@@ -154,7 +163,19 @@ def create_cli() -> typer.Typer:
             keeper = svc.keeper.start(sign_every_s=svc.settings.checkpoint_interval_s)
             try:
                 while not stop.is_set():
-                    report = svc.processor.process(clock.now())
+                    try:
+                        report = svc.processor.process(clock.now())
+                    except Exception as error:
+                        # A database restart: the batch rolled back; wait and retry.
+                        if once or not database_unavailable(error):
+                            raise
+                        errors.print(
+                            "worker: the database cannot be reached "
+                            f"({str(error).splitlines()[0][:200]}); retrying in {interval:g}s",
+                            highlight=False,
+                        )
+                        stop.wait(interval)
+                        continue
                     if report.transitions:
                         _print_report(report)
                     if once:

@@ -39,6 +39,7 @@ class ReasonCode(StrEnum):
     E_FORBIDDEN = "E_FORBIDDEN"
     E_PURPOSE_REQUIRED = "E_PURPOSE_REQUIRED"
     E_WORK_ITEM_MISMATCH = "E_WORK_ITEM_MISMATCH"
+    E_UNAVAILABLE = "E_UNAVAILABLE"
 
 
 DESCRIPTIONS: dict[ReasonCode, str] = {
@@ -89,5 +90,9 @@ DESCRIPTIONS: dict[ReasonCode, str] = {
     ReasonCode.E_WORK_ITEM_MISMATCH: (
         "The work item named is unknown, closed, or does not cover the data touched (403); "
         "ledgered."
+    ),
+    ReasonCode.E_UNAVAILABLE: (
+        "The database cannot be reached just now: repeat the same request after "
+        "`Retry-After` seconds (503)."
     ),
 }

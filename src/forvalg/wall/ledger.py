@@ -21,6 +21,7 @@ from forvalg.domain.clock import Clock
 from forvalg.ledger.note import Checkpoint, NoteError, Signer, Verifier
 from forvalg.store import ledger as ledger_store
 from forvalg.store.ledger import StoredCheckpoint as StoredCheckpoint  # for the services
+from forvalg.wall.availability import database_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +92,11 @@ class LedgerKeeper:
                 if time.monotonic() - signed_at >= sign_every_s:
                     self.checkpoint()
                     signed_at = time.monotonic()
-            except Exception:  # a database hiccup must not end the keeper; retried next tick
-                log.exception("ledger keeper: integration or signing failed; retrying")
+            except Exception as error:  # a database hiccup must not end the keeper
+                if database_unavailable(error):  # a restart: one line, not a traceback a tick
+                    log.warning("ledger keeper: the database cannot be reached; retrying")
+                else:
+                    log.exception("ledger keeper: integration or signing failed; retrying")
 
     def _integrate_tick(self) -> None:
         """One batch a tick, more only while batches come full. Draining to empty under
