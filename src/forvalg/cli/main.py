@@ -17,6 +17,7 @@ from forvalg.cli import (
     detect,
     incidents,
     inquiries,
+    keys,
     ledger,
     report,
     routing,
@@ -178,6 +179,7 @@ def create_cli() -> typer.Typer:
         uvicorn.run("forvalg.api.asgi:app", factory=True, host=host, port=port, workers=workers)
 
     ledger.register(app)
+    keys.register(app)
     traffic.register(app)
     settlement.register(app)
     routing.register(app)

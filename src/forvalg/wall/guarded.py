@@ -375,7 +375,7 @@ class GuardedLedger:
         g.authorize(Action.READ, Category.ACCESS_LOG, subjects)
         _within(ledger_store.head(g.session), size)
         found = ledger_store.subject_entries(
-            g.session, pseudonym=g.wall.pseudonymiser.pseudonym(number), size=size
+            g.session, pseudonym=g.wall.pseudonymiser.pseudonyms(number), size=size
         )
         g.authorize(Action.READ, Category.LEDGER_PROOF, subjects)
         nodes = ledger_store.StoredNodes(g.session)
