@@ -15,6 +15,7 @@
 | FORVALG_OFFERED_OPTIONS | ALL,NATIONAL,INTERNATIONAL | preselection options offered |
 | FORVALG_RATE_LIMIT_PER_S | 2000 | API requests per second per operator and process |
 | FORVALG_KEY_RATE_LIMIT_PER_S | (as above) | API requests per second per API key and process |
+| FORVALG_LOG_LEVEL | (unset) | `trace` … `critical`: log to stderr, secrets redacted |
 """
 
 from __future__ import annotations
@@ -50,6 +51,15 @@ def _origin(text: str) -> str:
     return text
 
 
+LOG_LEVELS = ("trace", "debug", "info", "warning", "error", "critical")
+
+
+def _log_level(text: str) -> str:
+    if text.lower() not in LOG_LEVELS:
+        raise ValueError(f"one of {', '.join(LOG_LEVELS)}")
+    return text.lower()
+
+
 def _positive(text: str) -> float:
     value = float(text)
     if not value > 0:
@@ -75,6 +85,7 @@ class Settings:
     ledger_origin: str = "forvalg.local/ledger"
     checkpoint_interval_s: float = 60.0
     policy_dir: Path | None = None  # None: the policy shipped in forvalg/wall/policies
+    log_level: str | None = None  # None: Python's default (warnings on stderr)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -108,6 +119,7 @@ class Settings:
                 "FORVALG_CHECKPOINT_INTERVAL_S", _positive, base.checkpoint_interval_s
             ),
             policy_dir=read("FORVALG_POLICY_DIR", Path, None),
+            log_level=read("FORVALG_LOG_LEVEL", _log_level, None),
         )
 
     @property
