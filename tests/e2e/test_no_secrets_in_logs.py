@@ -12,6 +12,7 @@ it (docs/SECURITY.md, "Not yet")."""
 from __future__ import annotations
 
 import base64
+import csv
 import http.client
 import json
 import re
@@ -21,6 +22,8 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
+
+import pytest
 
 from .helpers import Cli, Result, write_csv
 from .server import served
@@ -237,15 +240,40 @@ def test_no_secret_reaches_the_logs_of_the_cli_and_a_live_server(
     assert [w for w, data in _contents(logs, set()) if digits.search(data)] == []
 
 
-def test_no_secret_reaches_the_output_of_a_full_demo(cli: Cli) -> None:
-    result = cli.with_env(**TRACE).run("demo", "--small", "--out", "out", timeout=600)
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A full small demo at the most verbose log level; its stdout and stderr are written
+    beside its output. The directory it ran in."""
+    cwd = tmp_path_factory.mktemp("demo-trace")
+    result = Cli(cwd).with_env(**TRACE).run("demo", "--small", "--out", "out", timeout=600)
     assert result.returncode == 0, str(result)
-    out = cli.cwd / "out"
-    (cli.cwd / "demo.stdout").write_text(result.stdout)
-    (cli.cwd / "demo.stderr").write_text(result.stderr)
     assert "INFO" in result.stderr  # logging was on
+    (cwd / "demo.stdout").write_text(result.stdout)
+    (cwd / "demo.stderr").write_text(result.stderr)
+    return cwd
 
+
+def test_no_secret_reaches_the_output_of_a_full_demo(demo: Path) -> None:
+    out = demo / "out"
     secrets = _key_file_secrets(out / "keys")
 
     assert {"key file pseudonym.key", "key file ledger.key"} <= set(secrets)
-    assert _leaks(_contents(cli.cwd, {out / "keys"}), secrets) == []
+    assert _leaks(_contents(demo, {out / "keys"}), secrets) == []
+
+
+def test_findings_reports_and_evidence_bundles_name_no_subscriber_number(demo: Path) -> None:
+    """What detection, the report and an inquiry's answer hand on (to management, the
+    regulator) names campaigns, agents, principals and contact ids, never a line."""
+    out = demo / "out"
+    with (out / "lines.csv").open() as lines:
+        numbers = {row["number"].encode() for row in csv.DictReader(lines)}
+    handed_on = [out / "findings.json", out / "summary.json", *(out / "report").iterdir()]
+    handed_on += list(out.glob("evidence-*.zip"))
+    assert len(handed_on) >= 5
+    found = []
+    for where, data in _contents(out, set()):
+        if not any(where.startswith(str(p)) for p in handed_on):
+            continue
+        digits = set(re.findall(rb"(?<![0-9a-f])[0-9]{8}(?![0-9a-f])", data))
+        found += [f"{n.decode()} in {where}" for n in digits & numbers]
+    assert found == []
