@@ -161,6 +161,10 @@ def test_no_secret_reaches_the_logs_of_the_cli_and_a_live_server(
     with served(cli, logs / "serve.log", **TRACE) as (port, _):
         for token in (key, second, wrong):
             _request(port, "GET", "/v1/orders", headers={"Authorization": f"Bearer {token}"})
+        # Which lines an operator asks about is CPS data, kept out of the access log too.
+        for path in (f"/v1/lines/{LINE}/eligibility", f"/v1/orders?number={LINE}"):
+            asked = _request(port, "GET", path, headers={"Authorization": f"Bearer {key}"})
+            assert asked.status == 200
         order = {
             "type": "PROVIDE",
             "number": LINE,
@@ -235,6 +239,8 @@ def test_no_secret_reaches_the_logs_of_the_cli_and_a_live_server(
     secrets["session cookie"] = _forms(cookie)
     everything = [*_contents(logs, set()), *_contents(cli.cwd, {cli.cwd / ".forvalg"})]
     assert _leaks(iter(everything), secrets) == []
+    number = re.compile(rb"(?<![0-9])" + LINE.encode() + rb"(?![0-9])")
+    assert [w for w, data in _contents(logs, set()) if number.search(data)] == []
     # The one-time code: in the message carrying it (the database), nowhere else.
     digits = re.compile(rb"(?<![0-9])" + code.group(1).encode() + rb"(?![0-9])")
     assert [w for w, data in _contents(logs, set()) if digits.search(data)] == []

@@ -40,6 +40,18 @@ def test_tokens_headers_cookies_and_keys_are_redacted() -> None:
     assert "c2Vzc2lvbg" not in _logged("Set-Cookie: forvalg_pre=c2Vzc2lvbg; HttpOnly")
 
 
+def test_subscriber_numbers_in_paths_and_queries_are_redacted() -> None:
+    args = ("127.0.0.1:5000", "GET", "/v1/lines/22334455/eligibility", "1.1", 200)
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, "%s %s %s %s %d", args, None
+    )
+    RedactSecrets().filter(record)
+    assert record.args == ("127.0.0.1:5000", "GET", "/v1/lines/########/eligibility", "1.1", 200)
+    scope = {"path": "/v1/orders", "query_string": b"number=22334455&limit=5"}
+    assert "22334455" not in _logged("ASGI [%d] Started scope=%s", 1, scope)
+    assert "22334455" not in _logged("GET /staff/lines/22334455 HTTP/1.1")
+
+
 def test_access_log_records_keep_their_arguments_for_the_formatter() -> None:
     args = ("127.0.0.1:5000", "GET", "/v1/orders?limit=5", "1.1", 200)
     record = logging.LogRecord(

@@ -5,7 +5,9 @@ logging to stderr for every command; `serve` passes the same configuration to uv
 (its own loggers, and the root logger for the application's and SQLAlchemy's). Every
 handler carries `RedactSecrets`, so that even at `trace` (uvicorn logs each request's
 ASGI messages; it hides their headers itself) no API key, staff token, subscriber
-session, session cookie or private key reaches a log by any library's doing.
+session, session cookie or private key reaches a log by any library's doing, and no
+subscriber number in a request's path or query (the access log would otherwise show
+which lines operators check and staff open).
 SQLAlchemy never logs parameters (`hide_parameters`, store/engine.py) nor, whatever the
 level, result rows (its DEBUG). tests/e2e/test_no_secrets_in_logs.py holds it.
 """
@@ -41,6 +43,9 @@ _SECRETS = (
     ),
     (re.compile(r"\b(forvalg_(?:session|pre)=)[^;\s'\"]+"), rf"\g<1>{REDACTED}"),
     (re.compile(r"PRIVATE\+KEY\+[^\s'\"]+"), f"PRIVATE+KEY+{REDACTED}"),
+    # A subscriber number in a path or a query (`/v1/lines/22334455/eligibility`,
+    # `?number=22334455`): which lines an operator or staff asked about is CPS data.
+    (re.compile(r"(?<=[/=])[0-9]{8}(?![0-9])"), "########"),
 )
 
 
