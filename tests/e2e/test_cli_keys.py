@@ -46,3 +46,13 @@ def test_rotate_web_replaces_the_session_key(initialised: Cli) -> None:
 def test_keys_before_init_is_one_clear_line(cli: Cli) -> None:
     failed = cli.fails("keys", "rotate-pseudonym")
     assert "run `forvalg init` first" in failed.error_line
+
+
+def test_users_revoke_revokes_once_and_names_an_unknown_id(initialised: Cli) -> None:
+    token = initialised.ok("users", "add", "--name", "Cecilie", "--role", "regulator").last_line
+    user_id = token.split("_")[1]
+
+    assert f"revoked {user_id}" in initialised.ok("users", "revoke", "--id", user_id).stdout
+
+    again = initialised.fails("users", "revoke", "--id", user_id)
+    assert f"--id {user_id}: no live user with that id" in again.error_line

@@ -460,3 +460,7 @@ class GuardedUsers:
             token_hash=token_hash,
             at=self._g.wall.clock.now(),
         )
+
+    def revoke(self, *, user_id: str) -> bool:
+        self._g.authorize(Action.WRITE, Category.STAFF_USER)
+        return user_store.revoke_user(self._g.session, user_id=user_id, at=self._g.wall.clock.now())
