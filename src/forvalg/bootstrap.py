@@ -6,11 +6,13 @@ Nothing happens at import time; `forvalg init` calls `initialise`, every entry p
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, make_url, text
@@ -41,6 +43,7 @@ from forvalg.wall.cursors import Cursors
 from forvalg.wall.ledger import LedgerKeeper
 from forvalg.wall.policy import Policy
 from forvalg.wall.pseudonyms import Pseudonymiser
+from forvalg.wall.pseudonyms import key_id as pseudonym_key_id
 from forvalg.wholesale.casework import Casework
 from forvalg.wholesale.events import EventFeed
 from forvalg.wholesale.operators import OperatorAdmin
@@ -51,6 +54,7 @@ from forvalg.wholesale.work_items import WorkDesk
 from forvalg.wholesale.work_queue import WorkQueueDesk
 
 PSEUDONYM_KEY_FILE = "pseudonym.key"
+RETIRED_PSEUDONYM_DIR = "pseudonym.retired"
 
 
 class NotInitialised(Exception):
@@ -172,6 +176,60 @@ def read_pseudonym_key(settings: Settings) -> bytes:
         return bytes.fromhex(path.read_text().strip())
     except FileNotFoundError:
         raise NotInitialised(f"no pseudonym key at {path}: run `forvalg init` first") from None
+    except ValueError:
+        raise NotInitialised(f"{path}: not a pseudonym key (hex digits expected)") from None
+
+
+def read_retired_pseudonym_keys(settings: Settings) -> list[bytes]:
+    """The retired pseudonym keys (`pseudonym.retired/*.key`), newest first: kept for
+    finding what was written under them (docs/SECURITY.md, "Key rotation")."""
+    folder = settings.key_dir / RETIRED_PSEUDONYM_DIR
+    found = []
+    for path in sorted(folder.glob("*.key"), reverse=True) if folder.is_dir() else []:
+        try:
+            found.append(bytes.fromhex(path.read_text().strip()))
+        except ValueError:
+            raise NotInitialised(f"{path}: not a pseudonym key (hex digits expected)") from None
+    return found
+
+
+@dataclass(frozen=True)
+class PseudonymRotation:
+    retired: str  # the retired key's id
+    current: str  # the new key's id
+    kept: Path  # where the retired key is kept
+
+
+def rotate_pseudonym_key(settings: Settings, *, at: datetime) -> PseudonymRotation:
+    """Retire the pseudonym key and make a new one. The retired key is kept in
+    `pseudonym.retired/` (0700; the file 0600) before the new one replaces it, so a
+    crash in between leaves the old key current and kept twice, never lost. Processes
+    read the keys at start: restart `serve` and `worker` afterwards."""
+    old = read_pseudonym_key(settings)
+    folder = settings.key_dir / RETIRED_PSEUDONYM_DIR
+    folder.mkdir(mode=0o700, exist_ok=True)
+    kept = folder / f"{at.astimezone(UTC):%Y%m%dT%H%M%SZ}-{pseudonym_key_id(old)}.key"
+    if not kept.exists():
+        _write_atomically(kept, old.hex())
+    new = secrets.token_bytes(32)
+    _write_atomically(settings.key_dir / PSEUDONYM_KEY_FILE, new.hex())
+    return PseudonymRotation(pseudonym_key_id(old), pseudonym_key_id(new), kept)
+
+
+def _write_atomically(path: Path, secret: str) -> None:
+    """Write a secret file (0600) by a temporary file renamed over `path`, synced."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".key-")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secret + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
 
 
 def bootstrap(
@@ -180,6 +238,7 @@ def bootstrap(
     clock: Clock | None = None,
     ids: Callable[[datetime], str] = new_order_id,
     pseudonym_key: bytes | None = None,
+    retired_pseudonym_keys: Sequence[bytes] = (),
     ledger_signers: list[Signer] | None = None,
 ) -> Services:
     """The services. Raises `PolicyInvalid` (with Cedar's error) before connecting if the
@@ -189,8 +248,12 @@ def bootstrap(
     sessions = make_sessions(engine)
     clock = clock or SystemClock()
     rules = settings.order_rules
-    key = pseudonym_key if pseudonym_key is not None else read_pseudonym_key(settings)
-    wall = Wall(sessions=sessions, pseudonymiser=Pseudonymiser(key), clock=clock, policy=policy)
+    if pseudonym_key is not None:
+        key, retired = pseudonym_key, list(retired_pseudonym_keys)
+    else:
+        key, retired = read_pseudonym_key(settings), read_retired_pseudonym_keys(settings)
+    pseudonymiser = Pseudonymiser(key, retired)
+    wall = Wall(sessions=sessions, pseudonymiser=pseudonymiser, clock=clock, policy=policy)
     keeper = LedgerKeeper(
         engine=engine,
         signers=ledger_signers or read_ledger_signers(settings),
@@ -209,7 +272,7 @@ def bootstrap(
         processor=OrderProcessor(wall=wall, rules=rules),
         feed=EventFeed(wall),
         operators=OperatorAdmin(wall),
-        cursors=Cursors(key),
+        cursors=Cursors(key, retired),
         keeper=keeper,
         transparency=TransparencyLog(wall=wall, keeper=keeper),
         users=UserAdmin(wall),

@@ -14,6 +14,8 @@
 | FORVALG_COOLING_OFF_DAYS | 14 | the customer's withdrawal window, in the letter |
 | FORVALG_OFFERED_OPTIONS | ALL,NATIONAL,INTERNATIONAL | preselection options offered |
 | FORVALG_RATE_LIMIT_PER_S | 2000 | API requests per second per operator and process |
+| FORVALG_KEY_RATE_LIMIT_PER_S | (as above) | API requests per second per API key and process |
+| FORVALG_LOG_LEVEL | (unset) | `trace` … `critical`: log to stderr, secrets redacted |
 """
 
 from __future__ import annotations
@@ -49,6 +51,15 @@ def _origin(text: str) -> str:
     return text
 
 
+LOG_LEVELS = ("trace", "debug", "info", "warning", "error", "critical")
+
+
+def _log_level(text: str) -> str:
+    if text.lower() not in LOG_LEVELS:
+        raise ValueError(f"one of {', '.join(LOG_LEVELS)}")
+    return text.lower()
+
+
 def _positive(text: str) -> float:
     value = float(text)
     if not value > 0:
@@ -66,10 +77,15 @@ class Settings:
     max_contacts_body_bytes: int = 8 * 1024 * 1024  # POST /v1/retail/contacts: 10,000 a call
     rate_limit_per_s: float = 2000.0
     rate_limit_burst: int = 4000
+    # Each API key (or staff token, subscriber session) has a bucket of its own as well
+    # as its principal's; None: the principal's rate and burst (docs/OPERATOR-API.md).
+    key_rate_limit_per_s: float | None = None
+    key_rate_limit_burst: int | None = None
     ledger_key: Path | None = None  # None: key_dir / "ledger.key"
     ledger_origin: str = "forvalg.local/ledger"
     checkpoint_interval_s: float = 60.0
     policy_dir: Path | None = None  # None: the policy shipped in forvalg/wall/policies
+    log_level: str | None = None  # None: Python's default (warnings on stderr)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -96,12 +112,14 @@ class Settings:
             ),
             offered_options=read("FORVALG_OFFERED_OPTIONS", _options, base.offered_options),
             rate_limit_per_s=read("FORVALG_RATE_LIMIT_PER_S", float, base.rate_limit_per_s),
+            key_rate_limit_per_s=read("FORVALG_KEY_RATE_LIMIT_PER_S", _positive, None),
             ledger_key=read("FORVALG_LEDGER_KEY", Path, None),
             ledger_origin=read("FORVALG_LEDGER_ORIGIN", _origin, base.ledger_origin),
             checkpoint_interval_s=read(
                 "FORVALG_CHECKPOINT_INTERVAL_S", _positive, base.checkpoint_interval_s
             ),
             policy_dir=read("FORVALG_POLICY_DIR", Path, None),
+            log_level=read("FORVALG_LOG_LEVEL", _log_level, None),
         )
 
     @property

@@ -79,14 +79,25 @@ def create_app(
     app.router.routes.append(create_web(services))
     # The last added runs first: the database's availability, sign-in (which never reads
     # the body), then the size limit, then the routes.
+    # Per principal (an operator's share, however many keys it holds) and per credential
+    # (each API key, staff token or subscriber session): a request takes from both.
     limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst, monotonic)
+    key_limiter = RateLimiter(
+        settings.key_rate_limit_per_s or settings.rate_limit_per_s,
+        settings.key_rate_limit_burst or settings.rate_limit_burst,
+        monotonic,
+    )
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
         larger={"/v1/retail/contacts": settings.max_contacts_body_bytes},
     )
     app.add_middleware(
-        SignIn, authenticator=services.authenticator, limiter=limiter, monotonic=monotonic
+        SignIn,
+        authenticator=services.authenticator,
+        limiter=limiter,
+        monotonic=monotonic,
+        key_limiter=key_limiter,
     )
     # Outermost: the database gone (a restart) is 503 + Retry-After wherever it shows.
     app.add_middleware(ServiceUnavailable)

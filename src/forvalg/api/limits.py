@@ -1,7 +1,9 @@
-"""Request size limits and per-operator rate limits."""
+"""Request size limits and rate limits (per API key and per operator; per client address
+before sign-in)."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
@@ -54,7 +56,8 @@ class BodySizeLimit:
 
 
 class RateLimiter:
-    """A token bucket per principal, in this process (a per-process limit)."""
+    """A token bucket per name (a principal, an API key, a client address), in this
+    process (a per-process limit)."""
 
     def __init__(
         self, rate_per_s: float, burst: int, monotonic: Callable[[], float] = time.monotonic
@@ -71,13 +74,38 @@ class RateLimiter:
         """Like `take`, but counts nothing: the seconds until one more would be allowed."""
         return self._spend(who, 0.0)
 
-    def _spend(self, who: str, cost: float) -> float:
+    def take_both(self, who: str, other: RateLimiter, other_who: str) -> float:
+        """Take one from `who`'s bucket here and from `other_who`'s in `other`, both or
+        neither: 0 if allowed (and counted in both), else the seconds until both allow."""
+        first, second = sorted((self, other), key=id)
+        with first._lock, second._lock if second is not first else _NO_LOCK:
+            waits = (self._level(who), other._level(other_who))
+            if max(waits) > 0:
+                return max(waits)
+            self._spend_locked(who, 1.0)
+            other._spend_locked(other_who, 1.0)
+            return 0.0
+
+    def _level(self, who: str) -> float:
+        """The seconds until `who` may take one (0: now); changes nothing. Under the lock."""
         now = self._now()
+        tokens, last = self._buckets.get(who, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+
+    def _spend_locked(self, who: str, cost: float) -> float:
+        now = self._now()
+        tokens, last = self._buckets.get(who, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        if tokens >= 1:
+            self._buckets[who] = (tokens - cost, now)
+            return 0.0
+        self._buckets[who] = (tokens, now)
+        return (1 - tokens) / self.rate
+
+    def _spend(self, who: str, cost: float) -> float:
         with self._lock:
-            tokens, last = self._buckets.get(who, (float(self.burst), now))
-            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
-            if tokens >= 1:
-                self._buckets[who] = (tokens - cost, now)
-                return 0.0
-            self._buckets[who] = (tokens, now)
-            return (1 - tokens) / self.rate
+            return self._spend_locked(who, cost)
+
+
+_NO_LOCK = contextlib.nullcontext()

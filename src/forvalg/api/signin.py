@@ -17,7 +17,7 @@ from anyio import to_thread
 from forvalg.api.limits import ASGIApp, RateLimiter, Receive, Scope, Send
 from forvalg.api.problems import send_problem
 from forvalg.domain.reasons import ReasonCode
-from forvalg.wall.credentials import Authenticator
+from forvalg.wall.credentials import Authenticator, credential_id
 
 PROTECTED_PREFIX = "/v1/"
 PRINCIPAL = "principal"
@@ -39,8 +39,13 @@ class SignIn:
         authenticator: Authenticator,
         limiter: RateLimiter,
         monotonic: Callable[[], float] = time.monotonic,
+        key_limiter: RateLimiter | None = None,
     ) -> None:
         self.app, self.authenticator, self.limiter = app, authenticator, limiter
+        # A bucket per credential (API key, staff token, subscriber session) as well as
+        # per principal: an operator holding two keys during a rotation still has one
+        # operator's share, and one runaway key cannot use more than a key's.
+        self.keys = key_limiter or limiter
         self.failures = RateLimiter(FAILURES_PER_S, FAILURE_BURST, monotonic)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -69,7 +74,8 @@ class SignIn:
                 {"WWW-Authenticate": 'Bearer realm="forvalg"'},
             )
             return
-        if wait := self.limiter.take(principal.id):
+        credential = f"credential:{credential_id(bearer)}"
+        if wait := self.keys.take_both(credential, self.limiter, principal.id):
             await _too_many(send, wait)
             return
         scope.setdefault("state", {})[PRINCIPAL] = principal

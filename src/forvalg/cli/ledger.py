@@ -114,3 +114,13 @@ def register(app: typer.Typer) -> None:
                 raise fail(f"--role: {exc}" if isinstance(exc, UnknownRole) else str(exc)) from None
         console.print(f"user {user.user_id} ({user.name}) with role {user.role}", highlight=False)
         typer.echo(user.token)
+
+    @users.command("revoke")
+    def users_revoke(
+        id: Annotated[str, typer.Option("--id", help="The user id, e.g. u1a2b3c4d5e6")],
+    ) -> None:
+        """Revoke a staff user's token at once (rotation: add a new user first)."""
+        with services() as svc:
+            if not svc.users.revoke(id):
+                raise fail(f"--id {id}: no live user with that id")
+        console.print(f"revoked {id}", highlight=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 from pathlib import Path
@@ -17,7 +18,9 @@ from forvalg.cli import (
     detect,
     incidents,
     inquiries,
+    keys,
     ledger,
+    logs,
     report,
     routing,
     settlement,
@@ -33,6 +36,7 @@ from forvalg.cli.common import (
     settings,
 )
 from forvalg.domain.clock import SystemClock
+from forvalg.settings import InvalidSetting, Settings
 from forvalg.wall.availability import database_unavailable
 from forvalg.wholesale.inventory import import_lines
 from forvalg.wholesale.processing import ProcessReport
@@ -196,9 +200,19 @@ def create_cli() -> typer.Typer:
 
         with services():
             pass  # fail early, with one line, if the database is not initialised
-        uvicorn.run("forvalg.api.asgi:app", factory=True, host=host, port=port, workers=workers)
+        level = settings().log_level or "info"  # uvicorn's default
+        uvicorn.run(
+            "forvalg.api.asgi:app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=logs.LEVELS[level],
+            log_config=logs.config(level),
+        )
 
     ledger.register(app)
+    keys.register(app)
     traffic.register(app)
     settlement.register(app)
     routing.register(app)
@@ -224,4 +238,6 @@ def _print_report(report: ProcessReport) -> None:
 
 
 def run() -> None:
+    with contextlib.suppress(InvalidSetting):  # the command reports it, as one line
+        logs.configure(Settings.from_env().log_level)
     create_cli()()

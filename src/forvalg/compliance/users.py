@@ -44,3 +44,9 @@ class UserAdmin:
                 token_hash=issued.key_hash,
             )
         return NewUser(issued.key_id, name.strip(), staff_role, issued.token)
+
+    def revoke(self, user_id: str) -> bool:
+        """Revoke a user's token at once (its next request, API or page, is refused);
+        False if there is no live user with that id. Ledgered like adding one."""
+        with self._wall.access(USER_ADMIN, Purpose.ADMINISTRATION, f"user:{user_id}") as guard:
+            return guard.users.revoke(user_id=user_id)

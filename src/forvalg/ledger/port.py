@@ -35,14 +35,18 @@ class AccessEvent:
     # What the access wrote, where the record needs it: the routing versions a batch
     # made (docs/ROUTING.md). Absent from the entry when None.
     detail: dict[str, Any] | None = None
+    # The id of the pseudonym key the subjects are named under (docs/LEDGER.md), in
+    # entries naming subjects. Absent from the entry when None.
+    subjects_key: str | None = None
 
     def as_entry(self) -> dict[str, Any]:
         entry = {f.name: getattr(self, f.name) for f in fields(self)}
         entry["at"] = self.at.isoformat()
         entry["roles"] = list(self.roles)
         entry["subjects"] = list(self.subjects)
-        if self.detail is None:
-            del entry["detail"]
+        for optional in ("detail", "subjects_key"):
+            if entry[optional] is None:
+                del entry[optional]
         return entry
 
 

@@ -17,6 +17,9 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     application's unqualified table names resolve wherever the tables live (in `public`
     before migration 0005, in the zones' schemas after it; store/zones.py)."""
     url = make_url(url)
+    # Never log or raise with bound parameters: they hold subscribers' numbers and the
+    # one-time codes in the messages to them (cli/logs.py, docs/SECURITY.md).
+    kwargs.setdefault("hide_parameters", True)
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
     if url.get_backend_name() == "sqlite":

@@ -269,15 +269,12 @@ def subject_keys(event: Mapping[str, Any]) -> set[str]:
     return keys
 
 
-def subject_entries(db: Db, *, pseudonym: str, size: int) -> list[tuple[int, str]]:
+def subject_entries(db: Db, *, pseudonym: str | Sequence[str], size: int) -> list[tuple[int, str]]:
     """(index, entry) of every entry below `size` that touched the subject: naming its
-    pseudonym, or deciding on a bulk set it is a member of."""
-    digests = select(ledger_subject_sets.c.digest).where(
-        ledger_subject_sets.c.pseudonym == pseudonym
-    )
+    pseudonym, or deciding on a bulk set it is a member of. `pseudonym` may be several:
+    the subject's pseudonyms under the current and the retired pseudonym keys."""
     indices = select(ledger_subjects.c.idx).where(
-        (ledger_subjects.c.key == pseudonym) | ledger_subjects.c.key.in_(digests),
-        ledger_subjects.c.idx < size,
+        touched_by(pseudonym), ledger_subjects.c.idx < size
     )
     rows = db.execute(
         select(ledger_entries.c.idx, ledger_entries.c.entry)
@@ -285,6 +282,14 @@ def subject_entries(db: Db, *, pseudonym: str, size: int) -> list[tuple[int, str
         .order_by(ledger_entries.c.idx)
     )
     return [(r[0], r[1]) for r in rows]
+
+
+def touched_by(pseudonym: str | Sequence[str]) -> Any:
+    """The subject index's condition for entries touching a subject known by
+    `pseudonym` (or any of several): naming it, or a bulk set it is a member of."""
+    names = [pseudonym] if isinstance(pseudonym, str) else list(pseudonym)
+    digests = select(ledger_subject_sets.c.digest).where(ledger_subject_sets.c.pseudonym.in_(names))
+    return ledger_subjects.c.key.in_(names) | ledger_subjects.c.key.in_(digests)
 
 
 def _add_subject_set(session: Session, digest: str, members: Sequence[str]) -> None:

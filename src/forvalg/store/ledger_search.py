@@ -15,6 +15,7 @@ so bulk decisions whose subject set holds the line are found too.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, timedelta
 from typing import Any
 
@@ -23,8 +24,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from forvalg.domain.access_log import BREAK_GLASS, AccessLogQuery, LoggedAccess
 from forvalg.store.bulk import dialect_name
-from forvalg.store.ledger import Db
-from forvalg.store.tables import ledger_entries, ledger_subject_sets, ledger_subjects
+from forvalg.store.ledger import Db, touched_by
+from forvalg.store.tables import ledger_entries, ledger_subjects
 
 _SLACK = timedelta(days=1)  # more than any zone's offset from UTC
 _CHUNK = 500
@@ -57,7 +58,9 @@ class _Fields:
         return roles.like(_like(json.dumps(role, ensure_ascii=False)), escape="\\")
 
 
-def _where(fields: _Fields, query: AccessLogQuery, pseudonym: str | None) -> list[Any]:
+def _where(
+    fields: _Fields, query: AccessLogQuery, pseudonym: str | Sequence[str] | None
+) -> list[Any]:
     where: list[Any] = []
     exact = {
         "principal": query.principal,
@@ -77,22 +80,18 @@ def _where(fields: _Fields, query: AccessLogQuery, pseudonym: str | None) -> lis
     if query.until is not None:
         where.append(fields.text("at") < (query.until + _SLACK).astimezone(UTC).isoformat())
     if pseudonym is not None:
-        digests = select(ledger_subject_sets.c.digest).where(
-            ledger_subject_sets.c.pseudonym == pseudonym
-        )
-        touched = select(ledger_subjects.c.idx).where(
-            (ledger_subjects.c.key == pseudonym) | ledger_subjects.c.key.in_(digests)
-        )
+        touched = select(ledger_subjects.c.idx).where(touched_by(pseudonym))
         where.append(ledger_entries.c.idx.in_(touched))
     return where
 
 
 def search(
-    db: Db, *, query: AccessLogQuery, pseudonym: str | None, size: int
+    db: Db, *, query: AccessLogQuery, pseudonym: str | Sequence[str] | None, size: int
 ) -> tuple[list[LoggedAccess], int | None]:
     """Up to `query.limit` entries below `size` (and below `query.before`) passing every
     filter, newest first, and the index to continue below (None: nothing further).
-    `pseudonym` is the line filter's pseudonym, if any."""
+    `pseudonym` is the line filter's pseudonym (or its pseudonyms under every key), if
+    any."""
     where = _where(_Fields(dialect_name(db)), query, pseudonym)
     upper = size if query.before is None else min(size, query.before)
     found: list[LoggedAccess] = []

@@ -5,8 +5,9 @@ Tokens are stored only as SHA-256 hashes; a user has exactly one role."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import CursorResult, insert, select, update
 from sqlalchemy.orm import Session
 
 from forvalg.store.tables import staff_users
@@ -30,3 +31,13 @@ def user_for_token(session: Session, *, token_hash: str) -> tuple[str, str] | No
         )
     ).first()
     return None if row is None else (row[0], row[1])
+
+
+def revoke_user(session: Session, *, user_id: str, at: datetime) -> bool:
+    """Revoke a live user's token at once; False if there is no such live user."""
+    done: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(staff_users)
+        .where(staff_users.c.id == user_id, staff_users.c.revoked_at.is_(None))
+        .values(revoked_at=at)
+    )
+    return bool(done.rowcount)

@@ -35,7 +35,7 @@ class GuardedAccessLog:
         if permit.scope is not Scope.ALL:
             g.refuse(permit, ReasonCode.E_FORBIDDEN, "a search reads the whole log")
         size = ledger_store.head(g.session).size
-        pseudonym = None if query.line is None else g.wall.pseudonymiser.pseudonym(query.line)
+        pseudonym = None if query.line is None else g.wall.pseudonymiser.pseudonyms(query.line)
         found, more = ledger_search.search(g.session, query=query, pseudonym=pseudonym, size=size)
         g.record(permit, [] if query.line is None else [query.line])
         return size, found, more

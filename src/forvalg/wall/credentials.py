@@ -90,6 +90,13 @@ class Authenticator:
         return None
 
 
+def credential_id(token: str | None) -> str | None:
+    """The id a token names (an API key's, a staff user's, a subscriber code's), never
+    the secret part: once the token has signed in, the id is the credential's own (the
+    stored hash covers the whole token). "malformed" for a token of no known shape."""
+    return _key_id(token)
+
+
 def _key_id(token: str | None) -> str | None:
     """The key id a token claims (never the secret part), for the log."""
     if not token:

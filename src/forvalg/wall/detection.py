@@ -59,12 +59,15 @@ class GuardedDetection:
 
     def work_items(self, ledger: pa.Table) -> pa.Table:
         """The work items staff named in `ledger`'s entries (orders too), their lines by
-        pseudonym, as the wall resolves them; names resolving to none are left out."""
+        pseudonym (under the current and every retired key), as the wall resolves them;
+        names resolving to none are left out."""
         permit = self._whole(Category.WORK_ITEM)
         session = self._g.session
         staff = ledger.filter(pc.starts_with(ledger.column("principal"), STAFF))
         references = [w for w in staff.column("work_item").unique().to_pylist() if w]
-        pseudonym = self._g.wall.pseudonymiser.pseudonym
+        # Under every pseudonym key, so that entries written before a rotation still
+        # fall within their work item's lines.
+        pseudonyms = self._g.wall.pseudonymiser.pseudonyms
         items = [i for r in sorted(set(references)) if (i := resolve(session, r)) is not None]
         self._record(permit, {n for i in items for n in i.lines})
         return pa.table(
@@ -77,7 +80,8 @@ class GuardedDetection:
                 "operator_id": pa.array([i.operator_id for i in items], pa.string()),
                 "period": pa.array([i.period for i in items], pa.string()),
                 "lines": pa.array(
-                    [sorted(pseudonym(n) for n in i.lines) for i in items], pa.list_(pa.string())
+                    [sorted(p for n in i.lines for p in pseudonyms(n)) for i in items],
+                    pa.list_(pa.string()),
                 ),
             }
         )

@@ -184,6 +184,7 @@ class Wall:
             subjects_digest=subjects.digest,
             subjects=subjects.named,
             detail=detail,
+            subjects_key=subjects.key_id,
         )
 
 

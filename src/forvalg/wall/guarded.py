@@ -383,7 +383,7 @@ class GuardedLedger:
         g.authorize(Action.READ, Category.ACCESS_LOG, subjects)
         _within(ledger_store.head(g.session), size)
         found = ledger_store.subject_entries(
-            g.session, pseudonym=g.wall.pseudonymiser.pseudonym(number), size=size
+            g.session, pseudonym=g.wall.pseudonymiser.pseudonyms(number), size=size
         )
         g.authorize(Action.READ, Category.LEDGER_PROOF, subjects)
         nodes = ledger_store.StoredNodes(g.session)
@@ -468,3 +468,7 @@ class GuardedUsers:
             token_hash=token_hash,
             at=self._g.wall.clock.now(),
         )
+
+    def revoke(self, *, user_id: str) -> bool:
+        self._g.authorize(Action.WRITE, Category.STAFF_USER)
+        return user_store.revoke_user(self._g.session, user_id=user_id, at=self._g.wall.clock.now())

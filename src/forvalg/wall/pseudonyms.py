@@ -1,10 +1,16 @@
-"""Subscribers appear in the log only as keyed pseudonyms (HMAC-SHA256)."""
+"""Subscribers appear in the log only as keyed pseudonyms (HMAC-SHA256).
+
+The key can be rotated (`forvalg keys rotate-pseudonym`, docs/SECURITY.md "Key
+rotation"): new entries name subjects under the current key, and the retired keys are
+kept so that a line is still found in the entries written under them. Each key has an
+id (`key_id`), which an entry naming subjects states as `subjects_key`.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -13,26 +19,52 @@ from functools import lru_cache
 NAMED_SUBJECTS = 10
 
 
+def key_id(key: bytes) -> str:
+    """A pseudonym key's id: 8 hex digits of SHA-256 over a label and the key. It names
+    the key (in entries, file names and messages) and reveals nothing of it."""
+    return hashlib.sha256(b"forvalg pseudonym key\n" + key).hexdigest()[:8]
+
+
 class Pseudonymiser:
-    def __init__(self, key: bytes) -> None:
-        if len(key) < 32:
-            raise ValueError("the pseudonym key must be at least 32 bytes")
+    def __init__(self, key: bytes, retired: Sequence[bytes] = ()) -> None:
+        for k in (key, *retired):
+            if len(k) < 32:
+                raise ValueError("the pseudonym key must be at least 32 bytes")
         self._key = key
+        self.key_id = key_id(key)
+        # Retired keys, newest first: only for finding what was written under them.
+        self._retired = tuple(k for k in retired if k != key)
         # A batch names the same lines in several decisions; the key never changes.
         self._cached = lru_cache(maxsize=1 << 16)(self._compute)
 
+    @property
+    def key_ids(self) -> tuple[str, ...]:
+        """The current key's id, then the retired keys' ids."""
+        return (self.key_id, *(key_id(k) for k in self._retired))
+
     def pseudonym(self, subject: str) -> str:
+        """The subject's pseudonym under the current key (what new entries name)."""
         return self._cached(subject)
 
+    def pseudonyms(self, subject: str) -> tuple[str, ...]:
+        """The subject's pseudonym under the current key and under every retired one:
+        what a lookup of the subject's entries searches for."""
+        return (self._cached(subject), *(_hmac(k, subject) for k in self._retired))
+
     def _compute(self, subject: str) -> str:
-        return hmac.new(self._key, subject.encode(), hashlib.sha256).hexdigest()
+        return _hmac(self._key, subject)
 
     def subjects(self, subjects: Iterable[str]) -> SubjectSet:
         """The pseudonyms of a set of subjects, with their count and digest."""
         names = tuple(sorted({self.pseudonym(s) for s in subjects}))
         if not names:
             return NO_SUBJECTS
-        return SubjectSet(names, hashlib.sha256("\n".join(names).encode()).hexdigest())
+        digest = hashlib.sha256("\n".join(names).encode()).hexdigest()
+        return SubjectSet(names, digest, self.key_id)
+
+
+def _hmac(key: bytes, subject: str) -> str:
+    return hmac.new(key, subject.encode(), hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +76,7 @@ class SubjectSet:
 
     members: tuple[str, ...]
     digest: str | None
+    key_id: str | None = None  # the pseudonym key's id; None for no subjects
 
     @property
     def named(self) -> tuple[str, ...]:

@@ -90,7 +90,15 @@ class GuardedSubscribers:
         live = subscriber_store.live_codes(
             g.session, number=number, at=now, max_attempts=MAX_ATTEMPTS, lock=True
         )
-        right = [c for c in live if hmac.compare_digest(c.code_hash, self._hash(c.id, code))]
+        # A code sent before a pseudonym key rotation was hashed under a retired key.
+        right = [
+            c
+            for c in live
+            if any(
+                hmac.compare_digest(c.code_hash, h)
+                for h in self._g.wall.pseudonymiser.pseudonyms(f"one-time-code:{c.id}:{code}")
+            )
+        ]
         if not right:
             subscriber_store.count_attempt(g.session, code_ids=[c.id for c in live])
             return None

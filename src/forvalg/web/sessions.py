@@ -65,6 +65,27 @@ def load_key(key_dir: Path) -> bytes:
     return bytes.fromhex(path.read_text().strip())
 
 
+def rotate_key(key_dir: Path) -> Path:
+    """Replace the web key with a new one (0600, renamed into place): every session
+    cookie and CSRF token sealed under the old key stops opening, so every web session
+    is signed out. Running `serve` processes read the key at start: restart them."""
+    path = key_dir / KEY_FILE
+    key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, temporary = tempfile.mkstemp(dir=key_dir, prefix=".web-key-")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    return path
+
+
 def _derive(secret: bytes, label: bytes) -> bytes:
     return HKDF(hashes.SHA256(), 32, salt=None, info=b"forvalg web " + label).derive(secret)
 
