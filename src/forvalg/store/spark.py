@@ -101,7 +101,9 @@ def spark_session(
         session = builder.getOrCreate()
     except Exception as exc:  # the JVM did not start: say so in one line
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise SparkUnavailable(f"--engine spark: the Spark session did not start: {first}") from None
+        raise SparkUnavailable(
+            f"--engine spark: the Spark session did not start: {first}"
+        ) from None
     for key, value in SETTINGS.items():
         if key.startswith("spark.sql."):
             session.conf.set(key, value)
