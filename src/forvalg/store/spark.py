@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -33,9 +34,16 @@ SETTINGS: dict[str, str] = {
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.shuffle.partitions": "8",  # local: a few; a cluster sets its own
     "spark.sql.adaptive.enabled": "true",
-    "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
     "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
 }
+
+
+LOG_CONFIG = Path(__file__).with_name("spark-log4j2.properties")
+
+
+def _java_options() -> str:
+    """The driver JVM's options: UTC, and Spark's logging quiet (errors only)."""
+    return f"-Duser.timezone=UTC -Dlog4j2.configurationFile=file:{LOG_CONFIG}"
 
 
 class SparkUnavailable(RuntimeError):
@@ -94,6 +102,7 @@ def spark_session(
         SparkSession.builder.master(master or master_for(threads))
         .appName(app_name)
         .config("spark.driver.memory", _memory(memory))
+        .config("spark.driver.extraJavaOptions", _java_options())
     )
     for key, value in SETTINGS.items():
         builder = builder.config(key, value)

@@ -24,6 +24,7 @@ files, with the same messages).
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Sequence
@@ -117,24 +118,45 @@ def _view(spark: SparkSession, name: str, table: Any, *, broadcast: bool = True)
     (hint(frame) if broadcast else frame).createOrReplaceTempView(name)
 
 
+def _parts(directory: Path, suffix: str) -> list[Path]:
+    """The part files Spark wrote in `directory`, in partition order."""
+    return sorted(
+        p for p in directory.iterdir() if p.name.startswith("part-") and p.name.endswith(suffix)
+    )
+
+
 def _single(directory: Path, suffix: str, target: Path) -> None:
     """Move the one part file Spark wrote in `directory` to `target`."""
-    parts = sorted(p for p in directory.iterdir() if p.name.startswith("part-"))
-    parts = [p for p in parts if p.name.endswith(suffix)]
+    parts = _parts(directory, suffix)
     if len(parts) != 1:
         raise RatingFailed(f"{directory}: expected one part file, found {len(parts)}")
     os.replace(parts[0], target)
 
 
-def _with_metadata(part: Path, target: Path, metadata: dict[str, str], compression: str) -> None:
-    """Copy a Parquet file batch by batch, adding key-value metadata to its footer."""
-    source = pq.ParquetFile(part)
-    schema = source.schema_arrow
+def _gather_parquet(
+    directory: Path, target: Path, metadata: dict[str, str], compression: str
+) -> None:
+    """Spark's part files as one Parquet file, batch by batch, with key-value metadata in
+    its footer (which Spark cannot write)."""
+    parts = [pq.ParquetFile(p) for p in _parts(directory, ".parquet")]
+    if not parts:
+        raise RatingFailed(f"{directory}: Spark wrote no part file")
+    schema = parts[0].schema_arrow
     merged = {**(schema.metadata or {}), **{k.encode(): v.encode() for k, v in metadata.items()}}
     schema = schema.with_metadata(merged)
     with pq.ParquetWriter(target, schema, compression=compression) as writer:
-        for batch in source.iter_batches(batch_size=1 << 17):
-            writer.write_batch(batch.replace_schema_metadata(merged))
+        for part in parts:
+            for batch in part.iter_batches(batch_size=1 << 17):
+                writer.write_batch(batch.replace_schema_metadata(merged))
+
+
+def _gather_csv(directory: Path, target: Path, header: Sequence[str]) -> None:
+    """The header, then Spark's part files (written without one), as one CSV file."""
+    with target.open("wb") as out:
+        out.write((",".join(header) + "\n").encode())
+        for part in _parts(directory, ".csv"):
+            with part.open("rb") as handle:
+                shutil.copyfileobj(handle, out, 1 << 20)
 
 
 class SparkRatingEngine:
@@ -205,18 +227,17 @@ class SparkRatingEngine:
     def _write(
         self, rated: DataFrame, fmt: str, directory: Path, staged: Path, source: Path
     ) -> None:
-        one = rated.coalesce(1).write.mode("errorifexists")
+        """Spark writes a part file per partition, in parallel; the driver gathers them
+        into the one staged file (a cluster writes a directory instead: docs/SCALE.md)."""
+        write = rated.write.mode("errorifexists")
         compression = self._settings.compression
         if fmt == "parquet":
-            one.option("compression", compression).parquet(str(directory))
-            part = directory.parent / "rated.part.parquet"
-            _single(directory, ".parquet", part)
+            write.option("compression", compression).parquet(str(directory))
             facts = rating_metadata(self._reference, source, _engine())
-            _with_metadata(part, staged, facts, compression)
-            part.unlink()
+            _gather_parquet(directory, staged, facts, compression)
         else:
-            one.options(**CSV_WRITE).csv(str(directory))
-            _single(directory, ".csv", staged)
+            write.options(**(CSV_WRITE | {"header": "false"})).csv(str(directory))
+            _gather_csv(directory, staged, rated.columns)
 
     def _read_back(self, spark: SparkSession, path: Path, fmt: str) -> str:
         reader = spark.read.parquet if fmt == "parquet" else spark.read.options(**CSV_READ).csv
