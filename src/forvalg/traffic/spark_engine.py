@@ -66,6 +66,8 @@ __all__ = ["SparkRatingEngine", "SparkUnavailable", "spark_groups"]
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
+BROADCAST_BYTES = 256 << 20  # a reference table up to this size is sent whole to every task
+
 # Spark's CSV writer and reader set to RFC 4180 as DuckDB writes it: fields quoted only
 # when needed, a quote doubled, NULL as an empty field, an empty string as "".
 CSV_WRITE = {
@@ -111,11 +113,14 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _view(spark: SparkSession, name: str, table: Any, *, broadcast: bool = True) -> None:
-    """An Arrow table as a temporary view, marked for broadcast joins."""
+    """An Arrow table as a temporary view, marked for broadcast joins when it is small
+    (every reference table of a Norwegian month; a UK history of tens of millions of
+    periods is left to Spark's sort-merge join on the number instead)."""
     from pyspark.sql.functions import broadcast as hint
 
     frame = spark.createDataFrame(table)
-    (hint(frame) if broadcast else frame).createOrReplaceTempView(name)
+    small = broadcast and table.nbytes <= BROADCAST_BYTES
+    (hint(frame) if small else frame).createOrReplaceTempView(name)
 
 
 def _parts(directory: Path, suffix: str) -> list[Path]:
