@@ -49,6 +49,10 @@ class RatingDesk:
         if engine not in ENGINES:
             raise ValueError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
         check_schema(source)
+        if engine == "spark":  # started (or refused: no Java, no pyspark) before the access
+            from forvalg.traffic.spark_engine import session
+
+            session(settings or EngineSettings())
         run = f"rating-run:{source.name}"
         reference = self.reference(tariff, run, plan or NumberingPlan())
         if engine == "spark":

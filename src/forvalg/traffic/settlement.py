@@ -99,6 +99,11 @@ class Settlement:
         _check_out(out)
         rated = inspect_all(files)
         sources = _sources(rated, progress)
+        if engine == "spark":  # started (or refused: no Java, no pyspark) before the access
+            from forvalg.traffic.rating import EngineSettings
+            from forvalg.traffic.spark_engine import session
+
+            session(EngineSettings(threads=threads))
         run = period_run(
             new_work_item_id(WorkItemKind.SETTLEMENT_RUN),
             period,
