@@ -10,11 +10,11 @@ numbers, and the rows with the wrong number of fields listed as rejects), then r
 Spark: row numbers and the malformed-row rejects are then the same by construction. On a
 cluster the input is Parquet (docs/SCALE.md).
 
-For one `--out` file the rows are coalesced into one partition and the part file that
-Spark writes is renamed to `--out`; the rated file and the rejects file are written
-aside (a temporary directory beside `--out`) and renamed only when both are whole. A
-rated Parquet file gets the same `forvalg.*` key-value metadata as DuckDB writes (Spark
-cannot write footer metadata, so the part file is copied once, batch by batch, with it).
+For one `--out` file Spark writes a part file per partition, in parallel, and the
+driver gathers them into the one file (a rated Parquet file gets the same `forvalg.*`
+key-value metadata as DuckDB writes, which Spark cannot write in a footer); the rejects,
+few and sorted by row, are coalesced into one part. Both are written aside (a temporary
+directory beside `--out`) and renamed only when both are whole and the counts add up.
 
 Settlement: Spark aggregates; when a value is bad, or an operator unregistered, the first
 bad row is found by DuckDB's `first_bad_value`/`locate` (an error path over the same
