@@ -69,7 +69,6 @@ def test_settle_writes_a_statement_per_operator_the_same_bytes_in_any_order(cler
     ("args", "error"),
     [
         (("--period", "2026-13"), "forvalg: --period: '2026-13' is not a month written as YYYY-MM"),
-        (("--period", "2026-11", "--engine", "spark"), "forvalg: --engine spark: not available"),
     ],
 )
 def test_a_bad_option_is_one_line_and_writes_nothing(

@@ -114,7 +114,34 @@ def test_out_in_a_missing_directory_is_refused(initialised: Cli, tmp_path: Path)
     assert failed.error_line == "forvalg: --out nowhere/r.parquet: directory nowhere does not exist"
 
 
-def test_the_spark_engine_is_refused_by_this_build(initialised: Cli) -> None:
+ENGINES = ("duck", "spark")
+
+
+def test_rate_then_settle_on_spark_as_on_duckdb(initialised: Cli) -> None:
+    """`--engine spark` end to end: the same rated rows, rejects and statements as DuckDB."""
+    _completed(initialised)
     (initialised.cwd / "cdrs.csv").write_text(CDRS)
-    failed = initialised.fails("traffic", "rate", "cdrs.csv", "--out", "r.csv", "--engine", "spark")
-    assert failed.error_line == "forvalg: --engine spark: not available in this build; use duckdb"
+    duck = initialised.ok("traffic", "rate", "cdrs.csv", "--out", "duck.parquet")
+    spark = initialised.ok(
+        "traffic", "rate", "cdrs.csv", "--out", "spark.parquet", "--engine", "spark",
+        "--threads", "2",
+    )  # fmt: skip
+    assert "7 rows, 6 rated, 1 rejected" in spark.stdout
+    assert "Traceback" not in spark.stderr
+    rows = [
+        sorted(pq.read_table(initialised.cwd / f"{e}.parquet").to_pylist(), key=str)
+        for e in ("duck", "spark")
+    ]
+    assert rows[0] == rows[1]
+    assert duck.stdout.split("charge NOK")[1].split(";")[0] in spark.stdout
+    rejects = [
+        (initialised.cwd / f"{e}.parquet.rejects.csv").read_text() for e in ("duck", "spark")
+    ]
+    assert rejects[0] == rejects[1]
+    month = ("settle", "--period", "2026-12", "--cdrs", "duck.parquet")
+    initialised.ok(*month, "--out", "by-duckdb")
+    on_spark = initialised.ok(*month, "--out", "by-spark", "--engine", "spark")
+    assert "telia: 4 calls" in on_spark.stdout
+    for name in ("telia.json", "telia.csv"):
+        by = [(initialised.cwd / d / name).read_bytes() for d in ("by-duckdb", "by-spark")]
+        assert by[0] == by[1], name

@@ -7,10 +7,11 @@ from typing import Annotated
 
 import typer
 
-from forvalg.cli.common import Engine, console, duckdb_only, fail, progress_bar, services
+from forvalg.cli.common import Engine, console, fail, progress_bar, services
 from forvalg.domain.settlement import InvalidPeriod, Period
 from forvalg.traffic.settlement import BadOutput, Settled
 from forvalg.traffic.sources import BadRatedFile, inspect_all
+from forvalg.traffic.spark_engine import SparkUnavailable
 from forvalg.wall import AccessDenied, Conflict
 
 
@@ -33,13 +34,15 @@ def register(app: typer.Typer) -> None:
             typer.Argument(help="More rated files (what follows the first after --cdrs)"),
         ] = None,
         engine: Annotated[Engine, typer.Option("--engine", help="Query engine")] = Engine.DUCKDB,
+        threads: Annotated[
+            int | None, typer.Option(min=1, help="Spark threads, local[N] (default: all)")
+        ] = None,
     ) -> None:
         """Write one statement per operator for the period, `OUT/<operator>.json` and
         `.csv` (calls, minutes and charge by call class and time band, mismatches, the
         source files), and file each in the database, where the operator fetches it
         (`GET /v1/statements`). The same input gives the same bytes."""
         files = [*cdrs, *(more or [])]
-        duckdb_only(engine)
         try:
             Period.parse(period)
         except InvalidPeriod as exc:
@@ -56,8 +59,10 @@ def register(app: typer.Typer) -> None:
                 bar.update(task, description=doing[stage], completed=done, total=total)
 
             try:
-                settled = svc.settlement.settle(period, files, out, progress=step)
-            except (BadRatedFile, BadOutput) as exc:
+                settled = svc.settlement.settle(
+                    period, files, out, progress=step, engine=engine, threads=threads
+                )
+            except (BadRatedFile, BadOutput, SparkUnavailable) as exc:
                 raise fail(str(exc)) from None
             except AccessDenied as exc:
                 raise fail(f"refused by the wall: {exc.event.reason}") from None

@@ -9,12 +9,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from forvalg.cli.common import Engine, console, duckdb_only, fail, services
+from forvalg.cli.common import Engine, console, fail, services
 from forvalg.domain.numbering import InvalidExclusions, NumberingPlan, exclusions_from_toml
 from forvalg.domain.tariffs import InvalidTariff, Tariff, tariff_from_toml
 from forvalg.traffic.cdrs import CdrFileError, file_format
 from forvalg.traffic.rating import EngineSettings, RatingFailed, RatingSummary
 from forvalg.traffic.reference import SpanTooLong
+from forvalg.traffic.spark_engine import SparkUnavailable
 
 DEFAULT_TARIFF = "default.toml"
 
@@ -68,14 +69,17 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option(help="Exclusion list TOML (default: the shipped list)")
         ] = None,
         engine: Annotated[Engine, typer.Option(help="Query engine")] = Engine.DUCKDB,
-        memory_limit: Annotated[str, typer.Option(help="DuckDB memory limit")] = "2GB",
-        threads: Annotated[int | None, typer.Option(min=1, help="Threads (default: all)")] = None,
+        memory_limit: Annotated[
+            str, typer.Option(help="Memory limit (DuckDB; Spark: the driver's memory)")
+        ] = "2GB",
+        threads: Annotated[
+            int | None, typer.Option(min=1, help="Threads (Spark: local[N]; default: all)")
+        ] = None,
     ) -> None:
         """Route-check and rate a CDR file: per call its class, the carrier it should have
         gone to and why, the order and routing table version behind that, the time band,
         the wholesale charge, and whether the exchange's carrier differs. Bad rows go to
         the rejects file with a reason each; a file whose schema is wrong changes nothing."""
-        duckdb_only(engine)
         try:
             file_format(out)
         except CdrFileError as exc:
@@ -88,9 +92,9 @@ def register(app: typer.Typer) -> None:
         with services() as svc, console.status(f"rating {cdrs}"):
             try:
                 summary = svc.rating.rate(
-                    cdrs, out, chosen, plan=plan, rejects=rejects, settings=settings
+                    cdrs, out, chosen, plan=plan, rejects=rejects, settings=settings, engine=engine
                 )
-            except (CdrFileError, RatingFailed, SpanTooLong) as exc:
+            except (CdrFileError, RatingFailed, SpanTooLong, SparkUnavailable) as exc:
                 raise fail(str(exc)) from None
         _show(summary, chosen)
 

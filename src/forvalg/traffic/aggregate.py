@@ -31,6 +31,7 @@ from forvalg.domain.numbering import CallClass
 from forvalg.domain.routing import RouteReason
 from forvalg.domain.settlement import BILLED, Period
 from forvalg.domain.tariffs import TimeBand
+from forvalg.traffic.dialect import DUCKDB, Dialect
 from forvalg.traffic.sources import BadRatedFile, Format, RatedFile
 from forvalg.traffic.statement import ZERO, Mismatches, Usage
 
@@ -44,8 +45,11 @@ def _list(values: Iterable[str]) -> str:
 
 
 _BILLED = f"route_reason IN ({_list(BILLED)})"
-# The first column at fault in a row, or NULL: the order is the order of the checks.
-_PROBLEM = f"""CASE
+
+
+def _problem_sql() -> str:
+    """The first column at fault in a row, or NULL: the order is the order of the checks."""
+    return f"""CASE
   WHEN start_utc IS NULL THEN 'start_utc'
   WHEN route_reason IS NULL OR route_reason NOT IN ({_list(RouteReason)}) THEN 'route_reason'
   WHEN duration_s IS NULL OR duration_s < 0 THEN 'duration_s'
@@ -55,6 +59,9 @@ _PROBLEM = f"""CASE
   WHEN {_BILLED} AND coalesce(time_band, '') NOT IN ({_list(TimeBand)}) THEN 'time_band'
   WHEN {_BILLED} AND (charge IS NULL OR charge < 0) THEN 'charge_nok'
 END"""
+
+
+_PROBLEM = _problem_sql()
 WHY = {
     "start_utc": "missing, or not an instant (CSV: ISO 8601 with Z, e.g. 2026-11-02T08:15:00Z)",
     "route_reason": f"must be one of {', '.join(RouteReason)}",
@@ -65,46 +72,67 @@ WHY = {
     "time_band": f"must be one of {', '.join(TimeBand)} on a billed call",
     "charge_nok": "missing, negative, or more than 4 decimal places on a billed call",
 }
-
-_PARQUET = """
-SELECT filename AS file, @ROW@ AS row,
-  TRY_CAST(start_utc AS TIMESTAMPTZ) AS start_utc,
-  TRY_CAST(duration_s AS BIGINT) AS duration_s,
-  CAST(call_class AS VARCHAR) AS call_class,
-  CAST(expected_carrier AS VARCHAR) AS expected_carrier,
-  CAST(route_reason AS VARCHAR) AS route_reason,
-  CAST(time_band AS VARCHAR) AS time_band,
-  TRY_CAST(charge_nok AS DECIMAL(38, 4)) AS charge,
-  CAST(mismatch AS BOOLEAN) AS mismatch,
-  @CARRIER@ AS carrier
-FROM read_parquet($@NAME@, filename = true, union_by_name = true@NUMBERED@)"""
-
 _INSTANT = (
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"
     r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)"
 )
-# The SQL is built from this module's constants only; file names are parameters.
-_CSV = f"""
+_MONEY = r"[0-9]{1,14}(\.[0-9]{1,4})?"
+
+
+def parquet_rows(d: Dialect, source: str) -> str:
+    """The typed rows of rated Parquet files; `source` has their columns, `filename` and
+    (with `@ROW@` numbering) `file_row_number`."""
+    return f"""
 SELECT filename AS file, @ROW@ AS row,
-  CASE WHEN regexp_full_match(start_utc, '{_INSTANT}')
-    THEN TRY_CAST(start_utc AS TIMESTAMPTZ) END AS start_utc,
-  CASE WHEN regexp_full_match(duration_s, '[0-9]{{1,12}}')
+  TRY_CAST(start_utc AS {d.instant}) AS start_utc,
+  TRY_CAST(duration_s AS BIGINT) AS duration_s,
+  CAST(call_class AS {d.text}) AS call_class,
+  CAST(expected_carrier AS {d.text}) AS expected_carrier,
+  CAST(route_reason AS {d.text}) AS route_reason,
+  CAST(time_band AS {d.text}) AS time_band,
+  TRY_CAST(charge_nok AS DECIMAL(38, 4)) AS charge,
+  CAST(mismatch AS BOOLEAN) AS mismatch,
+  @CARRIER@ AS carrier
+FROM {source}"""
+
+
+def csv_rows(d: Dialect, source: str) -> str:
+    """The typed rows of rated CSV files read as text; `source` as for `parquet_rows`."""
+    return f"""
+SELECT filename AS file, @ROW@ AS row,
+  CASE WHEN {d.full_match("start_utc", _INSTANT)}
+    THEN TRY_CAST(start_utc AS {d.instant}) END AS start_utc,
+  CASE WHEN {d.full_match("duration_s", "[0-9]{1,12}")}
     THEN CAST(duration_s AS BIGINT) END AS duration_s,
   call_class, expected_carrier, route_reason, time_band,
-  CASE WHEN regexp_full_match(charge_nok, '[0-9]{{1,14}}(\\.[0-9]{{1,4}})?')
+  CASE WHEN {d.full_match("charge_nok", _MONEY)}
     THEN CAST(charge_nok AS DECIMAL(38, 4)) END AS charge,
   CASE lower(mismatch) WHEN 'true' THEN true WHEN 'false' THEN false
     WHEN '1' THEN true WHEN '0' THEN false END AS mismatch,
   @CARRIER@ AS carrier
-FROM read_csv($@NAME@, header = true, all_varchar = true, filename = true,
-  union_by_name = true, delim = ',', quote = '"', escape = '"')@NUMBERED@"""
+FROM {source}"""
 
-_IN_PERIOD = "start_utc >= $start AND start_utc < $end"
-_GROUPS = f"""
+
+# The SQL is built from this module's constants only; file names are parameters.
+_PARQUET = parquet_rows(
+    DUCKDB, "read_parquet($@NAME@, filename = true, union_by_name = true@NUMBERED@)"
+)
+_CSV = csv_rows(
+    DUCKDB,
+    """read_csv($@NAME@, header = true, all_varchar = true, filename = true,
+  union_by_name = true, delim = ',', quote = '"', escape = '"')@NUMBERED@""",
+)
+
+
+def groups_sql(d: Dialect, rows: str) -> str:
+    """One row per group of the checked rows (see `collect`), with the period's bounds as
+    the parameters `start` and `end`."""
+    in_period = f"start_utc >= {d.param('start')} AND start_utc < {d.param('end')}"
+    return f"""
 WITH checked AS (
-  SELECT *, {_PROBLEM} AS problem, {_BILLED} AS billed FROM (@ROWS@)
+  SELECT *, {_PROBLEM} AS problem, {_BILLED} AS billed FROM ({rows})
 ), valued AS (
-  SELECT *, problem IS NULL AND {_IN_PERIOD} AS in_period FROM checked
+  SELECT *, problem IS NULL AND {in_period} AS in_period FROM checked
 )
 SELECT
   problem,
@@ -223,13 +251,21 @@ def scan(
         watcher = threading.Thread(target=_watch, args=(connection, progress, stop), daemon=True)
         watcher.start()
     try:
-        groups = connection.execute(_GROUPS.replace("@ROWS@", rows), params).fetchall()
+        groups = connection.execute(groups_sql(DUCKDB, rows), params).fetchall()
     except duckdb.Error as exc:
         raise _unreadable(files, exc) from None
     finally:
         stop.set()
         if watcher is not None:
             watcher.join()
+    found, bad = collect(groups)
+    if bad:
+        raise first_bad_value(connection, files)
+    return found
+
+
+def collect(groups: Iterable[Sequence[Any]]) -> tuple[Scan, bool]:
+    """The groups of `groups_sql` as a `Scan`, and whether a group had a bad value."""
     found = Scan()
     bad = False
     for (
@@ -265,9 +301,7 @@ def scan(
                 _add(mine, operator, usage)
         if mismatch and recorded is not None and recorded != operator:
             _add(found.recorded_not_billed, recorded, Usage(usage.calls, usage.seconds))
-    if bad:
-        raise first_bad_value(connection, files)
-    return found
+    return found, bad
 
 
 def first_bad_value(

@@ -17,6 +17,8 @@ from forvalg.traffic.reference import RatingReference
 from forvalg.wall import Purpose, Wall
 from forvalg.wall.principals import RATER
 
+ENGINES = ("duckdb", "spark")
+
 
 class RatingDesk:
     def __init__(self, *, wall: Wall) -> None:
@@ -39,10 +41,22 @@ class RatingDesk:
         plan: NumberingPlan | None = None,
         rejects: Path | None = None,
         settings: EngineSettings | None = None,
+        engine: str = "duckdb",
     ) -> RatingSummary:
-        """Rate `source` into `out`. A file that cannot be CDRs fails before anything is
-        read; then the reference is read (and ledgered), then the calls."""
+        """Rate `source` into `out` on `engine` (`duckdb` or `spark`). A file that cannot be
+        CDRs fails before anything is read; then the reference is read (and ledgered), then
+        the calls."""
+        if engine not in ENGINES:
+            raise ValueError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
         check_schema(source)
+        if engine == "spark":  # started (or refused: no Java, no pyspark) before the access
+            from forvalg.traffic.spark_engine import session
+
+            session(settings or EngineSettings())
         run = f"rating-run:{source.name}"
         reference = self.reference(tariff, run, plan or NumberingPlan())
+        if engine == "spark":
+            from forvalg.traffic.spark_engine import SparkRatingEngine
+
+            return SparkRatingEngine(reference, settings).rate(source, out, rejects=rejects)
         return RatingEngine(reference, settings).rate(source, out, rejects=rejects)

@@ -16,11 +16,13 @@ import os
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -32,6 +34,7 @@ from forvalg.domain.orders import Option
 from forvalg.domain.routing import INCUMBENT
 from forvalg.domain.tariffs import UNITS_PER_NOK, TimeBand, units
 from forvalg.traffic.cdrs import CdrSource, file_format, open_cdrs, sql_path
+from forvalg.traffic.dialect import DUCKDB, Dialect
 from forvalg.traffic.reference import MAX_SPAN, PLAN_KEY, RatingReference
 
 RATED_COLUMNS = (
@@ -55,7 +58,8 @@ EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 MAX_DIALLED = 32
 MAX_DURATION_S = 86_400  # exchanges close a call's record at least daily
-CSV_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z"
+# Hours 00-23: DuckDB reads T24:00:00 as the next midnight, Spark as no time at all.
+CSV_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z"
 
 
 class RatingFailed(ValueError):
@@ -100,11 +104,11 @@ class EngineSettings:
     compression: str = "snappy"  # zstd halves the file and doubles the time
 
 
-def _checked(src: CdrSource) -> str:
+def _checked(src: CdrSource, d: Dialect = DUCKDB) -> str:
     """The calls with `start_us` (microseconds since the epoch, UTC), `dur` (BIGINT) and
     `reject` (the first problem found, or NULL)."""
     if src.typed:
-        start = "epoch_ns(start_utc) // 1000" if src.nanoseconds else "epoch_us(start_utc)"
+        start = d.epoch_ns_to_us("start_utc") if src.nanoseconds else d.epoch_us("start_utc")
         dur = "TRY_CAST(duration_s AS BIGINT)"
         time_reason = "WHEN start_utc IS NULL THEN 'start_utc: missing'"
         dur_reason = (
@@ -112,12 +116,13 @@ def _checked(src: CdrSource) -> str:
             f"WHEN dur IS NULL THEN 'duration_s: more than {MAX_DURATION_S}'"
         )
     else:
+        without_z = "substring(start_utc, 1, length(start_utc) - 1)"
         start = (
-            f"CASE WHEN regexp_full_match(start_utc, '{CSV_TIME}') "
-            "THEN epoch_us(TRY_CAST(rtrim(start_utc, 'Z') AS TIMESTAMP)) END"
+            f"CASE WHEN {d.full_match('start_utc', CSV_TIME)} "
+            f"THEN {d.epoch_us(f'TRY_CAST({without_z} AS TIMESTAMP)')} END"
         )
         dur = (
-            "CASE WHEN regexp_full_match(duration_s, '-?[0-9]{1,18}') "
+            f"CASE WHEN {d.full_match('duration_s', '-?[0-9]{1,18}')} "
             "THEN CAST(duration_s AS BIGINT) END"
         )
         time_reason = (
@@ -129,7 +134,7 @@ def _checked(src: CdrSource) -> str:
             "WHEN duration_s IS NULL THEN 'duration_s: missing' "
             "WHEN dur IS NULL THEN 'duration_s: not an integer'"
         )
-    carrier = "carrier" if src.has_carrier else "CAST(NULL AS VARCHAR)"
+    carrier = "carrier" if src.has_carrier else f"CAST(NULL AS {d.text})"
     earliest, latest = (int(t.timestamp()) * 1_000_000 for t in (EARLIEST, LATEST))
     return f"""
         SELECT *, CASE
@@ -141,10 +146,10 @@ def _checked(src: CdrSource) -> str:
             WHEN dur < 0 THEN 'duration_s: negative'
             WHEN dur > {MAX_DURATION_S} THEN 'duration_s: more than {MAX_DURATION_S}'
             WHEN a_number IS NULL OR a_number = '' THEN 'a_number: missing'
-            WHEN NOT regexp_full_match(a_number, '[0-9]{{{NAT}}}')
+            WHEN NOT {d.full_match("a_number", f"[0-9]{{{NAT}}}")}
                 THEN 'a_number: not an 8-digit national number'
             WHEN dialed IS NULL OR dialed = '' THEN 'dialed: missing'
-            WHEN NOT regexp_full_match(dialed, '[0-9]{{1,{MAX_DIALLED}}}')
+            WHEN NOT {d.full_match("dialed", f"[0-9]{{1,{MAX_DIALLED}}}")}
                 THEN 'dialed: not 1-{MAX_DIALLED} digits'
         END AS reject
         FROM (
@@ -154,7 +159,7 @@ def _checked(src: CdrSource) -> str:
         )"""
 
 
-def _rated(src: CdrSource, reference: RatingReference) -> str:
+def _rated(src: CdrSource, reference: RatingReference, d: Dialect = DUCKDB) -> str:
     """The route of DOMAIN.md (and of `routing.route`) and the charge, per valid call."""
     own = INTERNATIONAL_PREFIX + OWN_COUNTRY_CODE
     minimum = units(reference.tariff.minimum_charge)
@@ -162,19 +167,21 @@ def _rated(src: CdrSource, reference: RatingReference) -> str:
     covered = " ".join(f"WHEN '{o.value}' THEN p.covers_{o.lower()}" for o in Option)
     rate = " ".join(f"WHEN '{b.value}' THEN p.rate_{b.lower()}" for b in TimeBand)
     return f"""
-    WITH calls AS ({_checked(src)}),
+    WITH calls AS ({_checked(src, d)}),
     split AS (
         SELECT row, call_id, start_utc, start_us, dur, a_number, dialed, carrier,
-            CASE WHEN length(dialed) > {k} AND dialed[1:{k}] BETWEEN '{CSC_FIRST}' AND '{CSC_LAST}'
-                 THEN dialed[1:{k}] END AS csc
+            CASE WHEN length(dialed) > {k}
+                      AND substring(dialed, 1, {k}) BETWEEN '{CSC_FIRST}' AND '{CSC_LAST}'
+                 THEN substring(dialed, 1, {k}) END AS csc
         FROM calls WHERE reject IS NULL
     ),
     numbered AS (
-        SELECT *, CASE WHEN csc IS NULL THEN dialed ELSE dialed[{k + 1}:] END AS num FROM split
+        SELECT *, CASE WHEN csc IS NULL THEN dialed ELSE substring(dialed, {k + 1}) END AS num
+        FROM split
     ),
     national AS (
-        SELECT *, CASE WHEN starts_with(num, '{own}') AND length(num) = {len(own) + NAT}
-                       THEN num[{len(own) + 1}:] ELSE num END AS nat
+        SELECT *, CASE WHEN left(num, {len(own)}) = '{own}' AND length(num) = {len(own) + NAT}
+                       THEN substring(num, {len(own) + 1}) ELSE num END AS nat
         FROM numbered
     ),
     judged AS (
@@ -189,11 +196,12 @@ def _rated(src: CdrSource, reference: RatingReference) -> str:
             CASE t.band {rate} END AS rate_units
         FROM national c
         LEFT JOIN plan p
-             ON p.plan_key = length(c.nat) * {PLAN_KEY} + CAST(c.nat[1:{KEY_DIGITS}] AS BIGINT)
+             ON p.plan_key = length(c.nat) * {PLAN_KEY}
+                + CAST(substring(c.nat, 1, {KEY_DIGITS}) AS BIGINT)
         LEFT JOIN codes k ON k.csc = c.csc
         LEFT JOIN history h ON h.number = CAST(c.a_number AS INTEGER)
              AND c.start_us >= h.valid_from AND (h.valid_to IS NULL OR c.start_us < h.valid_to)
-        JOIN minutes t ON t.minute = c.start_us // 60000000
+        JOIN minutes t ON t.minute = {d.div("c.start_us", "60000000")}
     ),
     routed AS (
         SELECT *, CASE
@@ -214,26 +222,25 @@ def _rated(src: CdrSource, reference: RatingReference) -> str:
         routing_version,
         band AS time_band,
         CASE WHEN route_reason IN ('CSC', 'CPS') AND dur > 0
-             THEN greatest((dur * rate_units + 30) // 60, {minimum}) ELSE 0 END
+             THEN greatest({d.div("dur * rate_units + 30", "60")}, {minimum}) ELSE 0 END
              AS charge_units
     FROM routed
     """
 
 
-def _output(rated: str, src: CdrSource, fmt: str) -> str:
+def _output(rated: str, src: CdrSource, fmt: str, d: Dialect = DUCKDB) -> str:
     """The rated rows in the published columns and types."""
-    charge = f"CAST(charge_units AS DECIMAL(18, 0)) * {Decimal(1) / UNITS_PER_NOK}"
+    charge = (
+        f"CAST(CAST(charge_units AS DECIMAL(18, 0)) * {Decimal(1) / UNITS_PER_NOK} "
+        "AS DECIMAL(18, 4))"
+    )
     if fmt == "parquet":
         start = "start_utc"  # a UTC timestamp already: passed through untouched
         if not src.aware:
-            start = "to_timestamp(start_us // 1000000) + to_microseconds(start_us % 1000000)"
+            start = d.from_epoch_us("start_us")
     else:
-        start = (
-            "CASE WHEN start_us % 1000000 = 0 "
-            "THEN strftime(make_timestamp(start_us), '%Y-%m-%dT%H:%M:%SZ') "
-            "ELSE strftime(make_timestamp(start_us), '%Y-%m-%dT%H:%M:%S.%fZ') END"
-        )
-        charge = f"CAST({charge} AS VARCHAR)"
+        start = d.iso_utc("start_us")
+        charge = f"CAST({charge} AS {d.text})"
     return f"""
         SELECT call_id, {start} AS start_utc, duration_s, a_number, dialed, carrier,
                call_class, expected_carrier, route_reason, order_id, routing_version,
@@ -317,45 +324,83 @@ class RatingEngine:
         self, con: duckdb.DuckDBPyConnection, src: CdrSource
     ) -> tuple[int, datetime | None, datetime | None]:
         """The rows, and the first and last start of the rows that will be rated."""
-        rows, lo, hi = con.execute(
-            "SELECT count(*), min(start_us) FILTER (WHERE reject IS NULL), "
-            f"max(start_us) FILTER (WHERE reject IS NULL) FROM ({_checked(src)})"
-        ).fetchall()[0]
-        if lo is None:
-            return rows, None, None
-        return rows, *(datetime.fromtimestamp(t / 1e6, UTC) for t in (lo, hi))
+        rows, lo, hi = con.execute(span_sql(_checked(src))).fetchall()[0]
+        return span(rows, lo, hi)
 
     def _tally(self, con: duckdb.DuckDBPyConnection, rated: str, summary: RatingSummary) -> None:
-        rows = con.execute(
-            f"""SELECT route_reason, call_class, count(*),
-                       count(*) FILTER (WHERE CAST(mismatch AS BOOLEAN)),
-                       coalesce(sum(CAST(charge_nok AS DECIMAL(38, 4))), 0)
-                FROM {rated} GROUP BY ALL"""
-        ).fetchall()
-        for reason, call_class, count, mismatches, charge in rows:
-            summary.rated += count
-            summary.by_reason[reason] += count
-            summary.by_class[call_class] += count
-            summary.mismatches += mismatches
-            summary.charge_nok += Decimal(charge)
+        add_tally(summary, con.execute(tally_sql(rated)).fetchall())
 
     def _write_rejects(
         self, con: duckdb.DuckDBPyConnection, src: CdrSource, path: Path, summary: RatingSummary
     ) -> None:
         """Write the rows that were not rated, with their reasons, and count them."""
-        checked = _checked(src)
-        text = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in REJECT_COLUMNS[2:])
-        nulls = ", ".join(f"CAST(NULL AS VARCHAR) AS {c}" for c in REJECT_COLUMNS[2:])
-        query = f"SELECT row, reject AS reason, {text} FROM ({checked}) WHERE reject IS NOT NULL"
         if src.malformed:
-            rows, reasons = zip(*src.malformed, strict=True)
-            con.register("malformed", pa.table({"row": list(rows), "reason": list(reasons)}))
-            query = f"{query} UNION ALL SELECT row, reason, {nulls} FROM malformed"
-        con.execute(f"COPY ({query} ORDER BY row) TO {sql_path(path)} (FORMAT csv, HEADER true)")
+            con.register("malformed", malformed_table(src))
+        query = rejects_sql(src)
+        con.execute(f"COPY ({query}) TO {sql_path(path)} (FORMAT csv, HEADER true)")
         counts = con.execute(
             f"SELECT reason, count(*) FROM {_reader(path, 'csv')} GROUP BY reason"
         ).fetchall()
         summary.rejected.update(dict(counts))
+
+
+def span_sql(checked: str) -> str:
+    """Rows, and the first and last `start_us` of the rows that will be rated."""
+    return (
+        "SELECT count(*), min(start_us) FILTER (WHERE reject IS NULL), "
+        f"max(start_us) FILTER (WHERE reject IS NULL) FROM ({checked})"
+    )
+
+
+def span(rows: int, lo: int | None, hi: int | None) -> tuple[int, datetime | None, datetime | None]:
+    if lo is None or hi is None:
+        return rows, None, None
+    return rows, datetime.fromtimestamp(lo / 1e6, UTC), datetime.fromtimestamp(hi / 1e6, UTC)
+
+
+def tally_sql(rated: str) -> str:
+    """Calls, mismatches and charge by route and class, of a rated file (Parquet or CSV
+    read as text) that the engine wrote: the summary counts what is in the file."""
+    return f"""SELECT route_reason, call_class, count(*),
+                      count(*) FILTER (WHERE CAST(mismatch AS BOOLEAN)),
+                      coalesce(sum(CAST(charge_nok AS DECIMAL(38, 4))), 0)
+               FROM {rated} GROUP BY ALL"""
+
+
+def add_tally(summary: RatingSummary, rows: Iterable[Sequence[Any]]) -> None:
+    for reason, call_class, count, mismatches, charge in rows:
+        summary.rated += count
+        summary.by_reason[reason] += count
+        summary.by_class[call_class] += count
+        summary.mismatches += mismatches
+        summary.charge_nok += Decimal(charge)
+
+
+def malformed_table(src: CdrSource) -> pa.Table:
+    """The CSV rows with the wrong number of fields, as `malformed` (row, reason)."""
+    rows, reasons = zip(*src.malformed, strict=True) if src.malformed else ((), ())
+    return pa.table(
+        {"row": pa.array(list(rows), pa.int64()), "reason": pa.array(list(reasons), pa.string())}
+    )
+
+
+def rejects_sql(src: CdrSource, d: Dialect = DUCKDB) -> str:
+    """The rows not rated, with their reasons, in row order; the malformed rows of a CSV
+    file come from the table `malformed` (see `malformed_table`)."""
+    columns = REJECT_COLUMNS[2:]
+    stamp = src.typed  # start_utc is a timestamp, not text
+    text = ", ".join(
+        f"{d.timestamp_text(c, aware=src.aware) if stamp and c == 'start_utc' else d.cast_text(c)}"
+        f" AS {c}"
+        for c in columns
+    )
+    nulls = ", ".join(f"CAST(NULL AS {d.text}) AS {c}" for c in columns)
+    query = (
+        f"SELECT row, reject AS reason, {text} FROM ({_checked(src, d)}) WHERE reject IS NOT NULL"
+    )
+    if src.malformed:
+        query = f"{query} UNION ALL SELECT row, reason, {nulls} FROM malformed"
+    return f"SELECT * FROM ({query}) ORDER BY row"
 
 
 def _footer(src: CdrSource) -> tuple[int, datetime, datetime] | None:
@@ -370,16 +415,21 @@ def _footer(src: CdrSource) -> tuple[int, datetime, datetime] | None:
     return src.rows, first, last
 
 
-def _metadata(reference: RatingReference, source: Path) -> str:
+def rating_metadata(reference: RatingReference, source: Path, engine: str) -> dict[str, str]:
     """What the rated file was judged by, as Parquet key-value metadata (`forvalg.*`;
     settlement copies it into the statements' sources)."""
-    facts = {
+    return {
         "forvalg.source": source.name,
         "forvalg.tariff_version": reference.tariff.version,
         "forvalg.exclusions_version": reference.plan.exclusions.version,
         "forvalg.routing_versions": str(len(reference.versions)),
-        "forvalg.engine": f"duckdb {duckdb.__version__}",
+        "forvalg.engine": engine,
     }
+
+
+def _metadata(reference: RatingReference, source: Path) -> str:
+    """`rating_metadata` as DuckDB's KV_METADATA option."""
+    facts = rating_metadata(reference, source, f"duckdb {duckdb.__version__}")
     quoted = (f"'{k}': '{v.replace(chr(39), chr(39) * 2)}'" for k, v in facts.items())
     return "{" + ", ".join(quoted) + "}"
 

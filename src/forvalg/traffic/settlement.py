@@ -26,7 +26,14 @@ import duckdb
 from forvalg.domain.clock import Clock
 from forvalg.domain.settlement import Period, period_run
 from forvalg.domain.work_items import WorkItemKind
-from forvalg.traffic.aggregate import MEMORY_LIMIT, Scan, connect, locate, scan
+from forvalg.traffic.aggregate import (
+    MEMORY_LIMIT,
+    Scan,
+    connect,
+    first_bad_value,
+    locate,
+    scan,
+)
 from forvalg.traffic.sources import BadRatedFile, RatedFile, inspect_all, sha256
 from forvalg.traffic.statement import Source, Statement, Usage
 from forvalg.wall import Principal, Purpose, Wall
@@ -80,13 +87,23 @@ class Settlement:
         out: Path,
         *,
         progress: Progress | None = None,
+        engine: str = "duckdb",
+        threads: int | None = None,
     ) -> Settled:
         """Raises `InvalidPeriod`, `BadOutput` or `BadRatedFile` (naming the file, and the
-        row and column where it can) before anything is written."""
+        row and column where it can) before anything is written. `engine` runs the scan on
+        `duckdb` or `spark` (with `threads`: `local[N]`); the statements are the same."""
+        if engine not in ("duckdb", "spark"):
+            raise ValueError(f"engine {engine!r}: expected duckdb or spark")
         period = Period.parse(month)
         _check_out(out)
         rated = inspect_all(files)
         sources = _sources(rated, progress)
+        if engine == "spark":  # started (or refused: no Java, no pyspark) before the access
+            from forvalg.traffic.rating import EngineSettings
+            from forvalg.traffic.spark_engine import session
+
+            session(EngineSettings(threads=threads))
         run = period_run(
             new_work_item_id(WorkItemKind.SETTLEMENT_RUN),
             period,
@@ -101,7 +118,10 @@ class Settlement:
                 closing(connect(self._memory_limit)) as duck,
             ):
                 reading = guard.settlement.read_traffic(run)  # decided before a row is read
-                found = scan(duck, rated, period, _percent(progress))
+                if engine == "spark":
+                    found = _spark_scan(duck, rated, period, threads, progress)
+                else:
+                    found = scan(duck, rated, period, _percent(progress))
                 guard.settlement.open_run(run)
                 register = guard.operators.standing(
                     sorted(found.billed_operators | found.recorded_carriers)
@@ -176,6 +196,26 @@ def _percent(progress: Progress | None) -> Callable[[float], None] | None:
     report = progress
     report("scanning", 0, 100)
     return lambda done: report("scanning", int(done), 100)
+
+
+def _spark_scan(
+    duck: duckdb.DuckDBPyConnection,
+    rated: Sequence[RatedFile],
+    period: Period,
+    threads: int | None,
+    progress: Progress | None,
+) -> Scan:
+    """The scan on Spark; a bad value is named by DuckDB (`first_bad_value`)."""
+    from forvalg.traffic.rating import EngineSettings
+    from forvalg.traffic.spark_engine import spark_groups
+
+    report = _percent(progress)
+    found, bad = spark_groups(rated, period, EngineSettings(threads=threads))
+    if bad:
+        raise first_bad_value(duck, rated)
+    if report is not None:
+        report(100.0)
+    return found
 
 
 def _sources(rated: Sequence[RatedFile], progress: Progress | None) -> tuple[Source, ...]:

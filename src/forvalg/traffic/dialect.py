@@ -1,0 +1,113 @@
+"""The few SQL spellings where DuckDB and Spark differ, so each query is written once.
+
+The query builders (traffic/rating.py, traffic/aggregate.py) write SQL both engines
+read alike (`substring`, `left`, `CASE`, `coalesce`, `TRY_CAST`, `GROUP BY ALL`, the
+`FILTER` clause of an aggregate) and call a `Dialect` for the rest: a regular expression
+that must match the whole text, integer division, a timestamp as microseconds since the
+epoch and back, ISO 8601 text of an instant, a string literal, a query parameter, and a
+fixed-point decimal type. Nothing here runs a query; the engines do (DuckDB in
+rating.py and aggregate.py, Spark in spark_engine.py).
+
+The regular expressions used are plain ones (character classes, counts, groups) that
+RE2 (DuckDB) and java.util.regex (Spark) read the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Name = Literal["duckdb", "spark"]
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    name: Name
+
+    @property
+    def spark(self) -> bool:
+        return self.name == "spark"
+
+    def string(self, text: str) -> str:
+        """`text` as a string literal. Spark reads backslash escapes in literals (and two
+        adjacent literals as one), DuckDB reads neither."""
+        if self.spark:
+            return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        return "'" + text.replace("'", "''") + "'"
+
+    def full_match(self, expr: str, pattern: str) -> str:
+        """True when the whole of `expr` matches `pattern` (NULL for NULL)."""
+        if self.spark:
+            # `\z`, not `$`: Java's `$` also matches before a final line break.
+            return f"({expr} RLIKE {self.string('^(?:' + pattern + ')' + chr(92) + 'z')})"
+        return f"regexp_full_match({expr}, {self.string(pattern)})"
+
+    def div(self, a: str, b: str) -> str:
+        """Integer division of two integers, truncating (both engines truncate toward 0)."""
+        return f"(({a}) DIV ({b}))" if self.spark else f"(({a}) // ({b}))"
+
+    def epoch_us(self, timestamp: str) -> str:
+        """A timestamp (UTC) as microseconds since the epoch (BIGINT)."""
+        return f"unix_micros({timestamp})" if self.spark else f"epoch_us({timestamp})"
+
+    def epoch_ns_to_us(self, timestamp: str) -> str:
+        """A nanosecond timestamp as microseconds (Spark holds microseconds only)."""
+        if self.spark:
+            return self.epoch_us(timestamp)
+        return f"(epoch_ns({timestamp}) // 1000)"
+
+    def from_epoch_us(self, micros: str) -> str:
+        """Microseconds since the epoch as a UTC timestamp."""
+        if self.spark:
+            return f"timestamp_micros({micros})"
+        return f"(to_timestamp({micros} // 1000000) + to_microseconds({micros} % 1000000))"
+
+    def iso_utc(self, micros: str) -> str:
+        """Microseconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ`, with `.ffffff` before the
+        `Z` only when the instant is not on a whole second."""
+        if self.spark:
+            whole = "\"yyyy-MM-dd'T'HH:mm:ss'Z'\""
+            part = "\"yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'\""
+            ts = f"timestamp_micros({micros})"
+            return (
+                f"CASE WHEN {micros} % 1000000 = 0 THEN date_format({ts}, {whole}) "
+                f"ELSE date_format({ts}, {part}) END"
+            )
+        return (
+            f"CASE WHEN {micros} % 1000000 = 0 "
+            f"THEN strftime(make_timestamp({micros}), '%Y-%m-%dT%H:%M:%SZ') "
+            f"ELSE strftime(make_timestamp({micros}), '%Y-%m-%dT%H:%M:%S.%fZ') END"
+        )
+
+    @property
+    def instant(self) -> str:
+        """The type of a time-zone-aware instant (Spark's TIMESTAMP is one, in UTC here)."""
+        return "TIMESTAMP" if self.spark else "TIMESTAMPTZ"
+
+    @property
+    def text(self) -> str:
+        return "STRING" if self.spark else "VARCHAR"
+
+    def cast_text(self, expr: str) -> str:
+        return f"CAST({expr} AS {self.text})"
+
+    def timestamp_text(self, expr: str, *, aware: bool) -> str:
+        """A timestamp as DuckDB's text of it: `2026-11-01 10:00:00.123+00` (the fraction
+        without trailing zeros, `+00` when the timestamp has a zone)."""
+        if not self.spark:
+            return self.cast_text(expr)
+        fraction = f"date_format({expr}, 'SSSSSS')"
+        zone = " '+00'," if aware else ""
+        return (
+            f"concat(date_format({expr}, 'yyyy-MM-dd HH:mm:ss'), "
+            f"CASE WHEN {fraction} = '000000' THEN '' "
+            f"ELSE concat('.', regexp_replace({fraction}, '0+$', '')) END,{zone} '')"
+        )
+
+    def param(self, name: str) -> str:
+        """A named query parameter."""
+        return f":{name}" if self.spark else f"${name}"
+
+
+DUCKDB = Dialect("duckdb")
+SPARK = Dialect("spark")
