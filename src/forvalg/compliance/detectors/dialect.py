@@ -12,8 +12,8 @@ beside it, a Spark form with a window over the union of both sides (`asof_join` 
 which to use); the engines' identity test (tests/integration/test_detection_spark.py)
 holds the two equal. DuckDB keeps its ASOF JOIN because it is the faster of the two there.
 
-sqlglot was not used: its DuckDB -> Spark transpilation does not rewrite ASOF joins, and
-these few functions are clearer spelt out than carried by a dependency.
+sqlglot was not used: it would be a new dependency for three spellings, and the ASOF
+joins need a different query shape on Spark, not a different spelling.
 """
 
 from __future__ import annotations

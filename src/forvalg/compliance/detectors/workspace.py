@@ -1,4 +1,5 @@
-"""The detectors' shared ground: the inputs in DuckDB, the contacts that count, exposure.
+"""The detectors' shared ground: the inputs in an engine (DuckDB unless told, or Spark:
+`SqlEngine`), the contacts that count, exposure.
 
 Inputs (Arrow):
 
