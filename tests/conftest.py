@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -162,3 +163,15 @@ def services(settings: Settings, clock: FixedClock) -> Iterator[Services]:
 def engine(services: Services) -> Engine:
     """The test's engine, for assertions that look under the wall."""
     return services.engine
+
+
+@pytest.fixture(scope="session")
+def spark() -> Any:
+    """One Spark session (local mode, 2 threads) for the whole run: the JVM takes seconds
+    to start. Tiny inputs, so two shuffle partitions. Tests on Spark share it; nothing is
+    skipped when Java or pyspark is missing: the run fails (`SparkUnavailable`)."""
+    from forvalg.store.spark import spark_session
+
+    session = spark_session(threads=2)
+    session.conf.set("spark.sql.shuffle.partitions", "2")
+    return session

@@ -19,7 +19,6 @@ import pytest
 from forvalg.domain.settlement import Period
 from forvalg.domain.tariffs import tariff_from_toml
 from forvalg.sim.traffic import TrafficSpec, synthetic_history, synthetic_lines, write_cdrs
-from forvalg.store.spark import spark_session
 from forvalg.traffic.aggregate import connect, scan
 from forvalg.traffic.rating import (
     RATED_COLUMNS,
@@ -48,12 +47,6 @@ SETTINGS = EngineSettings(threads=2)
 class V:
     def __init__(self, effective_at: datetime, content_hash: str) -> None:
         self.effective_at, self.content_hash = effective_at, content_hash
-
-
-@pytest.fixture(scope="session")
-def spark() -> Any:
-    """One local Spark session for every test that needs it."""
-    return spark_session(2)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from forvalg.cli.common import Engine, console, duckdb_only, progress_bar, services
+from forvalg.cli.common import Engine, console, fail, progress_bar, services
+from forvalg.compliance.detectors import spark_engine
 from forvalg.domain.statistics import Severity
 
 
@@ -23,11 +24,15 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run every detector over the stored contacts, CPS events, honey-lines and ledger,
         and write the findings (most severe first). Exits 0 whatever is found: the
-        findings are the result, not an error."""
-        duckdb_only(engine)
+        findings are the result, not an error. `--engine spark` runs the contact
+        detectors' queries on Spark (local mode on every core; docs/DETECTION.md)."""
+        make = spark_engine.spark_engine if engine is Engine.SPARK else None
         with services() as svc, progress_bar(counts=False) as bar:
             bar.add_task("detecting", total=None)
-            report = svc.detection.run(out, min_severity=min_severity)
+            try:
+                report = svc.detection.run(out, min_severity=min_severity, engine=make)
+            except spark_engine.SparkUnavailable as exc:
+                raise fail(str(exc)) from None
         read = ", ".join(
             f"{count:,} {what.replace('_', ' ')}" for what, count in report.inputs.items()
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +26,7 @@ from forvalg.compliance.detectors import (
     examined,
     findings_document,
 )
+from forvalg.compliance.detectors.workspace import SqlEngine
 from forvalg.compliance.incidents import IncidentDesk, OpenReport, evidence_from_tables
 from forvalg.domain.calendar import WorkingCalendar
 from forvalg.domain.clock import Clock
@@ -94,7 +95,15 @@ class DetectionDesk:
             work_items,
         )
 
-    def run(self, out: Path, *, min_severity: Severity = Severity.LOW) -> DetectionReport:
+    def run(
+        self,
+        out: Path,
+        *,
+        min_severity: Severity = Severity.LOW,
+        engine: Callable[[], SqlEngine] | None = None,
+    ) -> DetectionReport:
+        """One run; `engine` makes the engine of the contact detectors' queries (DuckDB
+        unless told, e.g. `spark_engine.spark_engine`), after the inputs are read."""
         inputs = self.read()
         generated_at = self._clock.now()
         findings = detect(
@@ -106,6 +115,7 @@ class DetectionDesk:
             ledger=inputs.ledger,
             work_items=inputs.work_items,
             min_severity=min_severity,
+            engine=None if engine is None else engine(),
         )
         looked_at = examined(inputs.contacts, inputs.ledger)
         write_json(out, findings_document(findings, generated_at, looked_at))

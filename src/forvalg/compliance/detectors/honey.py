@@ -36,6 +36,7 @@ DETECTOR = "honey_line"
 def honey_tests(ws: Workspace) -> list[Tested]:
     window = micros(ws.settings.honey_window)
     sample = int(ws.settings.sample_size)
+    d = ws.dialect
     rows = ws.query(
         f"""
         WITH reach AS (
@@ -46,15 +47,22 @@ def honey_tests(ws: Workspace) -> list[Tested]:
             FROM subject_contacts s JOIN honey_in h
               ON s.number = h.number AND s.t >= h.t0 AND s.t < h.t0 + {window}
             WHERE NOT s.explained
+        ), hit AS (
+            SELECT r.kind, r.id, r.lines, r.p0, r.p1,
+                   count(*) AS contacts, count(DISTINCT h.number) AS honey_hit,
+                   {d.first_sorted("h.contact_id", sample)} AS sample
+            FROM reach r JOIN hits h ON r.kind = h.kind AND r.id = h.id
+            GROUP BY r.kind, r.id, r.lines, r.p0, r.p1
+        ), honey_pop AS (
+            SELECT number, t0 FROM honey_in {d.semi_join} pop USING (number)
+        ), open_honey AS (
+            SELECT x.kind, x.id, count(hp.number) AS in_window
+            FROM hit x LEFT JOIN honey_pop hp ON hp.t0 <= x.p1 AND hp.t0 + {window} > x.p0
+            GROUP BY x.kind, x.id
         )
-        SELECT r.kind, r.id, r.lines, r.p0, r.p1,
-               count(*) AS contacts, count(DISTINCT h.number) AS honey_hit,
-               list_slice(list(h.contact_id ORDER BY h.contact_id), 1, {sample}) AS sample,
-               (SELECT count(*) FROM honey_in x SEMI JOIN pop USING (number)
-                WHERE x.t0 <= r.p1 AND x.t0 + {window} > r.p0) AS in_window
-        FROM reach r JOIN hits h USING (kind, id)
-        GROUP BY r.kind, r.id, r.lines, r.p0, r.p1
-        ORDER BY r.kind, r.id
+        SELECT x.*, o.in_window
+        FROM hit x JOIN open_honey o ON x.kind = o.kind AND x.id = o.id
+        ORDER BY x.kind, x.id
         """
     )
     total = ws.lines

@@ -15,7 +15,7 @@ from forvalg.compliance.detectors.ledger_input import STAFF_PREFIX, AccessSettin
 from forvalg.compliance.detectors.targeting import targeting_tests
 from forvalg.compliance.detectors.timing import timing_tests
 from forvalg.compliance.detectors.unexplained import unexplained_tests
-from forvalg.compliance.detectors.workspace import DetectionSettings, Workspace
+from forvalg.compliance.detectors.workspace import DetectionSettings, SqlEngine, Workspace
 from forvalg.domain.statistics import Severity
 
 Detector = Callable[[Workspace], list[Tested]]
@@ -34,14 +34,23 @@ def detect(
     access: AccessSettings | None = None,
     min_severity: Severity = Severity.LOW,
     detectors: Sequence[Detector] = DETECTORS,
+    engine: SqlEngine | None = None,
 ) -> list[Finding]:
     """The findings of `detectors` (all of them unless told) at or above `min_severity`,
     most severe first; `honey` are the honey-lines (number, created_at), if any. With a
     `ledger` (ledger_input.ENTRY_SCHEMA) the access detector runs too, and with the
     `work_items` its entries name (WORK_ITEM_SCHEMA) unexplained access. The p-values of
-    every test of the run are adjusted together (Benjamini–Hochberg)."""
-    ws = Workspace(contacts, events, population, settings or DetectionSettings(), honey)
-    tested = [t for d in detectors for t in d(ws)]
+    every test of the run are adjusted together (Benjamini–Hochberg).
+
+    `engine` runs the contact detectors' queries (an in-memory DuckDB unless told; e.g.
+    `spark_engine.SparkEngine`); the ledger's detectors run in their own DuckDB."""
+    ws = Workspace(
+        contacts, events, population, settings or DetectionSettings(), honey, engine=engine
+    )
+    try:
+        tested = [t for d in detectors for t in d(ws)]
+    finally:
+        ws.close()
     if ledger is not None:
         book = Ledger(ledger, work_items)
         tested += access_tests(book, access)

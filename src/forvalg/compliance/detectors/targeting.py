@@ -43,38 +43,40 @@ Between = Callable[[np.ndarray, np.ndarray], np.ndarray]
 def targeting_tests(ws: Workspace) -> list[Tested]:
     days = ws.settings.targeting_window.days
     kinds = ", ".join(_quoted(k) for k in ws.settings.targeting_kinds)
+    d = ws.dialect
+    event_day, contact_day = d.idiv("event_t", DAY_US), d.idiv("c.t", DAY_US)
     exposure = ws.merged(
         "targeting_iv",
-        f"SELECT number, event_t // {DAY_US} AS s, event_t // {DAY_US} + {days} AS e "
+        f"SELECT number, {event_day} AS s, {event_day} + {days} AS e "
         f"FROM events_in WHERE kind IN ({kinds})",
     )
     rows = ws.query(
         f"""
         WITH periods AS (
-            SELECT kind, id, min(t) // {DAY_US} AS p0, max(t) // {DAY_US} + 1 AS p1,
+            SELECT kind, id, {d.idiv("min(t)", DAY_US)} AS p0,
+                   {d.idiv("max(t)", DAY_US)} + 1 AS p1,
                    count(*) AS outbound, count(*) FILTER (WHERE explained) AS explained
             FROM subject_contacts GROUP BY kind, id
         ), line_days AS (
-            SELECT c.kind, c.id, c.number, c.t // {DAY_US} AS d,
+            SELECT c.kind, c.id, c.number, {contact_day} AS d,
                    bool_or(iv.number IS NOT NULL) AS exposed,
                    min(c.contact_id) AS first_id, count(*) AS contacts
             FROM subject_contacts c LEFT JOIN targeting_iv iv
-              ON c.number = iv.number AND c.t // {DAY_US} >= iv.s AND c.t // {DAY_US} < iv.e
+              ON c.number = iv.number AND {contact_day} >= iv.s AND {contact_day} < iv.e
             WHERE NOT c.explained
-            GROUP BY c.kind, c.id, c.number, d
+            GROUP BY c.kind, c.id, c.number, {contact_day}
         ), hits AS (
             SELECT kind, id,
                    count(*) FILTER (WHERE exposed) AS a,
                    count(*) FILTER (WHERE NOT exposed) AS c,
                    CAST(coalesce(sum(contacts) FILTER (WHERE exposed), 0) AS BIGINT)
                        AS exposed_contacts,
-                   list_slice(list(first_id ORDER BY first_id) FILTER (WHERE exposed),
-                              1, {int(ws.settings.sample_size)}) AS sample
+                   {d.first_sorted("first_id", ws.settings.sample_size, "exposed")} AS sample
             FROM line_days GROUP BY kind, id
         )
         SELECT p.kind, p.id, p.p0, p.p1, p.outbound, p.explained, h.a, h.c,
                h.exposed_contacts, h.sample
-        FROM periods p JOIN hits h USING (kind, id)
+        FROM periods p JOIN hits h ON p.kind = h.kind AND p.id = h.id
         ORDER BY p.kind, p.id
         """
     )

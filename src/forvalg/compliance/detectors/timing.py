@@ -31,14 +31,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-import numpy as np
-
+from forvalg.compliance.detectors.dialect import Dialect
 from forvalg.compliance.detectors.findings import Tested
 from forvalg.compliance.detectors.targeting import LABEL
-from forvalg.compliance.detectors.workspace import (
-    Workspace,
-    micros,
-)
+from forvalg.compliance.detectors.workspace import DAY_US, Workspace, micros
 from forvalg.domain.statistics import Severity, binomial_greater, rate_lift
 
 DETECTOR = "timing"
@@ -100,25 +96,23 @@ def _tests(
             FROM subject_contacts c LEFT JOIN {table} iv
               ON c.number = iv.number AND c.t >= iv.s AND c.t < iv.e
             WHERE NOT c.explained
-        ), at_t AS (
-            SELECT c.*, coalesce(s.exposed, 0) AS lines_exposed
-            FROM counted c ASOF LEFT JOIN {table}_steps s ON c.t >= s.point
-        )
+        ), at_t AS ({_exposed_at_contacts(ws.dialect, table)})
         SELECT kind, id, count(*) AS n, count(*) FILTER (WHERE exposed) AS k,
-               avg(lines_exposed) AS mean_exposed,
-               list_slice(list(contact_id ORDER BY contact_id) FILTER (WHERE exposed),
-                          1, {int(ws.settings.sample_size)}) AS sample
+               CAST(sum(lines_exposed) AS BIGINT) AS exposed_sum,
+               {ws.dialect.first_sorted("contact_id", ws.settings.sample_size, "exposed")}
+                   AS sample
         FROM at_t GROUP BY kind, id
         ORDER BY kind, id
         """
     )
     if rows.num_rows == 0 or ws.lines == 0:
         return []
-    shares = rows.column("mean_exposed").to_numpy().astype(np.float64) / float(ws.lines)
     out = []
-    for i, r in enumerate(rows.to_pylist()):
-        share = float(min(max(shares[i], 0.0), 1.0))
+    for r in rows.to_pylist():
         k, n = int(r["k"]), int(r["n"])
+        # the mean exposed lines at the contacts' instants, from the exact integer sum
+        # (the same on every engine), over the lines
+        share = float(min(max(int(r["exposed_sum"]) / n / float(ws.lines), 0.0), 1.0))
         if share == 0.0:
             continue  # no exposed line-time in the period: nothing to test
         subject = (str(r["kind"]), str(r["id"]))
@@ -144,3 +138,37 @@ def _tests(
             )
         )
     return out
+
+
+def _exposed_at_contacts(dialect: Dialect, table: str) -> str:
+    """`counted`'s rows with `lines_exposed`: the exposed lines (`{table}_steps`) at each
+    contact's instant, the step at the latest change point at or before it (0 before
+    the first)."""
+    if dialect.asof_join:
+        return f"""
+            SELECT c.*, coalesce(s.exposed, 0) AS lines_exposed
+            FROM counted c ASOF LEFT JOIN {table}_steps s ON c.t >= s.point"""
+    # Spark has no ASOF JOIN, and this look-up has no key to partition on. The steps
+    # table has a point at every UTC midnight of its span (`Exposure.daily_steps`), so
+    # the latest point at or before a contact lies on the contact's own day: a window
+    # per day over the union of points and contacts, a point sorting before a contact at
+    # the same instant (`c.t >= s.point`), carries the step forward. Contacts on days
+    # outside the span find no point: 0, as before the first point and after the last
+    # (where every interval has ended).
+    day = dialect.idiv("t", DAY_US)
+    return f"""
+            SELECT kind, id, contact_id, exposed, coalesce(step, 0) AS lines_exposed
+            FROM (
+                SELECT *, last(lines, true) OVER (
+                    PARTITION BY day ORDER BY t, src ROWS UNBOUNDED PRECEDING) AS step
+                FROM (
+                    SELECT kind, id, contact_id, exposed, t, {day} AS day, 1 AS src,
+                           CAST(NULL AS BIGINT) AS lines
+                    FROM counted
+                    UNION ALL
+                    SELECT NULL, NULL, NULL, NULL, point, {dialect.idiv("point", DAY_US)}, 0,
+                           exposed
+                    FROM {table}_steps
+                ) AS u
+            ) AS w
+            WHERE src = 1"""

@@ -1,4 +1,5 @@
-"""The detectors' shared ground: the inputs in DuckDB, the contacts that count, exposure.
+"""The detectors' shared ground: the inputs in an engine (DuckDB unless told, or Spark:
+`SqlEngine`), the contacts that count, exposure.
 
 Inputs (Arrow):
 
@@ -26,10 +27,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 import duckdb
 import numpy as np
 import pyarrow as pa
+
+from forvalg.compliance.detectors.dialect import DUCKDB, Dialect
 
 DAY_US = 86_400_000_000
 CONTACT_COLUMNS = ("contact_id", "time_utc", "number", "direction", "agent_id", "campaign_id")
@@ -78,8 +82,50 @@ def _require(table: pa.Table, columns: tuple[str, ...], what: str) -> None:
         raise DetectionInputError(f"{what}: missing column(s) {', '.join(missing)}")
 
 
+class SqlEngine(Protocol):
+    """Where a workspace's SQL runs: an in-memory DuckDB (`DuckDBEngine`, the default) or a
+    Spark session (`spark_engine.SparkEngine`). The port is this narrow so that every
+    query stays one definition in the detectors: an engine only registers Arrow tables,
+    materialises a named table from a query, and answers a query as Arrow."""
+
+    dialect: Dialect
+
+    def register(self, name: str, table: pa.Table) -> None: ...
+
+    def create(self, name: str, sql: str) -> None:
+        """(Re)create table `name` as the result of `sql`, computed once."""
+        ...
+
+    def query(self, sql: str) -> pa.Table: ...
+
+    def close(self) -> None: ...
+
+
+class DuckDBEngine:
+    """One in-memory DuckDB connection."""
+
+    dialect = DUCKDB
+
+    def __init__(self) -> None:
+        self.con = duckdb.connect()
+
+    def register(self, name: str, table: pa.Table) -> None:
+        self.con.register(name, table)
+
+    def create(self, name: str, sql: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+
+    def query(self, sql: str) -> pa.Table:
+        result = self.con.sql(sql).to_arrow_table()
+        assert result is not None
+        return result
+
+    def close(self) -> None:
+        self.con.close()
+
+
 class Workspace:
-    """The inputs registered in one in-memory DuckDB, with the counted contacts
+    """The inputs registered in one engine (DuckDB unless told), with the counted contacts
     (`subject_contacts`) built once for every detector of the run."""
 
     def __init__(
@@ -89,103 +135,87 @@ class Workspace:
         population: pa.Array | pa.ChunkedArray,
         settings: DetectionSettings,
         honey: pa.Table | None = None,
+        *,
+        engine: SqlEngine | None = None,
     ) -> None:
         _require(contacts, CONTACT_COLUMNS, "contacts")
         _require(events, EVENT_COLUMNS, "CPS events")
         honey = HONEY_NONE if honey is None else honey
         _require(honey, HONEY_COLUMNS, "honey-lines")
         self.settings = settings
-        self.con = duckdb.connect()
         letter = (
             _micros(events.column("letter_earliest"))
             if "letter_earliest" in events.column_names
             else pa.nulls(events.num_rows, pa.int64())
         )
-        self.con.register(
-            "contacts_in",
-            pa.table(
-                {
-                    "contact_id": contacts.column("contact_id").cast(pa.string()),
-                    "t": _micros(contacts.column("time_utc")),
-                    "number": contacts.column("number").cast(pa.string()),
-                    "direction": contacts.column("direction").cast(pa.string()),
-                    "agent_id": contacts.column("agent_id").cast(pa.string()),
-                    "campaign_id": contacts.column("campaign_id").cast(pa.string()),
-                }
-            ),
+        contacts_in = pa.table(
+            {
+                "contact_id": contacts.column("contact_id").cast(pa.string()),
+                "t": _micros(contacts.column("time_utc")),
+                "number": contacts.column("number").cast(pa.string()),
+                "direction": contacts.column("direction").cast(pa.string()),
+                "agent_id": contacts.column("agent_id").cast(pa.string()),
+                "campaign_id": contacts.column("campaign_id").cast(pa.string()),
+            }
         )
-        self.con.register(
-            "events_in",
-            pa.table(
-                {
-                    "number": events.column("number").cast(pa.string()),
-                    "kind": events.column("kind").cast(pa.string()),
-                    "event_t": _micros(events.column("at")),
-                    "letter": letter,
-                }
-            ),
+        events_in = pa.table(
+            {
+                "number": events.column("number").cast(pa.string()),
+                "kind": events.column("kind").cast(pa.string()),
+                "event_t": _micros(events.column("at")),
+                "letter": letter,
+            }
         )
-        self.con.register("population_in", pa.table({"number": population.cast(pa.string())}))
-        self.con.register(
-            "honey_in",
-            pa.table(
-                {
-                    "number": honey.column("number").cast(pa.string()),
-                    "t0": _micros(honey.column("created_at")),
-                }
-            ),
+        honey_in = pa.table(
+            {
+                "number": honey.column("number").cast(pa.string()),
+                "t0": _micros(honey.column("created_at")),
+            }
         )
-        self.con.execute(
-            "CREATE TEMP TABLE pop AS SELECT DISTINCT number FROM population_in "
-            "WHERE number IS NOT NULL"
+        self.engine = DuckDBEngine() if engine is None else engine
+        self.dialect = self.engine.dialect
+        self.engine.register("contacts_in", contacts_in)
+        self.engine.register("events_in", events_in)
+        self.engine.register("population_in", pa.table({"number": population.cast(pa.string())}))
+        self.engine.register("honey_in", honey_in)
+        self.engine.create(
+            "pop", "SELECT DISTINCT number FROM population_in WHERE number IS NOT NULL"
         )
         self.lines = self._count("SELECT count(*) FROM pop")
-        explain_us = micros(settings.explain_window)
-        self.con.execute(
-            f"""
-            CREATE TEMP TABLE outbound AS
-            WITH o AS (
-                SELECT contact_id, t, number, agent_id, NULLIF(campaign_id, '') AS campaign_id
-                FROM contacts_in SEMI JOIN pop USING (number)
-                WHERE direction = 'OUTBOUND' AND t IS NOT NULL
-            ), i AS (
-                SELECT number, t FROM contacts_in WHERE direction = 'INBOUND' AND t IS NOT NULL
-            )
-            SELECT o.*, coalesce(o.t - i.t <= {explain_us}, false) AS explained
-            FROM o ASOF LEFT JOIN i ON o.number = i.number AND o.t >= i.t
+        self.engine.create("outbound", _outbound_sql(self.dialect, micros(settings.explain_window)))
+        self.engine.create(
+            "subject_contacts",
             """
-        )
-        self.con.execute(
-            """
-            CREATE TEMP TABLE subject_contacts AS
             SELECT 'campaign_id' AS kind, campaign_id AS id, contact_id, t, number, explained
             FROM outbound WHERE campaign_id IS NOT NULL
             UNION ALL
             SELECT 'agent_id', agent_id, contact_id, t, number, explained
             FROM outbound WHERE agent_id IS NOT NULL AND agent_id <> ''
-            """
+            """,
         )
 
     def query(self, sql: str) -> pa.Table:
         """The result of `sql` as an Arrow table."""
-        result = self.con.sql(sql).to_arrow_table()
-        assert result is not None
-        return result
+        return self.engine.query(sql)
+
+    def close(self) -> None:
+        self.engine.close()
 
     def _count(self, sql: str) -> int:
-        row = self.con.execute(sql).fetchone()
-        assert row is not None
-        return int(row[0])
+        return int(self.query(sql).column(0)[0].as_py())
 
     def merged(self, name: str, intervals_sql: str) -> Exposure:
-        """Create temp table `name` (number, s, e) of the intervals [s, e) that
-        `intervals_sql` selects (columns number, s, e), merged per line and limited to
-        the population; return their `Exposure`."""
-        self.con.execute(
+        """Create table `name` (number, s, e) of the intervals [s, e) that `intervals_sql`
+        selects (columns number, s, e), merged per line and limited to the population;
+        register `name_steps` (point, exposed: the exposed lines from each change point on,
+        with a point at every UTC midnight between the first and the last, see
+        `Exposure.daily_steps`) and return their `Exposure`."""
+        self.engine.create(
+            name,
             f"""
-            CREATE OR REPLACE TEMP TABLE {name} AS
             WITH iv AS (
-                SELECT number, s, e FROM ({intervals_sql}) SEMI JOIN pop USING (number)
+                SELECT number, s, e FROM ({intervals_sql}) AS x {self.dialect.semi_join} pop
+                USING (number)
                 WHERE s IS NOT NULL AND e > s
             ), m AS (
                 SELECT *, max(e) OVER (
@@ -198,16 +228,52 @@ class Workspace:
                 FROM m
             )
             SELECT number, min(s) AS s, max(e) AS e FROM g GROUP BY number, grp
-            """
+            """,
         )
         bounds = self.query(f"SELECT s, e FROM {name}")
         exposure = Exposure.of(
             bounds.column("s").to_numpy().astype(np.int64),
             bounds.column("e").to_numpy().astype(np.int64),
         )
-        points, exposed = exposure.steps()
-        self.con.register(f"{name}_steps", pa.table({"point": points, "exposed": exposed}))
+        points, exposed = exposure.daily_steps()
+        self.engine.register(f"{name}_steps", pa.table({"point": points, "exposed": exposed}))
         return exposure
+
+
+def _outbound_sql(dialect: Dialect, explain_us: int) -> str:
+    """The counted outbound contacts, each `explained` when its line's latest inbound
+    contact at or before it is at most `explain_us` earlier."""
+    common = f"""
+        WITH o AS (
+            SELECT contact_id, t, number, agent_id, NULLIF(campaign_id, '') AS campaign_id
+            FROM contacts_in {dialect.semi_join} pop USING (number)
+            WHERE direction = 'OUTBOUND' AND t IS NOT NULL
+        ), i AS (
+            SELECT number, t FROM contacts_in WHERE direction = 'INBOUND' AND t IS NOT NULL
+        )"""
+    if dialect.asof_join:
+        return f"""{common}
+        SELECT o.*, coalesce(o.t - i.t <= {explain_us}, false) AS explained
+        FROM o ASOF LEFT JOIN i ON o.number = i.number AND o.t >= i.t
+        """
+    # Spark has no ASOF JOIN: the latest inbound instant at or before each outbound
+    # contact is the running max of inbound instants over the line's contacts in time
+    # order, an inbound contact sorting before an outbound one at the same instant
+    # (`o.t >= i.t` above). Same rows, same `explained`.
+    return f"""{common}, u AS (
+            SELECT contact_id, t, number, agent_id, campaign_id, 1 AS src FROM o
+            UNION ALL
+            SELECT CAST(NULL AS STRING), t, number, CAST(NULL AS STRING),
+                   CAST(NULL AS STRING), 0 FROM i
+        ), w AS (
+            SELECT *, max(CASE WHEN src = 0 THEN t END) OVER (
+                PARTITION BY number ORDER BY t, src ROWS UNBOUNDED PRECEDING) AS last_in
+            FROM u
+        )
+        SELECT contact_id, t, number, agent_id, campaign_id,
+               coalesce(t - last_in <= {explain_us}, false) AS explained
+        FROM w WHERE src = 1
+        """
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +299,23 @@ class Exposure:
         """Each distinct change point and the exposed lines from it until the next."""
         last = len(self.points) - 1 - np.unique(self.points[::-1], return_index=True)[1]
         return self.points[last], self.exposed[last].astype(np.int64)
+
+    def daily_steps(self) -> tuple[np.ndarray, np.ndarray]:
+        """`steps()` with a point added at every UTC midnight from the day of the first
+        point to the day of the last (the same step function): a look-up of the exposed
+        lines at an instant then finds a point on the instant's own day, which is what the
+        Spark form of the timing look-up needs (a window per day, timing.py); DuckDB's
+        ASOF JOIN reads the same table."""
+        points, exposed = self.steps()
+        if len(points) == 0:
+            return points, exposed
+        days = np.arange(points[0] // DAY_US, points[-1] // DAY_US + 1, dtype=np.int64) * DAY_US
+        days = days[~np.isin(days, points)]
+        k = np.searchsorted(points, days, side="right") - 1
+        at_days = np.where(k >= 0, exposed[np.maximum(k, 0)], 0).astype(np.int64)
+        merged = np.concatenate([points, days])
+        order = np.argsort(merged, kind="stable")
+        return merged[order], np.concatenate([exposed, at_days])[order]
 
     def upto(self, t: np.ndarray) -> np.ndarray:
         """Exposed line-time before each instant of `t`."""

@@ -1,0 +1,44 @@
+"""The pieces of detection on Spark that need no Spark: the step table with a point at
+every midnight is the same step function, and the dialects' spellings."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from forvalg.compliance.detectors.dialect import DUCKDB, SPARK
+from forvalg.compliance.detectors.workspace import DAY_US, Exposure
+
+intervals = st.lists(
+    st.tuples(st.integers(0, 20 * DAY_US), st.integers(1, 5 * DAY_US)), min_size=0, max_size=30
+)
+
+
+@given(intervals, st.lists(st.integers(-DAY_US, 30 * DAY_US), min_size=1, max_size=50))
+def test_daily_steps_are_the_same_step_function(
+    pairs: list[tuple[int, int]], instants: list[int]
+) -> None:
+    starts = np.array([s for s, _ in pairs], dtype=np.int64)
+    ends = np.array([s + w for s, w in pairs], dtype=np.int64)
+    exposure = Exposure.of(starts, ends)
+    points, exposed = exposure.steps()
+    daily, at = exposure.daily_steps()
+    assert np.all(np.diff(daily) > 0)  # sorted, distinct
+    assert set(points.tolist()) <= set(daily.tolist())
+    if len(points):
+        days = np.arange(points[0] // DAY_US, points[-1] // DAY_US + 1) * DAY_US
+        assert set(days.tolist()) <= set(daily.tolist())
+    for t in instants:  # the latest point at or before t gives the same count
+        k, j = np.searchsorted(points, t, "right") - 1, np.searchsorted(daily, t, "right") - 1
+        assert (exposed[k] if k >= 0 else 0) == (at[j] if j >= 0 else 0)
+
+
+def test_the_spellings_that_differ() -> None:
+    assert DUCKDB.idiv("t", 86) == "(t // 86)"
+    assert SPARK.idiv("t", 86) == "(t div 86)"
+    assert DUCKDB.first_sorted("id", 3, "hit") == (
+        "list_slice(list(id ORDER BY id) FILTER (WHERE hit), 1, 3)"
+    )
+    assert SPARK.first_sorted("id", 3) == "slice(array_sort(collect_list(id)), 1, 3)"
+    assert (DUCKDB.asof_join, SPARK.asof_join) == (True, False)
