@@ -88,7 +88,7 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
     period = Period.parse("2026-11")
     result: dict[str, Any] = {"engine": args.engine, "cores": args.threads}
     if args.engine == "spark":
-        from forvalg.store.spark import spark_session
+        from forvalg.engines.spark import spark_session
         from forvalg.traffic.spark_engine import SparkRatingEngine, spark_groups
 
         t = time.perf_counter()

@@ -170,7 +170,7 @@ def spark() -> Any:
     """One Spark session (local mode, 2 threads) for the whole run: the JVM takes seconds
     to start. Tiny inputs, so two shuffle partitions. Tests on Spark share it; nothing is
     skipped when Java or pyspark is missing: the run fails (`SparkUnavailable`)."""
-    from forvalg.store.spark import spark_session
+    from forvalg.engines.spark import spark_session
 
     session = spark_session(threads=2)
     session.conf.set("spark.sql.shuffle.partitions", "2")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from forvalg.store.spark import SETTINGS, SparkUnavailable, _memory, check_java, master_for
+from forvalg.engines.spark import SETTINGS, SparkUnavailable, _memory, check_java, master_for
 
 
 def test_threads_are_local_n() -> None:

@@ -2,7 +2,7 @@
 
 `SparkEngine` is the workspace's `SqlEngine` port on a Spark session the caller owns
 (local mode here, a cluster in production; bootstrap makes it with
-`store.spark.spark_session`). The inputs arrive as Arrow tables from the wall and become
+`engines.spark.spark_session`). The inputs arrive as Arrow tables from the wall and become
 DataFrames; each table the workspace names is computed once and cached
 (`persist`, then counted), as DuckDB's temp tables are, under a temp view of that name.
 The views live in the caller's session (whose settings, e.g. the test's shuffle
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from forvalg.compliance.detectors.dialect import SPARK
-from forvalg.store.spark import SparkUnavailable, spark_session
+from forvalg.engines.spark import SparkUnavailable, spark_session
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -26,7 +26,7 @@ __all__ = ["SparkEngine", "SparkUnavailable", "spark_engine"]
 
 
 def spark_engine(threads: int | None = None) -> SparkEngine:
-    """An engine on the process's Spark session (`store.spark.spark_session`: local mode on
+    """An engine on the process's Spark session (`engines.spark.spark_session`: local mode on
     `threads` cores, every core when None); `SparkUnavailable` without pyspark or Java."""
     return SparkEngine(spark_session(threads))
 
