@@ -194,6 +194,7 @@ def test_spark_rates_exactly_as_duckdb(
     assert [int(r["row"]) for r in _rows(rejects[1], "row")] == sorted(
         int(line.split(",", 1)[0]) for line in lines[1:] if line[:1].isdigit()
     )
+    assert _views(spark) == []  # the run's views go with it (the session outlives it)
 
 
 def test_a_failed_spark_run_writes_nothing(
@@ -250,6 +251,11 @@ def test_spark_settles_exactly_as_duckdb(
         assert statements[0].json_bytes() == statements[1].json_bytes()
         assert statements[0].csv_bytes() == statements[1].csv_bytes()
     assert sum((u.charge for lines in duck.lines.values() for u in lines.values()), Decimal(0))
+    assert _views(spark) == []
+
+
+def _views(spark: Any) -> list[str]:
+    return [t.name for t in spark.catalog.listTables() if t.isTemporary]
 
 
 def test_a_bad_value_is_found_on_spark_too(spark: Any, tmp_path: Path) -> None:

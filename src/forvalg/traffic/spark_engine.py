@@ -27,7 +27,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
@@ -123,6 +123,18 @@ def _view(spark: SparkSession, name: str, table: Any, *, broadcast: bool = True)
     (hint(frame) if small else frame).createOrReplaceTempView(name)
 
 
+def _dropped(spark: SparkSession, names: Iterable[str]) -> Callable[[], None]:
+    """A callback dropping a run's temporary views: the session outlives the run (tests,
+    a long-lived driver), and the views name files the run deletes."""
+    chosen = tuple(names)
+
+    def drop() -> None:
+        for name in chosen:
+            spark.catalog.dropTempView(name)
+
+    return drop
+
+
 def _parts(directory: Path, suffix: str) -> list[Path]:
     """The part files Spark wrote in `directory`, in partition order."""
     return sorted(
@@ -180,6 +192,8 @@ class SparkRatingEngine:
         errors = _spark_error()
         with ExitStack() as stack:
             temp = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=out.parent)))
+            views = ("cdrs", "minutes", "written", "malformed", *self._reference.tables())
+            stack.callback(_dropped(spark, views))
             src = open_cdrs(source, temp / "staged.parquet")
             summary = RatingSummary(source, out, None, ignored_columns=src.ignored)
             try:
@@ -275,6 +289,12 @@ def spark_groups(
     """The `Scan` of the rated files for the period, and whether a value was bad (the
     caller names it, see aggregate.first_bad_value)."""
     spark = session(settings)
+    with ExitStack() as stack:
+        stack.callback(_dropped(spark, (f"{kind}_files" for kind in Format)))
+        return _groups(spark, files, period)
+
+
+def _groups(spark: SparkSession, files: Sequence[RatedFile], period: Period) -> tuple[Scan, bool]:
     errors = _spark_error()
     parts = []
     for kind, template in ((Format.PARQUET, parquet_rows), (Format.CSV, csv_rows)):
