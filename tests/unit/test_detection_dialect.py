@@ -7,8 +7,8 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from forvalg.compliance.detectors.dialect import DUCKDB, SPARK
 from forvalg.compliance.detectors.workspace import DAY_US, Exposure
+from forvalg.engines.dialect import DUCKDB, SPARK
 
 intervals = st.lists(
     st.tuples(st.integers(0, 20 * DAY_US), st.integers(1, 5 * DAY_US)), min_size=0, max_size=30
@@ -35,8 +35,9 @@ def test_daily_steps_are_the_same_step_function(
 
 
 def test_the_spellings_that_differ() -> None:
-    assert DUCKDB.idiv("t", 86) == "(t // 86)"
-    assert SPARK.idiv("t", 86) == "(t div 86)"
+    assert DUCKDB.div("t", 86) == "((t) // (86))"
+    assert SPARK.div("t", 86) == "((t) DIV (86))"
+    assert (DUCKDB.semi_join, SPARK.semi_join) == ("SEMI JOIN", "LEFT SEMI JOIN")
     assert DUCKDB.first_sorted("id", 3, "hit") == (
         "list_slice(list(id ORDER BY id) FILTER (WHERE hit), 1, 3)"
     )

@@ -31,7 +31,7 @@ from forvalg.domain.numbering import CallClass
 from forvalg.domain.routing import RouteReason
 from forvalg.domain.settlement import BILLED, Period
 from forvalg.domain.tariffs import TimeBand
-from forvalg.traffic.dialect import DUCKDB, Dialect
+from forvalg.engines.dialect import DUCKDB, Dialect
 from forvalg.traffic.sources import BadRatedFile, Format, RatedFile
 from forvalg.traffic.statement import ZERO, Mismatches, Usage
 

@@ -33,8 +33,8 @@ from forvalg.domain.numbers import CSC_FIRST, CSC_LAST
 from forvalg.domain.orders import Option
 from forvalg.domain.routing import INCUMBENT
 from forvalg.domain.tariffs import UNITS_PER_NOK, TimeBand, units
+from forvalg.engines.dialect import DUCKDB, Dialect
 from forvalg.traffic.cdrs import CdrSource, file_format, open_cdrs, sql_path
-from forvalg.traffic.dialect import DUCKDB, Dialect
 from forvalg.traffic.reference import MAX_SPAN, PLAN_KEY, RatingReference
 
 RATED_COLUMNS = (

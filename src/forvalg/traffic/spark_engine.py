@@ -36,10 +36,10 @@ from typing import TYPE_CHECKING, Any
 import pyarrow.parquet as pq
 
 from forvalg.domain.settlement import Period
+from forvalg.engines.dialect import SPARK
 from forvalg.engines.spark import SparkUnavailable, spark_session
 from forvalg.traffic.aggregate import Scan, collect, csv_rows, groups_sql, parquet_rows
 from forvalg.traffic.cdrs import CdrSource, file_format, open_cdrs
-from forvalg.traffic.dialect import SPARK
 from forvalg.traffic.rating import (
     REJECT_COLUMNS,
     EngineSettings,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from forvalg.compliance.detectors.dialect import SPARK
+from forvalg.engines.dialect import SPARK
 from forvalg.engines.spark import SparkUnavailable, spark_session
 
 if TYPE_CHECKING:

@@ -44,7 +44,7 @@ def targeting_tests(ws: Workspace) -> list[Tested]:
     days = ws.settings.targeting_window.days
     kinds = ", ".join(_quoted(k) for k in ws.settings.targeting_kinds)
     d = ws.dialect
-    event_day, contact_day = d.idiv("event_t", DAY_US), d.idiv("c.t", DAY_US)
+    event_day, contact_day = d.div("event_t", DAY_US), d.div("c.t", DAY_US)
     exposure = ws.merged(
         "targeting_iv",
         f"SELECT number, {event_day} AS s, {event_day} + {days} AS e "
@@ -53,8 +53,8 @@ def targeting_tests(ws: Workspace) -> list[Tested]:
     rows = ws.query(
         f"""
         WITH periods AS (
-            SELECT kind, id, {d.idiv("min(t)", DAY_US)} AS p0,
-                   {d.idiv("max(t)", DAY_US)} + 1 AS p1,
+            SELECT kind, id, {d.div("min(t)", DAY_US)} AS p0,
+                   {d.div("max(t)", DAY_US)} + 1 AS p1,
                    count(*) AS outbound, count(*) FILTER (WHERE explained) AS explained
             FROM subject_contacts GROUP BY kind, id
         ), line_days AS (

@@ -31,11 +31,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from forvalg.compliance.detectors.dialect import Dialect
 from forvalg.compliance.detectors.findings import Tested
 from forvalg.compliance.detectors.targeting import LABEL
 from forvalg.compliance.detectors.workspace import DAY_US, Workspace, micros
 from forvalg.domain.statistics import Severity, binomial_greater, rate_lift
+from forvalg.engines.dialect import Dialect
 
 DETECTOR = "timing"
 # (subject label, contacts in the intervals, counted contacts, exposed share) -> a sentence
@@ -155,7 +155,7 @@ def _exposed_at_contacts(dialect: Dialect, table: str) -> str:
     # the same instant (`c.t >= s.point`), carries the step forward. Contacts on days
     # outside the span find no point: 0, as before the first point and after the last
     # (where every interval has ended).
-    day = dialect.idiv("t", DAY_US)
+    day = dialect.div("t", DAY_US)
     return f"""
             SELECT kind, id, contact_id, exposed, coalesce(step, 0) AS lines_exposed
             FROM (
@@ -166,7 +166,7 @@ def _exposed_at_contacts(dialect: Dialect, table: str) -> str:
                            CAST(NULL AS BIGINT) AS lines
                     FROM counted
                     UNION ALL
-                    SELECT NULL, NULL, NULL, NULL, point, {dialect.idiv("point", DAY_US)}, 0,
+                    SELECT NULL, NULL, NULL, NULL, point, {dialect.div("point", DAY_US)}, 0,
                            exposed
                     FROM {table}_steps
                 ) AS u

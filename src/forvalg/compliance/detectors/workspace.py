@@ -33,7 +33,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from forvalg.compliance.detectors.dialect import DUCKDB, Dialect
+from forvalg.engines.dialect import DUCKDB, Dialect
 
 DAY_US = 86_400_000_000
 CONTACT_COLUMNS = ("contact_id", "time_utc", "number", "direction", "agent_id", "campaign_id")

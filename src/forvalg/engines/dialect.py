@@ -1,15 +1,24 @@
 """The few SQL spellings where DuckDB and Spark differ, so each query is written once.
 
-The query builders (traffic/rating.py, traffic/aggregate.py) write SQL both engines
-read alike (`substring`, `left`, `CASE`, `coalesce`, `TRY_CAST`, `GROUP BY ALL`, the
-`FILTER` clause of an aggregate) and call a `Dialect` for the rest: a regular expression
-that must match the whole text, integer division, a timestamp as microseconds since the
-epoch and back, ISO 8601 text of an instant, a string literal, a query parameter, and a
-fixed-point decimal type. Nothing here runs a query; the engines do (DuckDB in
-rating.py and aggregate.py, Spark in spark_engine.py).
+The query builders of traffic (rating.py, aggregate.py) and of the detectors
+(compliance/detectors/) write SQL both engines read alike (`substring`, `left`, `CASE`,
+`coalesce`, `TRY_CAST`, `GROUP BY ALL`, the `FILTER` clause of an aggregate, `bool_or`,
+window frames, joins with `USING`) and call a `Dialect` for the rest: a regular
+expression that must match the whole text, integer division, a timestamp as microseconds
+since the epoch and back, ISO 8601 text of an instant, a string literal, a query
+parameter, a fixed-point decimal type, the semi-join keyword and "the first n values in
+order". Nothing here runs a query; the engines do (DuckDB in the services, Spark through
+`forvalg.engines.spark`).
 
 The regular expressions used are plain ones (character classes, counts, groups) that
 RE2 (DuckDB) and java.util.regex (Spark) read the same way.
+
+One construct has no Spark equivalent: DuckDB's `ASOF JOIN` ("the latest row at or
+before this instant"). Where a query needs it, its builder writes the DuckDB form and,
+beside it, a Spark form with a window over the union of both sides (`asof_join` says
+which to use); the engines' identity tests hold the two equal. sqlglot was not used: the
+spellings are few, and the ASOF joins need a different query shape on Spark, not a
+different spelling.
 """
 
 from __future__ import annotations
@@ -42,9 +51,27 @@ class Dialect:
             return f"({expr} RLIKE {self.string('^(?:' + pattern + ')' + chr(92) + 'z')})"
         return f"regexp_full_match({expr}, {self.string(pattern)})"
 
-    def div(self, a: str, b: str) -> str:
+    def div(self, a: str, b: str | int) -> str:
         """Integer division of two integers, truncating (both engines truncate toward 0)."""
         return f"(({a}) DIV ({b}))" if self.spark else f"(({a}) // ({b}))"
+
+    @property
+    def semi_join(self) -> str:
+        """The left semi join keyword(s)."""
+        return "LEFT SEMI JOIN" if self.spark else "SEMI JOIN"
+
+    @property
+    def asof_join(self) -> bool:
+        """Whether the engine has DuckDB's ASOF JOIN."""
+        return not self.spark
+
+    def first_sorted(self, expr: str, n: int, where: str | None = None) -> str:
+        """The aggregate: the first `n` values of `expr` in ascending order (of the rows
+        `where` holds); an empty list or null when there are none."""
+        having = f" FILTER (WHERE {where})" if where else ""
+        if self.spark:
+            return f"slice(array_sort(collect_list({expr}){having}), 1, {int(n)})"
+        return f"list_slice(list({expr} ORDER BY {expr}){having}, 1, {int(n)})"
 
     def epoch_us(self, timestamp: str) -> str:
         """A timestamp (UTC) as microseconds since the epoch (BIGINT)."""
