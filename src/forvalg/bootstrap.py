@@ -210,14 +210,15 @@ def rotate_pseudonym_key(settings: Settings, *, at: datetime) -> PseudonymRotati
     folder.mkdir(mode=0o700, exist_ok=True)
     kept = folder / f"{at.astimezone(UTC):%Y%m%dT%H%M%SZ}-{pseudonym_key_id(old)}.key"
     if not kept.exists():
-        _write_atomically(kept, old.hex())
+        replace_secret(kept, old.hex())
     new = secrets.token_bytes(32)
-    _write_atomically(settings.key_dir / PSEUDONYM_KEY_FILE, new.hex())
+    replace_secret(settings.key_dir / PSEUDONYM_KEY_FILE, new.hex())
     return PseudonymRotation(pseudonym_key_id(old), pseudonym_key_id(new), kept)
 
 
-def _write_atomically(path: Path, secret: str) -> None:
-    """Write a secret file (0600) by a temporary file renamed over `path`, synced."""
+def replace_secret(path: Path, secret: str) -> None:
+    """Write a secret file (0600) by a temporary file renamed over `path`, synced: a
+    crash leaves the old secret or the new one, never a torn file."""
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".key-")
     try:
         with os.fdopen(fd, "w") as handle:

@@ -66,6 +66,19 @@ class RatingFailed(ValueError):
     """A run that cannot complete (its files, or the engine); nothing is written."""
 
 
+def publish(summary: RatingSummary, rated: tuple[Path, Path], rejects: tuple[Path, Path]) -> None:
+    """Check that every row read was rated or rejected, then rename the staged rated and
+    rejects files (staged, final) into place: both appear, or neither."""
+    accounted = summary.rated + sum(summary.rejected.values())
+    if accounted != summary.rows:
+        raise RatingFailed(
+            f"{summary.source}: {summary.rows} rows read but {accounted} rated or rejected"
+        )
+    os.replace(*rated)
+    os.replace(*rejects)
+    summary.rejects = rejects[1]
+
+
 def _distinct(**paths: Path) -> None:
     """The input, the rated file and the rejects file must be three different files."""
     seen: dict[Path, str] = {}
@@ -309,14 +322,7 @@ class RatingEngine:
                 self._write_rejects(con, src, staged_rejects, summary)
             else:  # a clean run still replaces an earlier run's rejects
                 staged_rejects.write_text(",".join(REJECT_COLUMNS) + "\n")
-            accounted = summary.rated + sum(summary.rejected.values())
-            if accounted != summary.rows:
-                raise RatingFailed(
-                    f"{source}: {summary.rows} rows read but {accounted} rated or rejected"
-                )
-            os.replace(staged, out)
-            os.replace(staged_rejects, rejects)
-            summary.rejects = rejects
+            publish(summary, (staged, out), (staged_rejects, rejects))
         summary.seconds = time.perf_counter() - started
         return summary
 

@@ -52,6 +52,7 @@ from forvalg.traffic.rating import (
     _rated,
     add_tally,
     malformed_table,
+    publish,
     rating_metadata,
     rejects_sql,
     span,
@@ -215,14 +216,7 @@ class SparkRatingEngine:
                     staged_rejects.write_text(",".join(REJECT_COLUMNS) + "\n")
             except errors as exc:
                 raise RatingFailed(f"{source}: {_first_line(exc)}") from None
-            accounted = summary.rated + sum(summary.rejected.values())
-            if accounted != summary.rows:
-                raise RatingFailed(
-                    f"{source}: {summary.rows} rows read but {accounted} rated or rejected"
-                )
-            os.replace(staged, out)
-            os.replace(staged_rejects, rejects)
-            summary.rejects = rejects
+            publish(summary, (staged, out), (staged_rejects, rejects))
         summary.seconds = time.perf_counter() - started
         return summary
 

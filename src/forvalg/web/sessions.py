@@ -32,6 +32,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from forvalg.bootstrap import replace_secret
+
 KEY_FILE = "web.key"
 SESSION_COOKIE = "forvalg_session"
 PRE_COOKIE = "forvalg_pre"
@@ -71,18 +73,7 @@ def rotate_key(key_dir: Path) -> Path:
     is signed out. Running `serve` processes read the key at start: restart them."""
     path = key_dir / KEY_FILE
     key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, temporary = tempfile.mkstemp(dir=key_dir, prefix=".web-key-")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+    replace_secret(path, secrets.token_hex(32))
     return path
 
 
