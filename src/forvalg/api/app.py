@@ -10,7 +10,7 @@ from anyio import to_thread
 from fastapi import FastAPI
 
 from forvalg import __version__
-from forvalg.api import problems
+from forvalg.api import openapi, problems
 from forvalg.api.limits import BodySizeLimit, RateLimiter
 from forvalg.api.routes import (
     access_log,
@@ -69,6 +69,7 @@ def create_app(
     app.state.services = services
     settings = services.settings
     problems.install(app)
+    openapi.install(app)
     routers = (orders, lines, events, statements, log, staff, incidents, subscriber, retail)
     for module in (*routers, access_log):
         app.include_router(module.router)

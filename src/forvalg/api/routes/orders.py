@@ -30,6 +30,31 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 OrderId = Annotated[str, Path(max_length=32)]
 
 
+def _order_links(*, number: bool) -> dict[str, Any]:
+    """OpenAPI links from an answer that is an order to what a client does next with it
+    (read it, cancel it, find it in the list, ask about its line); schemathesis follows
+    them in its stateful tests."""
+    by_id = {"order_id": "$response.body#/id"}
+    links: dict[str, Any] = {
+        "GetOrder": {"operationId": "get_order_v1_orders__order_id__get", "parameters": by_id},
+        "CancelOrder": {
+            "operationId": "cancel_order_v1_orders__order_id__cancel_post",
+            "parameters": by_id,
+        },
+    }
+    if number:
+        links["ListOrdersOfTheNumber"] = {
+            "operationId": "list_orders_v1_orders_get",
+            "parameters": {"number": "$response.body#/number"},
+        }
+        links["EligibilityOfTheNumber"] = {
+            "operationId": "eligibility_v1_lines__number__eligibility_get",
+            "parameters": {"number": "$response.body#/number"},
+        }
+        links["Events"] = {"operationId": "events_v1_events_get", "parameters": {}}
+    return links
+
+
 def _request(body: OrderCreate) -> OrderRequest:
     if isinstance(body, CancelOtherCreate):
         return OrderRequest(
@@ -53,7 +78,11 @@ def _request(body: OrderCreate) -> OrderRequest:
     status_code=201,
     summary="Place an order",
     response_model=OrderPublic,
-    responses=ERRORS | {409: {"model": Problem, "description": "Idempotency-Key reused"}},
+    responses=ERRORS
+    | {
+        201: {"description": "The order, RECEIVED", "links": _order_links(number=True)},
+        409: {"model": Problem, "description": "Idempotency-Key reused"},
+    },
 )
 def place_order(
     svc: Svc,
@@ -122,7 +151,11 @@ def list_orders(
     "/{order_id}/cancel",
     summary="Cancel an own order before the cut-off",
     response_model=OrderPublic,
-    responses=ERRORS | {409: {"model": Problem, "description": "Past the cut-off (E_TOO_LATE)"}},
+    responses=ERRORS
+    | {
+        200: {"description": "The order, CANCELLED", "links": _order_links(number=False)},
+        409: {"model": Problem, "description": "Past the cut-off (E_TOO_LATE)"},
+    },
 )
 def cancel_order(
     svc: Svc, operator: CurrentPrincipal, stated: CurrentStatement, order_id: OrderId
