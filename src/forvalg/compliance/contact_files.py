@@ -89,7 +89,7 @@ class ContactFile:
                     ) from None
                 yield [RawRow(row + i, r) for i, r in enumerate(records)]
                 row += len(records)
-        except (OSError, pa.ArrowException) as exc:
+        except (OSError, pa.ArrowException, UnicodeDecodeError) as exc:
             raise ContactFileError(f"{self.path}: row {row} onwards: unreadable: {exc}") from None
 
     def _csv(self) -> Iterator[list[RawRow]]:
@@ -153,7 +153,7 @@ def open_contacts(path: Path) -> ContactFile:
     if kind == "parquet":
         try:
             schema = pq.read_schema(path)
-        except (OSError, pa.ArrowException) as exc:
+        except (OSError, pa.ArrowException, UnicodeDecodeError) as exc:
             raise ContactFileError(f"{path}: not a readable Parquet file: {exc}") from None
         columns = _check_columns(path, list(schema.names))
         for name in columns:
