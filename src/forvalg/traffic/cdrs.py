@@ -85,7 +85,8 @@ def _expect(path: Path, schema: pa.Schema, name: str, ok: bool, wanted: str) -> 
 def _parquet(path: Path) -> CdrSource:
     try:
         schema = pq.read_schema(path)
-    except (OSError, pa.ArrowInvalid) as exc:
+    # A column name that is not UTF-8 fails to decode in pyarrow, as itself.
+    except (OSError, pa.ArrowException, UnicodeDecodeError) as exc:
         raise CdrFileError(f"{path}: not a readable Parquet file: {exc}") from None
     has_carrier, ignored = _check_columns(path, schema.names)
     for name in ("call_id", "a_number", "dialed", *(["carrier"] if has_carrier else [])):
