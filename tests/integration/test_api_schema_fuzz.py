@@ -164,6 +164,9 @@ def test_the_spec_documents_problems_throttling_and_links(fuzz: Fuzz, world: Wor
                 assert link["operationId"] in operations, link
                 links += 1
     assert links >= 7
+    placing = operations["place_order_v1_orders_post"][1]
+    key = next(p for p in placing["parameters"] if p["name"] == "Idempotency-Key")
+    assert key["required"] is True  # the server refuses an order without one
 
 
 def test_a_body_that_is_not_utf8_is_a_malformed_request_not_400(
@@ -199,6 +202,8 @@ def test_every_operation_answers_as_documented(fuzz: Fuzz, mode: GenerationMode)
                 raise
             failures[operation.label] = str(exc)[:3000]
     assert not failures, "\n\n".join(f"{k}:\n{v}" for k, v in failures.items())
+    print(f"{mode.value}: {len(operations)} operations, {sum(fuzz.statuses.values())} calls")
+    print(f"{mode.value}: by status {dict(sorted(fuzz.statuses.items()))}")
     assert sum(fuzz.statuses.values()) >= len(operations) * min(EXAMPLES, 2)
     assert not any(status >= 500 for status in fuzz.statuses), fuzz.statuses
     assert 429 not in fuzz.statuses  # the limits' clock runs: the answers are the routes'
@@ -228,6 +233,8 @@ def test_stateful_runs_through_the_links(fuzz: Fuzz) -> None:
             suppress_health_check=list(HealthCheck),
         )
     )
+    print(f"stateful: {sum(seen.values())} calls {dict(seen.most_common())}")
+    print(f"stateful: by status {dict(sorted(fuzz.statuses.items()))}")
     assert seen["POST /v1/orders"] > 0
     linked = {"GET /v1/orders/{order_id}", "POST /v1/orders/{order_id}/cancel", "GET /v1/orders"}
     assert linked & set(seen), seen
