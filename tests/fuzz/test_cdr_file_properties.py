@@ -182,3 +182,13 @@ def test_a_parquet_column_name_that_is_not_utf8_is_a_cdr_file_error() -> None:
 
 def test_a_rated_csv_header_beyond_the_csv_field_limit_is_bad_rated_file() -> None:
     _inspect(b'call_id,"' + b"x" * 200_000 + b'"\n', ".csv")
+
+
+def test_calls_spanning_more_than_a_run_takes_are_rating_failed_naming_the_file() -> None:
+    rows = [
+        ("c1", datetime(1991, 1, 1), 1, "22334455", "91234567", ""),
+        ("c2", datetime(2098, 1, 1), 1, "22334455", "91234567", ""),
+    ]
+    error = _rate(_csv(rows), ".csv")
+    assert isinstance(error, RatingFailed)
+    assert "cdrs.csv: the calls span" in str(error)

@@ -32,7 +32,7 @@ from forvalg.domain.orders import Option
 from forvalg.domain.routing import INCUMBENT
 from forvalg.domain.tariffs import UNITS_PER_NOK, TimeBand, units
 from forvalg.traffic.cdrs import CdrSource, file_format, open_cdrs, sql_path
-from forvalg.traffic.reference import MAX_SPAN, PLAN_KEY, RatingReference
+from forvalg.traffic.reference import MAX_SPAN, PLAN_KEY, RatingReference, SpanTooLong
 
 RATED_COLUMNS = (
     "call_id",
@@ -289,7 +289,10 @@ class RatingEngine:
             except duckdb.Error as exc:
                 raise RatingFailed(f"{source}: {str(exc).splitlines()[0]}") from None
             summary.rows = rows + len(src.malformed)
-            con.register("minutes", self._reference.minutes(first, last))
+            try:
+                con.register("minutes", self._reference.minutes(first, last))
+            except SpanTooLong as exc:  # found by fuzzing: the message named no file
+                raise RatingFailed(f"{source}: {exc}") from None
             rated, staged = _output(_rated(src, self._reference), src, fmt), temp / f"rated.{fmt}"
             options = "FORMAT csv, HEADER true"
             if fmt == "parquet":
