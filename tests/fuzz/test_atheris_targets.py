@@ -13,9 +13,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 FINDINGS = Path(__file__).parent / "findings"
-# The CDR target rates each input with DuckDB (a few a second on a loaded machine); the
+# The CDR target rates each input with DuckDB (tens a second on a loaded machine); the
 # contacts target reads hundreds a second.
-RUNS = {"cdr_reader": 60, "contacts_reader": 1500}
+RUNS = {"cdr_reader": 500, "contacts_reader": 5000}
 
 
 def _run(target: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -12,6 +12,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
 import pyarrow as pa
@@ -50,8 +51,19 @@ class Version:
     content_hash: str
 
 
+class Reference(RatingReference):
+    """The engine's small tables built once for all examples, not on every `rate`."""
+
+    @cached_property
+    def _tables(self) -> dict[str, pa.Table]:
+        return super().tables()
+
+    def tables(self) -> dict[str, pa.Table]:
+        return dict(self._tables)
+
+
 ENGINE = RatingEngine(
-    RatingReference(
+    Reference(
         tariff_from_toml(TARIFFS.read_text(), TARIFFS.name),
         pa.Table.from_pylist([], schema=HISTORY_SCHEMA),
         [Version(datetime(1970, 1, 1, tzinfo=UTC), "v0")],
