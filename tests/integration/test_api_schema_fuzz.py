@@ -24,7 +24,7 @@ import httpx
 import pytest
 import schemathesis
 from fastapi import FastAPI
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import Case, GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi import checks as openapi_checks
@@ -34,7 +34,7 @@ from forvalg.api.problems import MEDIA_TYPE
 from forvalg.domain.reasons import ReasonCode
 from forvalg.store import tables
 
-from .world import Operator, World, problem, provide
+from .world import AUTH, Operator, World, problem, provide
 
 EXAMPLES = int(os.environ.get("FORVALG_FUZZ_EXAMPLES", "6"))
 CHECKS = [
@@ -181,6 +181,24 @@ def test_a_body_that_is_not_utf8_is_a_malformed_request_not_400(
     assert body["errors"] == [{"pointer": "", "reason": "the body is not JSON text in UTF-8"}]
 
 
+def test_a_nul_character_in_a_body_is_a_malformed_request_not_a_500(
+    fuzz: Fuzz, world: World, alpha: Operator
+) -> None:
+    body = provide("22334477") | {"authorisation": {**AUTH, "reference": "LOA\x00"}}
+    response = alpha.place(body)
+    found = problem(response, 422, "E_VALIDATION")
+    assert found["errors"][0]["pointer"] == "/authorisation/reference"
+    assert world.count(tables.orders) == 1  # the fixture's order only
+
+
+def test_a_nul_character_in_the_query_is_a_malformed_request_not_a_500(
+    fuzz: Fuzz, world: World
+) -> None:
+    officer = world.client(fuzz.tokens["compliance_officer"])
+    response = officer.get("/v1/compliance/access-log?role=%00")
+    problem(response, 422, "E_VALIDATION")
+
+
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_every_operation_answers_as_documented(fuzz: Fuzz, mode: GenerationMode) -> None:
     schema = schemathesis.openapi.from_asgi("/openapi.json", fuzz.app)
@@ -225,6 +243,10 @@ def test_stateful_runs_through_the_links(fuzz: Fuzz) -> None:
 
     Machine.run(
         settings=settings(
+            # Generation only: a scenario replayed against a database that earlier
+            # scenarios changed answers differently, which hypothesis's replay and
+            # shrinking take for a flaky strategy.
+            phases=[Phase.generate],
             max_examples=EXAMPLES,
             stateful_step_count=6,
             deadline=None,

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from forvalg import __version__
 from forvalg.api import openapi, problems
-from forvalg.api.limits import BodySizeLimit, RateLimiter
+from forvalg.api.limits import BodySizeLimit, NoNulInUrl, RateLimiter
 from forvalg.api.routes import (
     access_log,
     events,
@@ -78,8 +78,9 @@ def create_app(
     # The web pages (docs/WEB.md) on the same port: a mount at / that declines /v1/.
     app.router.routes.append(create_web(services))
     # The last added runs first: sign-in (which never reads the body), then the size
-    # limit, then the routes.
+    # limit, then the refusal of NUL in the URL, then the routes.
     limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst, monotonic)
+    app.add_middleware(NoNulInUrl)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
