@@ -204,3 +204,22 @@ def test_calls_spanning_more_than_a_run_takes_are_rating_failed_naming_the_file(
     error = _rate(_csv(rows), ".csv")
     assert isinstance(error, RatingFailed)
     assert "cdrs.csv: the calls span" in str(error)
+
+
+def test_start_statistics_beyond_pythons_datetime_are_rejected_rows_not_a_traceback() -> None:
+    table = pa.table(
+        {
+            "call_id": ["c1", "c2"],
+            "start_utc": pa.array([1_793_613_600_000_000, 2**62], pa.int64()).cast(
+                pa.timestamp("us", "UTC")
+            ),
+            "duration_s": pa.array([61, 61], pa.int64()),
+            "a_number": ["22334455", "22334455"],
+            "dialed": ["91234567", "91234567"],
+        }
+    )
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    summary = _rate(sink.getvalue(), ".parquet")
+    assert isinstance(summary, RatingSummary), summary
+    assert (summary.rated, dict(summary.rejected)) == (1, {"start_utc: outside 1990-2099": 1})

@@ -128,8 +128,11 @@ def _span(meta: pq.FileMetaData, column: int) -> tuple[datetime, datetime] | Non
         stats = meta.row_group(i).column(column).statistics
         if stats is None or not stats.has_min_max:
             return None
-        lows.append(stats.min)
-        highs.append(stats.max)
+        try:
+            lows.append(stats.min)
+            highs.append(stats.max)
+        except (ValueError, OverflowError):  # beyond Python's datetime (found by fuzzing)
+            return None  # the scan finds the span of the rows it rates
     if not lows:
         return None
     first, last = min(lows), max(highs)
