@@ -20,8 +20,8 @@ test: check
 check: lint types contracts unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks fuzz
+	$(BIN)/ruff format --check src tests benchmarks fuzz
 
 types: $(STAMP)
 	$(BIN)/mypy

@@ -10,8 +10,8 @@ from anyio import to_thread
 from fastapi import FastAPI
 
 from forvalg import __version__
-from forvalg.api import problems
-from forvalg.api.limits import BodySizeLimit, RateLimiter
+from forvalg.api import openapi, problems
+from forvalg.api.limits import BodySizeLimit, NoNulInUrl, RateLimiter
 from forvalg.api.routes import (
     access_log,
     events,
@@ -70,6 +70,7 @@ def create_app(
     app.state.services = services
     settings = services.settings
     problems.install(app)
+    openapi.install(app)
     routers = (orders, lines, events, statements, log, staff, incidents, subscriber, retail)
     for module in (*routers, access_log):
         app.include_router(module.router)
@@ -78,7 +79,7 @@ def create_app(
     # The web pages (docs/WEB.md) on the same port: a mount at / that declines /v1/.
     app.router.routes.append(create_web(services))
     # The last added runs first: the database's availability, sign-in (which never reads
-    # the body), then the size limit, then the routes.
+    # the body), then the size limit, then the refusal of NUL in the URL, then the routes.
     # Per principal (an operator's share, however many keys it holds) and per credential
     # (each API key, staff token or subscriber session): a request takes from both.
     limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst, monotonic)
@@ -87,6 +88,7 @@ def create_app(
         settings.key_rate_limit_burst or settings.rate_limit_burst,
         monotonic,
     )
+    app.add_middleware(NoNulInUrl)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,

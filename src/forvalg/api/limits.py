@@ -109,3 +109,21 @@ class RateLimiter:
 
 
 _NO_LOCK = contextlib.nullcontext()
+
+
+class NoNulInUrl:
+    """Refuses a path or query string holding a NUL character (`%00`) with 422: PostgreSQL
+    cannot compare text with one, so it would otherwise end as a 500 (found by
+    schemathesis). Bodies are checked by their schemas (api/schemas.py `Strict`)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            query = bytes(scope.get("query_string", b"")).lower()
+            if "\x00" in str(scope.get("path", "")) or b"%00" in query or b"\x00" in query:
+                detail = "the path or query holds a NUL character (%00)"
+                await send_problem(send, 422, ReasonCode.E_VALIDATION, detail)
+                return
+        await self.app(scope, receive, send)

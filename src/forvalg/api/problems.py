@@ -150,6 +150,15 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI's answer to a body it cannot decode (bytes that are not UTF-8): a
+            # malformed body, which is 422 like any other (INTERFACES.md §2).
+            return problem(
+                422,
+                ReasonCode.E_VALIDATION,
+                "the request is malformed",
+                errors=[{"pointer": "", "reason": "the body is not JSON text in UTF-8"}],
+            )
         code = STATUS_CODES.get(exc.status_code, ReasonCode.E_VALIDATION)
         return problem(exc.status_code, code, str(exc.detail), headers=exc.headers)
 

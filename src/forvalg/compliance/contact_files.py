@@ -80,10 +80,16 @@ class ContactFile:
         try:
             source = pq.ParquetFile(self.path)
             for batch in source.iter_batches(batch_size=BATCH, columns=list(self.columns)):
-                records = batch.to_pylist()
+                try:
+                    records = batch.to_pylist()
+                except UnicodeDecodeError:
+                    at, name = _not_utf8(batch)
+                    raise ContactFileError(
+                        f"{self.path}: row {row + at}, column {name}: not UTF-8 text"
+                    ) from None
                 yield [RawRow(row + i, r) for i, r in enumerate(records)]
                 row += len(records)
-        except (OSError, pa.ArrowException) as exc:
+        except (OSError, pa.ArrowException, UnicodeDecodeError) as exc:
             raise ContactFileError(f"{self.path}: row {row} onwards: unreadable: {exc}") from None
 
     def _csv(self) -> Iterator[list[RawRow]]:
@@ -117,6 +123,18 @@ class ContactFile:
             raise ContactFileError(f"{self.path}: cannot read: {exc.strerror or exc}") from None
 
 
+def _not_utf8(batch: pa.RecordBatch) -> tuple[int, str]:
+    """Where in `batch` a string value is not UTF-8 (Parquet does not check): its offset
+    and column. Only called once a batch failed to decode."""
+    for i in range(batch.num_rows):
+        for name, column in zip(batch.schema.names, batch.columns, strict=True):
+            try:
+                column[i].as_py()
+            except UnicodeDecodeError:
+                return i, name
+    return 0, "?"
+
+
 def _decoded(path: Path, lines: Iterable[bytes]) -> Iterator[str]:
     """The file's lines as text, decoded one by one so that a byte that is not UTF-8 is
     named by its line (1 = the header; a quoted field may span lines)."""
@@ -135,7 +153,7 @@ def open_contacts(path: Path) -> ContactFile:
     if kind == "parquet":
         try:
             schema = pq.read_schema(path)
-        except (OSError, pa.ArrowException) as exc:
+        except (OSError, pa.ArrowException, UnicodeDecodeError) as exc:
             raise ContactFileError(f"{path}: not a readable Parquet file: {exc}") from None
         columns = _check_columns(path, list(schema.names))
         for name in columns:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -85,7 +86,8 @@ def _expect(path: Path, schema: pa.Schema, name: str, ok: bool, wanted: str) -> 
 def _parquet(path: Path) -> CdrSource:
     try:
         schema = pq.read_schema(path)
-    except (OSError, pa.ArrowInvalid) as exc:
+    # A column name that is not UTF-8 fails to decode in pyarrow, as itself.
+    except (OSError, pa.ArrowException, UnicodeDecodeError) as exc:
         raise CdrFileError(f"{path}: not a readable Parquet file: {exc}") from None
     has_carrier, ignored = _check_columns(path, schema.names)
     for name in ("call_id", "a_number", "dialed", *(["carrier"] if has_carrier else [])):
@@ -116,25 +118,42 @@ def _parquet(path: Path) -> CdrSource:
         aware=start.tz is not None and start.unit == "us",
         nanoseconds=start.unit == "ns",
         rows=meta.num_rows,
-        span=_span(meta, schema.get_field_index("start_utc")),
+        span=_span(path),
     )
 
 
-def _span(meta: pq.FileMetaData, column: int) -> tuple[datetime, datetime] | None:
-    """The first and last start_utc by the row groups' statistics, if they all have them."""
-    lows, highs = [], []
-    for i in range(meta.num_row_groups):
-        stats = meta.row_group(i).column(column).statistics
-        if stats is None or not stats.has_min_max:
-            return None
-        lows.append(stats.min)
-        highs.append(stats.max)
-    if not lows:
+def _span(path: Path) -> tuple[datetime, datetime] | None:
+    """The first and last start_utc by the row groups' statistics, if they all have them.
+
+    Read through DuckDB's `parquet_metadata`, not pyarrow's statistics: pyarrow aborts the
+    whole process (a C++ exception nobody catches) on some corrupt statistics, where
+    DuckDB raises an error (found by fuzz/cdr_reader.py). Anything unreadable or beyond
+    Python's datetime gives None: the engine then scans for the span."""
+    query = (
+        "SELECT stats_min, stats_max FROM parquet_metadata(" + sql_path(path) + ") "
+        "WHERE path_in_schema = 'start_utc'"
+    )
+    try:
+        with duckdb.connect() as con:
+            con.execute("SET TimeZone = 'UTC'")
+            found = con.execute(query).fetchall()
+    except duckdb.Error:
         return None
-    first, last = min(lows), max(highs)
-    if not (isinstance(first, datetime) and isinstance(last, datetime)):
+    if not found or any(low is None or high is None for low, high in found):
         return None
-    return first.replace(tzinfo=UTC), last.replace(tzinfo=UTC)
+    try:
+        lows = [_instant(low) for low, _ in found]
+        highs = [_instant(high) for _, high in found]
+    except ValueError:
+        return None
+    return min(lows), max(highs)
+
+
+def _instant(text: str) -> datetime:
+    """DuckDB's rendering of a timestamp statistic, as an aware UTC datetime (a time
+    without a zone is UTC by the file's contract)."""
+    found = datetime.fromisoformat(text)
+    return found.replace(tzinfo=UTC) if found.tzinfo is None else found.astimezone(UTC)
 
 
 def _csv_batches(

@@ -35,7 +35,7 @@ from forvalg.domain.routing import INCUMBENT
 from forvalg.domain.tariffs import UNITS_PER_NOK, TimeBand, units
 from forvalg.engines.dialect import DUCKDB, Dialect
 from forvalg.traffic.cdrs import CdrSource, file_format, open_cdrs, sql_path
-from forvalg.traffic.reference import MAX_SPAN, PLAN_KEY, RatingReference
+from forvalg.traffic.reference import MAX_SPAN, PLAN_KEY, RatingReference, SpanTooLong
 
 RATED_COLUMNS = (
     "call_id",
@@ -302,9 +302,17 @@ class RatingEngine:
             src = open_cdrs(source, temp / "staged.parquet")
             con = stack.enter_context(self._connect(temp))
             summary = RatingSummary(source, out, None, ignored_columns=src.ignored)
-            rows, first, last = _footer(src) or self._scan(con, src)
+            # A file the schema check passed may still fail in the engine (a Parquet file
+            # DuckDB cannot decode): that is the file's fault, named, never a traceback.
+            try:
+                rows, first, last = _footer(src) or self._scan(con, src)
+            except duckdb.Error as exc:
+                raise RatingFailed(f"{source}: {str(exc).splitlines()[0]}") from None
             summary.rows = rows + len(src.malformed)
-            con.register("minutes", self._reference.minutes(first, last))
+            try:
+                con.register("minutes", self._reference.minutes(first, last))
+            except SpanTooLong as exc:  # found by fuzzing: the message named no file
+                raise RatingFailed(f"{source}: {exc}") from None
             rated, staged = _output(_rated(src, self._reference), src, fmt), temp / f"rated.{fmt}"
             options = "FORMAT csv, HEADER true"
             if fmt == "parquet":
@@ -319,7 +327,10 @@ class RatingEngine:
             self._tally(con, _reader(staged, fmt), summary)
             staged_rejects = temp / "rejects.csv"
             if summary.rated < summary.rows:
-                self._write_rejects(con, src, staged_rejects, summary)
+                try:
+                    self._write_rejects(con, src, staged_rejects, summary)
+                except duckdb.Error as exc:
+                    raise RatingFailed(f"{source}: {str(exc).splitlines()[0]}") from None
             else:  # a clean run still replaces an earlier run's rejects
                 staged_rejects.write_text(",".join(REJECT_COLUMNS) + "\n")
             publish(summary, (staged, out), (staged_rejects, rejects))

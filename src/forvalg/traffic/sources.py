@@ -113,7 +113,7 @@ def inspect(path: Path) -> RatedFile:
 def _parquet(path: Path) -> RatedFile:
     try:
         schema = pq.read_schema(path)
-    except (OSError, pa.ArrowException) as exc:
+    except (OSError, pa.ArrowException, UnicodeDecodeError) as exc:
         raise BadRatedFile(path, f"not a readable Parquet file ({_first_line(exc)})") from None
     names = schema.names
     for name in sorted({n for n in names if names.count(n) > 1}):
@@ -161,7 +161,7 @@ def _csv(path: Path) -> RatedFile:
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             header = next(csv.reader(handle), None)
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise BadRatedFile(path, f"cannot read the header ({_first_line(exc)})", row=1) from None
     if not header:
         raise BadRatedFile(path, "empty: no header", row=1)

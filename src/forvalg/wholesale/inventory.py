@@ -43,26 +43,31 @@ def read_text(path: Path) -> str:
 def read_lines(path: Path) -> list[Line]:
     """Parse the whole file first; the first bad row raises `BadInput`."""
     reader = csv.reader(io.StringIO(read_text(path), newline=""))
-    header = next(reader, None)
-    if header is None or tuple(h.strip() for h in header) != COLUMNS:
-        raise BadInput(path, 1, "header", f"expected columns {','.join(COLUMNS)}, got {header}")
-    seen: dict[str, int] = {}
-    found: list[Line] = []
-    for row in reader:
-        row_no = reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue  # blank lines carry nothing
-        if len(row) != len(COLUMNS):
-            raise BadInput(path, row_no, None, f"expected {len(COLUMNS)} fields, got {len(row)}")
-        try:
-            line = parse_line(*(cell.strip() for cell in row))
-        except InvalidLine as exc:
-            raise BadInput(path, row_no, exc.field, str(exc)) from None
-        if line.number in seen:
-            message = f"{line.number} already given on row {seen[line.number]}"
-            raise BadInput(path, row_no, "number", message)
-        seen[line.number] = row_no
-        found.append(line)
+    try:
+        header = next(reader, None)
+        if header is None or tuple(h.strip() for h in header) != COLUMNS:
+            message = f"expected columns {','.join(COLUMNS)}, got {header}"
+            raise BadInput(path, 1, "header", message)
+        seen: dict[str, int] = {}
+        found: list[Line] = []
+        for row in reader:
+            row_no = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue  # blank lines carry nothing
+            if len(row) != len(COLUMNS):
+                message = f"expected {len(COLUMNS)} fields, got {len(row)}"
+                raise BadInput(path, row_no, None, message)
+            try:
+                line = parse_line(*(cell.strip() for cell in row))
+            except InvalidLine as exc:
+                raise BadInput(path, row_no, exc.field, str(exc)) from None
+            if line.number in seen:
+                message = f"{line.number} already given on row {seen[line.number]}"
+                raise BadInput(path, row_no, "number", message)
+            seen[line.number] = row_no
+            found.append(line)
+    except csv.Error as exc:  # e.g. a field beyond the csv module's field size limit
+        raise BadInput(path, max(reader.line_num, 1), None, str(exc)) from None
     return found
 
 

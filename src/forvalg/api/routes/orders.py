@@ -8,7 +8,6 @@ from fastapi import APIRouter, Body, Header, Path, Query, Response
 
 from forvalg.api import cursors
 from forvalg.api.deps import CurrentPrincipal, CurrentStatement, Svc
-from forvalg.api.problems import ApiProblem
 from forvalg.api.schemas import (
     CancelOtherCreate,
     OrderCreate,
@@ -17,7 +16,6 @@ from forvalg.api.schemas import (
     Problem,
 )
 from forvalg.domain.orders import Authorisation, OrderRequest, OrderState
-from forvalg.domain.reasons import ReasonCode
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
@@ -28,6 +26,31 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     429: {"model": Problem, "description": "Rate limited (E_RATE_LIMITED)"},
 }
 OrderId = Annotated[str, Path(max_length=32)]
+
+
+def _order_links(*, number: bool) -> dict[str, Any]:
+    """OpenAPI links from an answer that is an order to what a client does next with it
+    (read it, cancel it, find it in the list, ask about its line); schemathesis follows
+    them in its stateful tests."""
+    by_id = {"order_id": "$response.body#/id"}
+    links: dict[str, Any] = {
+        "GetOrder": {"operationId": "get_order_v1_orders__order_id__get", "parameters": by_id},
+        "CancelOrder": {
+            "operationId": "cancel_order_v1_orders__order_id__cancel_post",
+            "parameters": by_id,
+        },
+    }
+    if number:
+        links["ListOrdersOfTheNumber"] = {
+            "operationId": "list_orders_v1_orders_get",
+            "parameters": {"number": "$response.body#/number"},
+        }
+        links["EligibilityOfTheNumber"] = {
+            "operationId": "eligibility_v1_lines__number__eligibility_get",
+            "parameters": {"number": "$response.body#/number"},
+        }
+        links["Events"] = {"operationId": "events_v1_events_get", "parameters": {}}
+    return links
 
 
 def _request(body: OrderCreate) -> OrderRequest:
@@ -53,7 +76,11 @@ def _request(body: OrderCreate) -> OrderRequest:
     status_code=201,
     summary="Place an order",
     response_model=OrderPublic,
-    responses=ERRORS | {409: {"model": Problem, "description": "Idempotency-Key reused"}},
+    responses=ERRORS
+    | {
+        201: {"description": "The order, RECEIVED", "links": _order_links(number=True)},
+        409: {"model": Problem, "description": "Idempotency-Key reused"},
+    },
 )
 def place_order(
     svc: Svc,
@@ -61,20 +88,20 @@ def place_order(
     stated: CurrentStatement,
     response: Response,
     body: Annotated[OrderCreate, Body()],
+    # Required, and so documented: schemathesis sent orders without it as the spec allowed.
     idempotency_key: Annotated[
-        str | None, Header(alias="Idempotency-Key", description="Unique per order; 1-200 chars")
-    ] = None,
+        str,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=200,
+            description="Unique per order; 1-200 chars",
+        ),
+    ],
 ) -> OrderPublic:
     """A well-formed order is accepted as RECEIVED and later validated: one that breaks a
     business rule moves to REJECTED with a `reason_code`. A replay with the same
     Idempotency-Key and body returns the same order."""
-    if not idempotency_key or len(idempotency_key) > 200:
-        raise ApiProblem(
-            422,
-            ReasonCode.E_VALIDATION,
-            "the request is malformed",
-            errors=[{"parameter": "Idempotency-Key", "reason": "required, 1-200 characters"}],
-        )
     submitted = svc.desk.submit(
         operator, _request(body), idempotency_key=idempotency_key, stated=stated
     )
@@ -122,7 +149,11 @@ def list_orders(
     "/{order_id}/cancel",
     summary="Cancel an own order before the cut-off",
     response_model=OrderPublic,
-    responses=ERRORS | {409: {"model": Problem, "description": "Past the cut-off (E_TOO_LATE)"}},
+    responses=ERRORS
+    | {
+        200: {"description": "The order, CANCELLED", "links": _order_links(number=False)},
+        409: {"model": Problem, "description": "Past the cut-off (E_TOO_LATE)"},
+    },
 )
 def cancel_order(
     svc: Svc, operator: CurrentPrincipal, stated: CurrentStatement, order_id: OrderId

@@ -37,6 +37,18 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": Problem, "description": "Malformed request or header (E_VALIDATION)"},
 }
 Number = Annotated[str, Path(pattern=r"^[0-9]{8}$", description="8-digit national number")]
+# OpenAPI links from an opened work item to reading and closing it (schemathesis follows
+# them in its stateful tests).
+ITEM_LINKS = {
+    "GetWorkItem": {
+        "operationId": "get_work_item_v1_work_items__item_id__get",
+        "parameters": {"item_id": "$response.body#/id"},
+    },
+    "CloseWorkItem": {
+        "operationId": "close_work_item_v1_work_items__item_id__close_post",
+        "parameters": {"item_id": "$response.body#/id"},
+    },
+}
 
 
 @router.post(
@@ -44,7 +56,7 @@ Number = Annotated[str, Path(pattern=r"^[0-9]{8}$", description="8-digit nationa
     summary="Open a work item",
     status_code=201,
     response_model=WorkItemPublic,
-    responses=ERRORS,
+    responses=ERRORS | {201: {"description": "The work item, open", "links": ITEM_LINKS}},
 )
 def open_work_item(
     svc: Svc, principal: CurrentPrincipal, stated: CurrentStatement, body: WorkItemCreate
