@@ -24,7 +24,7 @@ with atheris.instrument_imports(include=["forvalg"]):
     from forvalg.traffic.schemas import HISTORY_SCHEMA
 
 import pyarrow as pa
-from harness import as_file, cdr_seeds, write_seeds
+from harness import as_file, cdr_seeds, fuzz
 
 TARIFFS = Path(__file__).resolve().parents[1] / "src/forvalg/traffic/tariffs/default.toml"
 
@@ -71,13 +71,5 @@ def test_one_input(data: bytes) -> None:
     as_file(data, rate)
 
 
-def main(argv: list[str]) -> None:
-    corpora = [Path(a) for a in argv[1:] if not a.startswith("-")]
-    if corpora and not corpora[0].is_file():  # a file given is an input to run once
-        write_seeds(cdr_seeds(), corpora[0])
-    atheris.Setup(argv, test_one_input)
-    atheris.Fuzz()
-
-
 if __name__ == "__main__":
-    main(sys.argv)
+    fuzz(sys.argv, cdr_seeds(), test_one_input)

@@ -18,7 +18,7 @@ with atheris.instrument_imports(include=["forvalg"]):
     from forvalg.compliance.contact_files import ContactFileError, open_contacts
     from forvalg.domain.contacts import COLUMNS, Contact, RejectedContact, parse_contact
 
-from harness import as_file, contact_seeds, write_seeds
+from harness import as_file, contact_seeds, fuzz
 
 FIELDS = (*COLUMNS, "row")
 
@@ -46,13 +46,5 @@ def test_one_input(data: bytes) -> None:
     as_file(data, read)
 
 
-def main(argv: list[str]) -> None:
-    corpora = [Path(a) for a in argv[1:] if not a.startswith("-")]
-    if corpora and not corpora[0].is_file():  # a file given is an input to run once
-        write_seeds(contact_seeds(), corpora[0])
-    atheris.Setup(argv, test_one_input)
-    atheris.Fuzz()
-
-
 if __name__ == "__main__":
-    main(sys.argv)
+    fuzz(sys.argv, contact_seeds(), test_one_input)

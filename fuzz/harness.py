@@ -86,6 +86,18 @@ def contact_seeds() -> dict[str, bytes]:
     }
 
 
+def fuzz(argv: list[str], seeds: dict[str, bytes], test_one_input: Callable[[bytes], None]) -> None:
+    """Run a target under atheris with libFuzzer's arguments `argv`; an empty corpus
+    directory (the first argument) gets the seeds first."""
+    import atheris
+
+    corpora = [Path(a) for a in argv[1:] if not a.startswith("-")]
+    if corpora and not corpora[0].is_file():  # a file given is an input to run once
+        write_seeds(seeds, corpora[0])
+    atheris.Setup(argv, test_one_input)
+    atheris.Fuzz()
+
+
 def write_seeds(seeds: dict[str, bytes], corpus: Path) -> None:
     """Put the seeds into an empty corpus directory (libFuzzer adds what it finds)."""
     corpus.mkdir(parents=True, exist_ok=True)
