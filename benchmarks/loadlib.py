@@ -1301,12 +1301,22 @@ class Soak:
 
 
 def _run_async(coroutine: Any) -> None:
-    try:
-        import uvloop
+    """Run the load generator to its end on an event loop of its own, in a thread of its
+    own: the caller's thread may already run a loop (pytest with Playwright's sync API
+    does), where `asyncio.run` refuses."""
+    failed: list[BaseException] = []
 
-        uvloop.run(coroutine)
-    except ImportError:
-        asyncio.run(coroutine)
+    def run() -> None:
+        try:
+            asyncio.run(coroutine)
+        except BaseException as error:  # handed to the caller's thread
+            failed.append(error)
+
+    thread = threading.Thread(target=run, name="load-generator")
+    thread.start()
+    thread.join()
+    if failed:
+        raise failed[0]
 
 
 # --------------------------------------------------------------------------- report
