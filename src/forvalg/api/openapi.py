@@ -5,8 +5,9 @@ FastAPI documents a route's error models under `application/json` (or not at all
 every error is RFC 9457 `application/problem+json` (api/problems.py). `SignIn` and
 `BodySizeLimit` answer before any route runs, so every `/v1` operation can be refused with
 `429` (a client address whose sign-ins keep failing, or an operator over its rate), and
-every operation with a body with `413`. Both are added here, to the spec only: the routes
-are unchanged. Schemathesis holds the server to this document
+every operation with a body with `413`; `ServiceUnavailable` answers `503` from any of
+them while the database cannot be reached. These are added here, to the spec only: the
+routes are unchanged. Schemathesis holds the server to this document
 (tests/integration/test_api_schema_fuzz.py).
 """
 
@@ -29,6 +30,11 @@ ADDED: dict[str, tuple[str, Callable[[dict[str, Any]], bool]]] = {
     "413": (
         "The request body is too large (E_PAYLOAD_TOO_LARGE)",
         lambda operation: "requestBody" in operation,
+    ),
+    "503": (
+        "The database cannot be reached just now: repeat the same request after "
+        "Retry-After seconds (E_UNAVAILABLE)",
+        lambda _: True,
     ),
 }
 
