@@ -64,7 +64,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Body, FastAPI, Header
 
 from forvalg.api.schemas import OrderCreate
-from loadlib import DEFAULT_ADMIN_URL, HOST, Server, World, free_port, percentile
+from loadlib import DEFAULT_ADMIN_URL, HOST, Server, World, children, free_port, percentile
 from loadlib import scratch_world as loadlib_world
 
 TARGET_RATE = 1_000.0
@@ -247,20 +247,12 @@ def _ticks(pid: int) -> int:
 
 
 def _descendants(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as handle:
-                    ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
+    """`root` and every process below it (loadlib.children, level by level)."""
     found, todo = [], [root]
     while todo:
         pid = todo.pop()
         found.append(pid)
-        todo += children.get(pid, [])
+        todo += children(pid)
     return found
 
 

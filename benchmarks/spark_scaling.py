@@ -27,57 +27,28 @@ import subprocess
 import sys
 import time
 from contextlib import closing
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from forvalg.domain.calendar import WorkingCalendar
 from forvalg.domain.settlement import Period
-from forvalg.domain.tariffs import tariff_from_toml
-from forvalg.sim.traffic import TrafficSpec, synthetic_history, synthetic_lines, write_cdrs
 from forvalg.traffic.aggregate import connect, scan
 from forvalg.traffic.rating import EngineSettings, RatingEngine
 from forvalg.traffic.reference import RatingReference
 from forvalg.traffic.sources import inspect_all
+from traffic_rate import month
 
-OPERATORS = ("telia", "ice", "phonero", "nextgentel")
-CODES = {"1505": "telia", "1510": "ice", "1520": "phonero", "1530": "nextgentel"}
-START = datetime(2026, 10, 31, 23, tzinfo=UTC)  # 2026-11-01 00:00 in Oslo
-TARIFF_FILE = Path(__file__).parents[1] / "src/forvalg/traffic/tariffs/default.toml"
 RUNS = (("duckdb", 1), ("duckdb", 2), ("spark", 1), ("spark", 2))
-
-
-@dataclass(frozen=True)
-class Version:
-    effective_at: datetime
-    content_hash: str
 
 
 def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def daily_versions(days: int) -> list[Version]:
-    calendar = WorkingCalendar()
-    versions = [Version(datetime(1970, 1, 1, tzinfo=UTC), "0" * 64)]
-    for day in range(days):
-        at = calendar.switch_at(date(2026, 11, 1) + timedelta(days=day))
-        versions.append(Version(at, f"{day + 1:064x}"))
-    return versions
-
-
 def setup(args: argparse.Namespace) -> tuple[Path, RatingReference]:
-    lines = synthetic_lines(args.lines, seed=args.seed)
-    history = synthetic_history(
-        lines, OPERATORS, share=args.share, start=START, days=30, seed=args.seed
+    source, _, reference = month(
+        args.data, rows=args.rows, lines=args.lines, share=args.share, seed=args.seed
     )
-    source = args.data / f"cdrs-{args.rows}-{args.lines}-{args.seed}.parquet"
-    if not source.exists():
-        spec = TrafficSpec(calls=args.rows, start=START, days=30, seed=args.seed)
-        write_cdrs(source, spec, lines=lines, history=history, carrier_codes=CODES)
-    tariff = tariff_from_toml(TARIFF_FILE.read_text(), str(TARIFF_FILE))
-    return source, RatingReference(tariff, history, daily_versions(30), CODES)
+    return source, reference
 
 
 def worker(args: argparse.Namespace) -> dict[str, Any]:

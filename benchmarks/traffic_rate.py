@@ -83,6 +83,21 @@ def daily_versions(days: int) -> list[Version]:
     return versions
 
 
+def month(
+    data: Path, *, rows: int, lines: int, share: float, seed: int
+) -> tuple[Path, pa.Table, RatingReference]:
+    """A month of generated calls (the Parquet file in `data`, made once per size and
+    seed), the lines they come from, and the reference they are rated by."""
+    numbers = synthetic_lines(lines, seed=seed)
+    history = synthetic_history(numbers, OPERATORS, share=share, start=START, days=30, seed=seed)
+    source = data / f"cdrs-{rows}-{lines}-{seed}.parquet"
+    if not source.exists():
+        spec = TrafficSpec(calls=rows, start=START, days=30, seed=seed)
+        write_cdrs(source, spec, lines=numbers, history=history, carrier_codes=CODES)
+    tariff = tariff_from_toml(TARIFF_FILE.read_text(), str(TARIFF_FILE))
+    return source, numbers, RatingReference(tariff, history, daily_versions(30), CODES)
+
+
 # ---------------------------------------------------------------- the baseline
 
 _TYPE_CLASS = {
@@ -197,16 +212,10 @@ def main() -> None:
     print(f"cpus {os.cpu_count()}  load average at start {loadavg()}")
 
     t = time.perf_counter()
-    lines = synthetic_lines(args.lines, seed=args.seed)
-    history = synthetic_history(
-        lines, OPERATORS, share=args.share, start=START, days=30, seed=args.seed
+    source, lines, reference = month(
+        args.data, rows=args.rows, lines=args.lines, share=args.share, seed=args.seed
     )
-    source = args.data / f"cdrs-{args.rows}-{args.lines}-{args.seed}.parquet"
-    if not source.exists():
-        spec = TrafficSpec(calls=args.rows, start=START, days=30, seed=args.seed)
-        write_cdrs(source, spec, lines=lines, history=history, carrier_codes=CODES)
-    tariff = tariff_from_toml(TARIFF_FILE.read_text(), str(TARIFF_FILE))
-    reference = RatingReference(tariff, history, daily_versions(30), CODES)
+    history, tariff = reference.history, reference.tariff
     print(
         f"setup      {len(lines):,} lines, {history.num_rows:,} preselection periods, "
         f"{args.rows:,} calls in {source} ({source.stat().st_size / 2**20:,.0f} MiB): "
