@@ -1,5 +1,7 @@
 """Issue 8, item 1: the detectors on Spark (local mode) agree with DuckDB on the same input,
-every test of every subject to the last digit.
+every test of every subject to the last digit: the contact detectors on the detectors'
+unit-test world, and the ledger's detectors (access, unexplained access) on a staff
+ledger with every kind of misuse they know.
 
 The world is the detectors' unit-test world (`sim.campaigns.world`: leaking and clean
 campaigns and agents, a retention campaign explained by inbound calls, contacts before
@@ -16,7 +18,7 @@ Python, the same code for both engines.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -31,9 +33,11 @@ from forvalg.compliance.detectors import (
     examined,
     findings_document,
 )
+from forvalg.compliance.detectors.ledger_input import STAFF_PREFIX
 from forvalg.compliance.detectors.spark_engine import SparkEngine
 from forvalg.domain.statistics import Severity
 from forvalg.sim.campaigns import DAY, World, world
+from tests.staff_ledger import CODES, START, Book, clean_world
 
 TS = pa.timestamp("us", tz="UTC")
 GENERATED = datetime(2026, 12, 1, tzinfo=UTC)
@@ -112,3 +116,108 @@ def test_spark_and_duckdb_find_the_same_to_the_last_digit(the_world: World, spar
     assert honey_hits["WB"] == 3
     # Nothing of the run is left in the session.
     assert [t.name for t in spark.catalog.listTables() if t.isTemporary] == []
+
+
+def misused(book: Book) -> None:
+    """Into a clean world's ledger: an entry of each kind the work items do not explain,
+    break-glass uses followed in time, late, in part, by nobody, and one request reading
+    four categories."""
+    at = START + timedelta(days=10)
+    ok = book.item("fault_ticket", "user:a", at - timedelta(hours=1), ["L1", "L2"])
+    closed = book.item("fault_ticket", "user:a", at - timedelta(days=1), ["L1"], closed_at=at)
+    order = book.item("order", "operator:OP1", at - timedelta(days=2), ["L3"])
+    run = book.item("settlement_run", "user:bill", at - timedelta(days=3))
+    e = book.entry
+    e("user:a", at, work_item=ok, subjects=["L1"])
+    e("user:a", at, work_item=order, purpose="provisioning", subjects=["L3"])
+    e("user:a", at, work_item=closed, action="write", resource="work.item")
+    e("user:a", at, subjects=["L9"], purpose="crm_sync", action="write", resource="retail.contact")
+    e("user:b", at + timedelta(seconds=1), work_item=closed, subjects=["L1"])
+    e("user:b", at - timedelta(hours=2), work_item=ok, subjects=["L1"])
+    e("user:c", at, work_item="FT-000000000000", subjects=["L1"])
+    e("user:d", at, work_item=ok, subjects=["L1", "L7"])
+    e("user:e", at, work_item=ok, purpose="marketing", subjects=["L1"])
+    e("user:e", at, work_item=run, purpose="fault_repair")
+    e("user:f", at, subjects=["L1"])
+    e("user:g", at, decision="deny", reason="E_WORK_ITEM_MISMATCH: no")
+    book.glass("user:a", at, ["L4", "L5"], follow_up_after=timedelta(hours=23))
+    book.glass("user:a", at, [], follow_up_after=timedelta(hours=1), follow_up_by="user:a")
+    book.glass("user:b", at, ["L6"], follow_up_after=timedelta(hours=30))
+    book.glass("user:c", at, ["L7", "L8"], follow_up_lines=["L7"])
+    book.glass("user:c", at, [], follow_up_after=timedelta(hours=1))
+    for h in range(4):
+        book.glass("user:h", at + timedelta(hours=h), [f"LH{h}"], follow_up_after=None)
+    why = "the customer is on the phone and the line is dead"
+    for resource in ("cps.routing", "cps.operator", "line.inventory", "personal.subscriber"):
+        e("user:i", at, resource=resource, subjects=["L10"], break_glass=True, why=why)
+
+
+def test_the_ledger_detectors_find_the_same_on_spark_to_the_last_digit(
+    the_world: World, spark: Any
+) -> None:
+    w = clean_world(7)
+    w.curious("user:curious1", 6)
+    w.curious("user:curious2", 10)
+    w.staff("user:prober", "wholesale_ops", w.mean, 0)
+    for i in range(40):
+        w.book.denied("user:prober", w.instant(), CODES[i % 2])
+    for _ in range(8):
+        w.book.glass("user:glass", w.instant(), w.lines(1))
+    misused(w.book)
+    entries, items = w.book.tables()
+    no_contacts = the_world.contacts.slice(0, 0)
+
+    def findings(engine: Any = None) -> list[Finding]:
+        return detect(
+            no_contacts,
+            the_world.events.slice(0, 0),
+            the_world.population.slice(0, 0),
+            ledger=entries,
+            work_items=items,
+            min_severity=Severity.INFO,
+            engine=engine,
+        )
+
+    on_duckdb = findings()
+    on_spark = findings(SparkEngine(spark))
+    looked_at = examined(no_contacts, entries)
+    assert findings_document(on_spark, GENERATED, looked_at) == findings_document(
+        on_duckdb, GENERATED, looked_at
+    )
+    # Not empty: every test ran, and found what was put there.
+    by = {(next(iter(f.subject.values())), str(f.evidence["test"])): f for f in on_spark}
+    assert {test for _, test in by} == {
+        "volume",
+        "denials",
+        "break_glass",
+        "break_glass_uses",
+        "unexplained",
+    }
+    for who in ("user:curious1", "user:curious2"):
+        assert by[(who, "volume")].statistics["lift"] > 6
+    assert by[("user:curious1", "volume")].severity is Severity.MEDIUM
+    assert by[("user:prober", "denials")].severity is Severity.HIGH
+    assert by[("user:glass", "break_glass_uses")].severity is Severity.MEDIUM
+    unexplained = {who for who, test in by if test == "unexplained"}
+    assert unexplained == {f"{STAFF_PREFIX}{x}" for x in "bcdefh"} | {"user:i"}
+    assert by[("user:e", "unexplained")].evidence["by_reason"] == {"purpose_mismatch": 2}
+    assert by[("user:i", "break_glass_uses")].evidence["break_glass_entries"] == 4
+    assert [t.name for t in spark.catalog.listTables() if t.isTemporary] == []
+
+
+def test_a_ledger_without_staff_finds_nothing_on_spark(the_world: World, spark: Any) -> None:
+    """No staff entry: the staff table is empty (a filter's result, no chunks at all,
+    which pyspark 4 cannot read as it is)."""
+    book = Book()
+    book.entry("system:order-processor", START, role="order_processor", subjects=["L1"])
+    entries, items = book.tables()
+    found = detect(
+        the_world.contacts.slice(0, 0),
+        the_world.events.slice(0, 0),
+        the_world.population.slice(0, 0),
+        ledger=entries,
+        work_items=items,
+        min_severity=Severity.INFO,
+        engine=SparkEngine(spark),
+    )
+    assert found == []

@@ -3,6 +3,7 @@ every midnight is the same step function, and the dialects' spellings."""
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
@@ -43,3 +44,36 @@ def test_the_spellings_that_differ() -> None:
     )
     assert SPARK.first_sorted("id", 3) == "slice(array_sort(collect_list(id)), 1, 3)"
     assert (DUCKDB.asof_join, SPARK.asof_join) == (True, False)
+
+
+def test_the_list_spellings_give_the_values_they_say_on_duckdb() -> None:
+    """Each list spelling evaluated (Spark's are evaluated through the ledger detectors'
+    identity test, tests/integration/test_detection_spark.py)."""
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE r AS SELECT * FROM (VALUES "
+        "(1, ['b', 'a'], 'x'), (2, ['c'], 'y'), (3, [], 'x'), (4, ['a', 'b', 'c'], 'x')"
+        ") AS v(leaf, subjects, why)"
+    )
+    d = DUCKDB
+    row = con.execute(
+        f"""
+        SELECT {
+            d.first_sorted(
+                "leaf", 2, f"{d.length('subjects')} > 0", by=(f"-{d.length('subjects')}", "leaf")
+            )
+        },
+               {d.first_sorted("leaf", 2, "why = 'x'")},
+               {d.sorted_set("why")},
+               max({d.joined_sorted("subjects", ",")}),
+               bool_and({d.has_all("['a', 'b', 'c']", "subjects")}),
+               count_if({d.has_all("['a', 'b']", "subjects")})
+        FROM r
+        """
+    ).fetchone()
+    assert row == ([4, 1], [1, 3], ["x", "y"], "c", True, 2)  # [b, a] and []
+    lines = con.execute(f"SELECT {d.explode('subjects')} AS s FROM r ORDER BY s").fetchall()
+    assert [s for (s,) in lines] == ["a", "a", "b", "b", "c", "c"]
+    assert SPARK.explode("x") == "explode(x)"
+    assert SPARK.has_all("a", "b") == "(size(array_except(b, a)) = 0)"
+    assert (DUCKDB.anti_join, SPARK.anti_join) == ("ANTI JOIN", "LEFT ANTI JOIN")

@@ -24,8 +24,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run every detector over the stored contacts, CPS events, honey-lines and ledger,
         and write the findings (most severe first). Exits 0 whatever is found: the
-        findings are the result, not an error. `--engine spark` runs the contact
-        detectors' queries on Spark (local mode on every core; docs/DETECTION.md)."""
+        findings are the result, not an error. `--engine spark` runs every detector's
+        queries on Spark (local mode on every core; docs/DETECTION.md)."""
         make = spark_engine.spark_engine if engine is Engine.SPARK else None
         with services() as svc, progress_bar(counts=False) as bar:
             bar.add_task("detecting", total=None)

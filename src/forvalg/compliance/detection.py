@@ -102,7 +102,7 @@ class DetectionDesk:
         min_severity: Severity = Severity.LOW,
         engine: Callable[[], SqlEngine] | None = None,
     ) -> DetectionReport:
-        """One run; `engine` makes the engine of the contact detectors' queries (DuckDB
+        """One run; `engine` makes the engine of the detectors' queries (DuckDB
         unless told, e.g. `spark_engine.spark_engine`), after the inputs are read."""
         inputs = self.read()
         generated_at = self._clock.now()

@@ -3,12 +3,14 @@
 The query builders of traffic (rating.py, aggregate.py) and of the detectors
 (compliance/detectors/) write SQL both engines read alike (`substring`, `left`, `CASE`,
 `coalesce`, `TRY_CAST`, `GROUP BY ALL`, the `FILTER` clause of an aggregate, `bool_or`,
-window frames, joins with `USING`) and call a `Dialect` for the rest: a regular
+`max_by`, `split_part`, window frames, joins with `USING`; identifiers unquoted, as
+Spark reads `"x"` as a string) and call a `Dialect` for the rest: a regular
 expression that must match the whole text, integer division, a timestamp as microseconds
 since the epoch and back, ISO 8601 text of an instant, a string literal, a query
-parameter, a fixed-point decimal type, the semi-join keyword and "the first n values in
-order". Nothing here runs a query; the engines do (DuckDB in the services, Spark through
-`forvalg.engines.spark`).
+parameter, a fixed-point decimal type, the semi- and anti-join keywords, and the few
+list functions (the first n values in order, a sorted set, a list's length, sorted and
+joined, "holds all of", one row per element). Nothing here runs a query; the engines do
+(DuckDB in the services, Spark through `forvalg.engines.spark`).
 
 The regular expressions used are plain ones (character classes, counts, groups) that
 RE2 (DuckDB) and java.util.regex (Spark) read the same way.
@@ -65,13 +67,52 @@ class Dialect:
         """Whether the engine has DuckDB's ASOF JOIN."""
         return not self.spark
 
-    def first_sorted(self, expr: str, n: int, where: str | None = None) -> str:
-        """The aggregate: the first `n` values of `expr` in ascending order (of the rows
-        `where` holds); an empty list or null when there are none."""
+    @property
+    def anti_join(self) -> str:
+        """The left anti join keyword(s)."""
+        return "LEFT ANTI JOIN" if self.spark else "ANTI JOIN"
+
+    def first_sorted(
+        self, expr: str, n: int, where: str | None = None, by: tuple[str, ...] = ()
+    ) -> str:
+        """The aggregate: the first `n` values of `expr` in ascending order of `by` (of
+        `expr` itself when none; keys must not be null) over the rows `where` holds; an
+        empty list or null when there are none."""
         having = f" FILTER (WHERE {where})" if where else ""
         if self.spark:
-            return f"slice(array_sort(collect_list({expr}){having}), 1, {int(n)})"
-        return f"list_slice(list({expr} ORDER BY {expr}){having}, 1, {int(n)})"
+            if not by:
+                return f"slice(array_sort(collect_list({expr}){having}), 1, {int(n)})"
+            keys = ", ".join(f"'k{i}', {k}" for i, k in enumerate(by))
+            pairs = f"array_sort(collect_list(named_struct({keys}, 'v', {expr})){having})"
+            return f"transform(slice({pairs}, 1, {int(n)}), x -> x.v)"
+        order = ", ".join(by or (expr,))
+        return f"list_slice(list({expr} ORDER BY {order}){having}, 1, {int(n)})"
+
+    def sorted_set(self, expr: str) -> str:
+        """The aggregate: the distinct values of `expr`, in ascending order."""
+        if self.spark:
+            return f"array_sort(collect_set({expr}))"
+        return f"list(DISTINCT {expr} ORDER BY {expr})"
+
+    def length(self, array: str) -> str:
+        """The number of elements of a list."""
+        return f"size({array})" if self.spark else f"len({array})"
+
+    def joined_sorted(self, array: str, separator: str) -> str:
+        """A list of strings sorted and joined with `separator` into one string."""
+        if self.spark:
+            return f"array_join(array_sort({array}), {self.string(separator)})"
+        return f"array_to_string(list_sort({array}), {self.string(separator)})"
+
+    def has_all(self, array: str, elements: str) -> str:
+        """True when list `array` holds every element of list `elements`."""
+        if self.spark:
+            return f"(size(array_except({elements}, {array})) = 0)"
+        return f"list_has_all({array}, {elements})"
+
+    def explode(self, array: str) -> str:
+        """In a SELECT list: a row per element of `array` (none for an empty list)."""
+        return f"explode({array})" if self.spark else f"unnest({array})"
 
     def epoch_us(self, timestamp: str) -> str:
         """A timestamp (UTC) as microseconds since the epoch (BIGINT)."""

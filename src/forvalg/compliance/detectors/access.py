@@ -38,7 +38,8 @@ it is LOW, MEDIUM from `break_glass_repeat` (3) uses in the window. Those are fa
 the ledger, not tests (`Tested.rule`): they take no part in the run's Benjamini–Hochberg
 adjustment.
 
-All bulk work is DuckDB over the ledger; Python loops once per principal.
+All bulk work is SQL over the ledger in the run's engine (DuckDB, or Spark); Python loops
+once per principal.
 """
 
 from __future__ import annotations
@@ -168,9 +169,8 @@ def access_tests(
     settings = settings or AccessSettings()
     ledger = entries if isinstance(entries, Ledger) else Ledger(entries)
     start = ledger.start(settings.window)
-    ledger.con.execute(
-        "CREATE OR REPLACE TEMP VIEW recent AS SELECT * FROM entries"
-        + ("" if start is None else f" WHERE t >= {int(start)}")
+    ledger.create(
+        "recent", "SELECT * FROM entries" + ("" if start is None else f" WHERE t >= {int(start)}")
     )
     window = ledger.window(settings.window)
     return [*_peer_tests(ledger, settings, window), *_glass_uses(ledger, settings, window)]
@@ -329,29 +329,33 @@ def _principals(ledger: Ledger, settings: AccessSettings) -> list[dict[str, Any]
     the allowed entries that touched the most subjects, the first denials, the first entry
     of each of the first break-glass uses."""
     k = int(settings.sample_size)
-    glass = glass_uses("recent", settings.break_glass_gap)
+    d = ledger.dialect
+    glass = glass_uses(d, "recent", settings.break_glass_gap)
+    size = d.length("subjects")
     rows: list[dict[str, Any]] = ledger.query(
         f"""
         WITH counts AS (
             SELECT principal,
-                   array_to_string(list_sort(arg_max(roles, "index")), ',') AS roles_key,
-                   arg_max(roles, "index") AS roles,
-                   arg_max(organisation, "index") AS organisation,
+                   {d.joined_sorted("max_by(roles, leaf)", ",")} AS roles_key,
+                   max_by(roles, leaf) AS roles,
+                   max_by(organisation, leaf) AS organisation,
                    count(*) AS entries,
                    count(*) FILTER (WHERE decision = 'allow') AS allowed,
                    count(*) FILTER (WHERE decision = 'deny') AS denials,
-                   max_by("index", (len(subjects), -"index"), {k})
-                       FILTER (WHERE decision = 'allow' AND len(subjects) > 0) AS s_volume,
-                   min_by("index", "index", {k}) FILTER (WHERE decision = 'deny') AS s_denials,
+                   {
+            d.first_sorted("leaf", k, f"decision = 'allow' AND {size} > 0", by=(f"-{size}", "leaf"))
+        } AS s_volume,
+                   {d.first_sorted("leaf", k, "decision = 'deny'")} AS s_denials
             FROM recent GROUP BY principal
         ), uses AS (
-            SELECT principal, count(*) AS break_glass, min_by(first, first, {k}) AS s_glass
-            FROM (SELECT principal, use, min("index") AS first FROM ({glass}) GROUP BY ALL)
+            SELECT principal, count(*) AS break_glass, {d.first_sorted("first_leaf", k)} AS s_glass
+            FROM (SELECT principal, use, min(leaf) AS first_leaf FROM ({glass}) AS g
+                  GROUP BY principal, use) AS u
             GROUP BY principal
         ), touched AS (
             SELECT principal, count(DISTINCT subject) AS touched
-            FROM (SELECT principal, unnest(subjects) AS subject
-                  FROM recent WHERE decision = 'allow')
+            FROM (SELECT principal, {d.explode("subjects")} AS subject
+                  FROM recent WHERE decision = 'allow') AS s
             GROUP BY principal
         )
         SELECT c.*, coalesce(t.touched, 0) AS touched,
@@ -383,25 +387,31 @@ def _glass(ledger: Ledger, settings: AccessSettings) -> list[dict[str, Any]]:
     its allowed entries, latest roles and organisation, the resources and subjects read,
     and the first entry of each of its first uses."""
     k = int(settings.sample_size)
-    glass = glass_uses("recent", settings.break_glass_gap)
+    d = ledger.dialect
+    glass = glass_uses(d, "recent", settings.break_glass_gap)
     rows: list[dict[str, Any]] = ledger.query(
         f"""
         WITH g AS ({glass}), per_use AS (
-            SELECT principal, use, min("index") AS first FROM g GROUP BY principal, use
+            SELECT principal, use, min(leaf) AS first_leaf FROM g GROUP BY principal, use
         ), uses AS (
-            SELECT principal, count(*) AS uses, min_by(first, first, {k}) AS sample
+            SELECT principal, count(*) AS uses, {d.first_sorted("first_leaf", k)} AS sample
             FROM per_use GROUP BY principal
         ), seen AS (
-            SELECT principal, count(*) AS glass_entries,
-                   len(list_distinct(flatten(list(subjects)))) AS touched
-            FROM g GROUP BY principal
+            SELECT principal, count(*) AS glass_entries FROM g GROUP BY principal
+        ), lines AS (
+            SELECT principal, count(DISTINCT line) AS touched
+            FROM (SELECT principal, {d.explode("subjects")} AS line FROM g) AS x
+            GROUP BY principal
         ), latest AS (
-            SELECT principal, arg_max(roles, "index") AS roles,
-                   arg_max(organisation, "index") AS organisation,
+            SELECT principal, max_by(roles, leaf) AS roles,
+                   max_by(organisation, leaf) AS organisation,
                    count(*) FILTER (WHERE decision = 'allow') AS allowed
-            FROM recent SEMI JOIN uses USING (principal) GROUP BY principal
+            FROM recent {d.semi_join} uses USING (principal) GROUP BY principal
         )
-        SELECT * FROM latest JOIN uses USING (principal) JOIN seen USING (principal)
+        SELECT latest.*, uses.uses, uses.sample, seen.glass_entries,
+               coalesce(lines.touched, 0) AS touched
+        FROM latest JOIN uses USING (principal) JOIN seen USING (principal)
+        LEFT JOIN lines USING (principal)
         ORDER BY principal
         """
     ).to_pylist()

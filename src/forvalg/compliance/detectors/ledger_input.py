@@ -52,14 +52,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from forvalg.compliance.detectors.findings import Tested
-from forvalg.compliance.detectors.workspace import DetectionInputError, micros
+from forvalg.compliance.detectors.workspace import (
+    DetectionInputError,
+    DuckDBEngine,
+    SqlEngine,
+    micros,
+)
 from forvalg.domain.statistics import Severity
 from forvalg.domain.work_items import WorkItemKind
+from forvalg.engines.dialect import Dialect
 
 STAFF_PREFIX = "user:"  # forvalg.wall.principals.staff_principal
 TIMESTAMP = pa.timestamp("us", tz="UTC")
@@ -213,51 +218,85 @@ def _empty_lists(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.if_else(pc.is_null(column), empty, column)
 
 
-class Ledger:
-    """The checked inputs registered in one in-memory DuckDB, for the access detectors to
-    share: `entries`, the *staff* entries only (with `t`, the instant in UTC
-    microseconds), and, when work items are given, `items` (`opened`, `closed` in
-    microseconds)."""
+# The columns of a `Ledger`'s `entries` table.
+ENTRY_COLUMNS = (
+    "leaf",
+    "t",
+    "principal",
+    "organisation",
+    "roles",
+    "purpose",
+    "work_item",
+    "action",
+    "resource",
+    "decision",
+    "reason",
+    "subject_count",
+    "subjects",
+    "break_glass",
+)
 
-    def __init__(self, entries: pa.Table, items: pa.Table | None = None) -> None:
-        self.con = duckdb.connect()
+
+class Ledger:
+    """The checked inputs in one engine (`workspace.SqlEngine`: an in-memory DuckDB unless
+    told, or the run's Spark session), for the access detectors to share: `entries`, the
+    *staff* entries only (`leaf` their index, `t` the instant in UTC microseconds), and,
+    when work items are given, `items` (`opened`, `closed` in microseconds)."""
+
+    def __init__(
+        self, entries: pa.Table, items: pa.Table | None = None, *, engine: SqlEngine | None = None
+    ) -> None:
+        self.engine: SqlEngine = DuckDBEngine() if engine is None else engine
+        self.dialect = self.engine.dialect
         checked = ledger_entries(entries)
-        bounds = pc.min_max(checked["at"].cast(pa.int64())).as_py()
+        t = checked["at"].cast(pa.int64())
+        bounds = pc.min_max(t).as_py()
         self._first: int | None = bounds["min"]
         self._last: int | None = bounds["max"]
-        self.con.register("entries_in", checked)
-        self.con.execute(
-            f"""
-            CREATE TEMP TABLE entries AS
-            SELECT "index", epoch_us("at") AS t, principal, organisation, roles, purpose,
-                   NULLIF(work_item, '') AS work_item, action, resource, decision, reason,
-                   subject_count, subjects, break_glass
-            FROM entries_in WHERE starts_with(principal, '{STAFF_PREFIX}')
-            """
-        )
-        self.con.unregister("entries_in")
+        # Renamed and converted here, in Arrow: `leaf` and `t` need no quoting in either
+        # engine (`index` and `at` are keywords) and no dialect.
+        staff = pc.starts_with(checked["principal"], STAFF_PREFIX)
+        work_item = checked["work_item"]
+        columns = {name: checked[name] for name in ENTRY_COLUMNS if name not in ("leaf", "t")} | {
+            "leaf": checked["index"],
+            "t": t,
+            "work_item": pc.if_else(pc.equal(work_item, ""), None, work_item),
+        }
+        table = pa.table({name: columns[name] for name in ENTRY_COLUMNS})
+        self.engine.register("entries", table.filter(staff))
         self.has_items = items is not None
         if items is not None:
-            self.con.register("items_in", work_items(items))
-            self.con.execute(
-                """
-                CREATE TEMP TABLE items AS
-                SELECT id, kind, opened_by, epoch_us(opened_at) AS opened,
-                       epoch_us(closed_at) AS closed, lines
-                FROM items_in
-                """
+            checked_items = work_items(items)
+            self.engine.register(
+                "items",
+                pa.table(
+                    {
+                        "id": checked_items["id"],
+                        "kind": checked_items["kind"],
+                        "opened_by": checked_items["opened_by"],
+                        "opened": checked_items["opened_at"].cast(pa.int64()),
+                        "closed": checked_items["closed_at"].cast(pa.int64()),
+                        "lines": checked_items["lines"],
+                    }
+                ),
             )
-            self.con.unregister("items_in")
-            twice = self.con.execute(
+            twice = self.query(
                 "SELECT id FROM items GROUP BY id HAVING count(*) > 1 ORDER BY id LIMIT 1"
-            ).fetchall()
-            if twice:
-                raise DetectionInputError(f"work items: id {twice[0][0]!r} appears more than once")
+            )
+            if twice.num_rows:
+                raise DetectionInputError(
+                    f"work items: id {twice.column(0)[0].as_py()!r} appears more than once"
+                )
+
+    def create(self, name: str, sql: str) -> None:
+        """(Re)create table `name` in the engine as the result of `sql`."""
+        self.engine.create(name, sql)
+
+    def count(self, table: str) -> int:
+        return int(self.query(f"SELECT count(*) FROM {table}").column(0)[0].as_py())
 
     def query(self, sql: str) -> pa.Table:
-        result = self.con.sql(sql).to_arrow_table()
-        assert result is not None
-        return result
+        return self.engine.query(sql)
 
     def window(self, span: timedelta | None = None) -> dict[str, str] | None:
         """The instants of the first and last entry (all, not only staff's), as ISO
@@ -281,22 +320,25 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 BREAK_GLASS_MARK = "; break-glass: "  # forvalg.wall.guard: how a break-glass allow's reason ends
 
 
-def glass_uses(source: str, gap: timedelta) -> str:
-    """SQL: the break-glass allows of `source` (a table or view of entries) with `use`,
+def glass_uses(dialect: Dialect, source: str, gap: timedelta) -> str:
+    """SQL: the break-glass allows of `source` (a table of `Ledger` entries) with `use`,
     the use each belongs to (unique within a principal): allows of one principal with the
     same justification, each within `gap` of the one before, are one use."""
-    mark = BREAK_GLASS_MARK.replace("'", "''")
+    columns = ", ".join(ENTRY_COLUMNS)
+    nth = dialect.cast_text(
+        "sum(fresh) OVER (PARTITION BY principal, justification ORDER BY t, leaf"
+        " ROWS UNBOUNDED PRECEDING)"
+    )
     return f"""
         WITH g AS (
-            SELECT *, coalesce(split_part(reason, '{mark}', 2), '') AS justification
+            SELECT *, coalesce(split_part(reason, {dialect.string(BREAK_GLASS_MARK)}, 2), '')
+                   AS justification
             FROM {source} WHERE decision = 'allow' AND break_glass
         ), starts AS (
             SELECT *, CASE WHEN t - lag(t) OVER w <= {micros(gap)} THEN 0 ELSE 1 END AS fresh
-            FROM g WINDOW w AS (PARTITION BY principal, justification ORDER BY t, "index")
+            FROM g WINDOW w AS (PARTITION BY principal, justification ORDER BY t, leaf)
         )
-        SELECT * EXCLUDE (fresh), justification || '#' || sum(fresh) OVER (
-            PARTITION BY principal, justification ORDER BY t, "index"
-            ROWS UNBOUNDED PRECEDING) AS use
+        SELECT {columns}, justification || '#' || {nth} AS use
         FROM starts
     """
 

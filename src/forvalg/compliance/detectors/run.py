@@ -42,20 +42,20 @@ def detect(
     `work_items` its entries name (WORK_ITEM_SCHEMA) unexplained access. The p-values of
     every test of the run are adjusted together (Benjamini–Hochberg).
 
-    `engine` runs the contact detectors' queries (an in-memory DuckDB unless told; e.g.
-    `spark_engine.SparkEngine`); the ledger's detectors run in their own DuckDB."""
+    `engine` runs every detector's queries (an in-memory DuckDB unless told; e.g.
+    `spark_engine.SparkEngine`), and is closed at the end."""
     ws = Workspace(
         contacts, events, population, settings or DetectionSettings(), honey, engine=engine
     )
     try:
         tested = [t for d in detectors for t in d(ws)]
+        if ledger is not None:
+            book = Ledger(ledger, work_items, engine=ws.engine)
+            tested += access_tests(book, access)
+            if work_items is not None:
+                tested += unexplained_tests(book, settings=access)
     finally:
         ws.close()
-    if ledger is not None:
-        book = Ledger(ledger, work_items)
-        tested += access_tests(book, access)
-        if work_items is not None:
-            tested += unexplained_tests(book, settings=access)
     return finalise(tested, min_severity=min_severity)
 
 

@@ -39,6 +39,8 @@ class SparkEngine:
         self._cached: dict[str, DataFrame] = {}
 
     def register(self, name: str, table: pa.Table) -> None:
+        if table.num_rows == 0:  # pyspark 4 fails on a column of no chunks (a filter's)
+            table = table.schema.empty_table()
         frame = self.session.createDataFrame(table)
         self._keep(name, frame)
 

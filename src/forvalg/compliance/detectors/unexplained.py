@@ -32,9 +32,9 @@ by rule (`Tested.rule`: a fact, outside the run's Benjamini–Hochberg adjustmen
 when any of them is an ordinary allow (the wall should have refused it), else MEDIUM for
 unexplained break-glass, HIGH from `break_glass_repeat` (3) of them.
 
-All joins are DuckDB (an entry's subjects against its work item's lines with
-`list_has_all`; a break-glass's lines joined to the lines of every ticket and order);
-Python loops once per principal.
+All joins are SQL in the run's engine (an entry's subjects against its work item's
+lines; a break-glass's lines joined to the lines of every ticket and order); Python loops
+once per principal.
 """
 
 from __future__ import annotations
@@ -111,24 +111,26 @@ def unexplained_tests(
 
 
 def _explain(ledger: Ledger, settings: AccessSettings) -> None:
-    """Temp table `unexplained` ("index", t, principal, work_item, break_glass, use, why):
-    every unexplained entry, those of a break-glass use with its use."""
-    fits = pa.table(
-        {
-            "kind": [k.value for k, ps in PURPOSES.items() for _ in ps],
-            "purpose": [p for ps in PURPOSES.values() for p in sorted(ps)],
-        }
+    """Tables `glass` (the break-glass allows with their use) and `unexplained` (leaf, t,
+    principal, work_item, break_glass, use, why): every unexplained entry, those of a
+    break-glass use with its use."""
+    d = ledger.dialect
+    ledger.engine.register(
+        "fits",
+        pa.table(
+            {
+                "kind": [k.value for k, ps in PURPOSES.items() for _ in ps],
+                "purpose": [p for ps in PURPOSES.values() for p in sorted(ps)],
+            }
+        ),
     )
-    ledger.con.register("fits", fits)
     inflow = _inflow()
     bound = ", ".join(f"'{k.value}'" for k in sorted(LINE_BOUND))
     follow = ", ".join(f"'{k.value}'" for k in FOLLOW_UP)
     window = micros(settings.follow_up_window)
-    ledger.con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE unexplained AS
+    plain = f"""
         WITH plain AS (
-            SELECT e."index", e.t, e.principal, e.work_item, e.subjects,
+            SELECT e.leaf, e.t, e.principal, e.work_item, e.subjects,
                    i.id IS NOT NULL AS known, i.kind, i.opened, i.closed, i.lines,
                    f.kind IS NOT NULL AS fits
             FROM entries e
@@ -136,41 +138,46 @@ def _explain(ledger: Ledger, settings: AccessSettings) -> None:
             LEFT JOIN fits f ON f.kind = i.kind AND f.purpose = e.purpose
             WHERE e.decision = 'allow' AND NOT e.break_glass AND NOT ({inflow})
         ), judged AS (
-            SELECT "index", t, principal, work_item, false AS break_glass, NULL::VARCHAR AS use,
+            SELECT leaf, t, principal, work_item, false AS break_glass,
+                   CAST(NULL AS {d.text}) AS use,
                    CASE
                        WHEN work_item IS NULL THEN 'no_work_item'
                        WHEN NOT known THEN 'unknown_work_item'
                        WHEN t < opened OR coalesce(t > closed, false) THEN 'work_item_not_open'
-                       WHEN kind IN ({bound}) AND NOT list_has_all(lines, subjects)
+                       WHEN kind IN ({bound}) AND NOT {d.has_all("lines", "subjects")}
                            THEN 'lines_not_on_work_item'
                        WHEN NOT fits THEN 'purpose_mismatch'
                    END AS why
             FROM plain
         )
         SELECT * FROM judged WHERE why IS NOT NULL
-        """
-    )
-    ledger.con.unregister("fits")
+    """
     # Break-glass allows are few. One request reads several categories, an entry each: a
     # use (`ledger_input.glass_uses`) is explained by a ticket or order naming every line
     # the use touched (a join on the lines of the tickets and orders that could follow).
-    ledger.con.execute(
+    ledger.create(
+        "glass",
         f"""
-        CREATE OR REPLACE TEMP TABLE glass AS
-        SELECT "index", t, principal, work_item, subjects, use
-        FROM ({glass_uses("entries", settings.break_glass_gap)}) WHERE NOT {inflow}
-        """
+        SELECT leaf, t, principal, work_item, subjects, use
+        FROM ({glass_uses(d, "entries", settings.break_glass_gap)}) AS g WHERE NOT {inflow}
+        """,
     )
-    if not ledger.con.execute("SELECT count(*) FROM glass").fetchall()[0][0]:
+    if not ledger.count("glass"):
+        ledger.create("unexplained", plain)
         return
-    ledger.con.execute(
+    ledger.create(
+        "unexplained",
         f"""
-        INSERT INTO unexplained
+        {plain}
+        UNION ALL
+        SELECT * FROM (
         WITH uses AS (
             SELECT principal, use, min(t) AS t0 FROM glass GROUP BY principal, use
         ), use_lines AS (
-            SELECT DISTINCT g.principal, g.use, u.t0, unnest(g.subjects) AS line
-            FROM glass g JOIN uses u USING (principal, use)
+            SELECT DISTINCT principal, use, t0, line FROM (
+                SELECT g.principal, g.use, u.t0, {d.explode("g.subjects")} AS line
+                FROM glass g JOIN uses u ON u.principal = g.principal AND u.use = g.use
+            ) AS x
         ), needed AS (
             SELECT principal, use, count(*) AS lines FROM use_lines GROUP BY principal, use
         ), follow AS (
@@ -179,7 +186,7 @@ def _explain(ledger: Ledger, settings: AccessSettings) -> None:
               AND opened <= (SELECT max(t0) FROM uses) + {window}
               AND coalesce(closed >= (SELECT min(t0) FROM uses), true)
         ), follow_lines AS (
-            SELECT id, opened, closed, unnest(lines) AS line FROM follow
+            SELECT id, opened, closed, {d.explode("lines")} AS line FROM follow
         ), candidates AS (
             SELECT u.principal, u.use, l.id, count(DISTINCT u.line) AS covered
             FROM use_lines u JOIN follow_lines l ON l.line = u.line
@@ -190,13 +197,14 @@ def _explain(ledger: Ledger, settings: AccessSettings) -> None:
             WHERE c.covered = n.lines
             UNION
             SELECT u.principal, u.use FROM uses u
-            ANTI JOIN needed n USING (principal, use)
+            {d.anti_join} needed n ON n.principal = u.principal AND n.use = u.use
             JOIN follow i ON i.opened_by = u.principal
             WHERE i.opened <= u.t0 + {window} AND coalesce(i.closed >= u.t0, true)
         )
-        SELECT g."index", g.t, g.principal, g.work_item, true, g.use, '{BREAK_GLASS}'
-        FROM glass g ANTI JOIN followed f USING (principal, use)
-        """
+        SELECT g.leaf, g.t, g.principal, g.work_item, true, g.use, '{BREAK_GLASS}'
+        FROM glass g {d.anti_join} followed f ON f.principal = g.principal AND f.use = g.use
+        ) AS unfollowed
+        """,
     )
 
 
@@ -207,12 +215,13 @@ def _inflow() -> str:
 
 def _per_principal(ledger: Ledger, settings: AccessSettings) -> list[dict[str, Any]]:
     k = int(settings.sample_size)
+    d = ledger.dialect
     rows: list[dict[str, Any]] = ledger.query(
         f"""
         WITH allowed AS (
-            SELECT principal, arg_max(roles, "index") AS roles,
+            SELECT principal, max_by(roles, leaf) AS roles,
                    count(*) FILTER (WHERE decision = 'allow' AND NOT {_inflow()}) AS checked
-            FROM entries SEMI JOIN unexplained USING (principal) GROUP BY principal
+            FROM entries {d.semi_join} unexplained USING (principal) GROUP BY principal
         ), glass_uses AS (
             SELECT principal, count(DISTINCT use) AS glass FROM glass GROUP BY principal
         ), counted AS (
@@ -234,11 +243,11 @@ def _per_principal(ledger: Ledger, settings: AccessSettings) -> list[dict[str, A
         r["principal"]: r["value"]
         for r in ledger.query(
             f"""
-            SELECT principal, list("index" ORDER BY "index") AS value FROM (
-                SELECT principal, "index" FROM unexplained
-                QUALIFY row_number() OVER (
-                    PARTITION BY principal ORDER BY break_glass, "index") <= {k}
-            ) GROUP BY principal
+            SELECT principal, {d.first_sorted("leaf", k)} AS value FROM (
+                SELECT principal, leaf, row_number() OVER (
+                    PARTITION BY principal ORDER BY break_glass, leaf) AS nth
+                FROM unexplained
+            ) AS u WHERE nth <= {k} GROUP BY principal
             """
         ).to_pylist()
     }
@@ -246,13 +255,13 @@ def _per_principal(ledger: Ledger, settings: AccessSettings) -> list[dict[str, A
         f"""
         SELECT principal, work_item, kind, opened, closed, reasons FROM (
             SELECT u.principal, u.work_item, i.kind, i.opened, i.closed,
-                   list(DISTINCT u.why ORDER BY u.why) AS reasons,
+                   {d.sorted_set("u.why")} AS reasons,
                    row_number() OVER (
-                       PARTITION BY u.principal ORDER BY count(*) DESC, u.work_item) AS rank
+                       PARTITION BY u.principal ORDER BY count(*) DESC, u.work_item) AS nth
             FROM unexplained u LEFT JOIN items i ON i.id = u.work_item
             WHERE u.work_item IS NOT NULL
             GROUP BY u.principal, u.work_item, i.kind, i.opened, i.closed
-        ) WHERE rank <= {k} ORDER BY principal, rank
+        ) AS w WHERE nth <= {k} ORDER BY principal, nth
         """
     ).to_pylist()
     by_principal: dict[str, list[dict[str, object]]] = {}
