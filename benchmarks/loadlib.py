@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import math
 import os
@@ -548,11 +549,20 @@ def order_body(kind: str, number: str, rng: random.Random) -> dict[str, Any]:
     return {"type": "CEASE", "number": number}
 
 
+_client: contextvars.ContextVar[Any] = contextvars.ContextVar("client")  # a task's client
+
+
 class LoadGenerator:
     """Open loop: a request is started every 1/rate seconds (at most `concurrency` in
     flight; over that it is counted as skipped, not queued). Each logical request is
     retried on a connection error, a timeout or a 5xx, with the same Idempotency-Key,
-    backing off 0.2 s doubling to 2 s, for up to `retry_for_s`."""
+    backing off 0.2 s doubling to 2 s, for up to `retry_for_s`.
+
+    Each request in flight has a client of its own (one keep-alive connection each, taken
+    from an idle list): httpcore's pool looks at every one of its connections for every
+    request (`_assign_requests_to_connections`, a `getpeername` each), so one client with
+    64 connections spent two thirds of the generator's time there, and the generator, not
+    the server, set the rate the first soaks called saturation."""
 
     def __init__(
         self, config: SoakConfig, url: str, states: list[OperatorState], result: SoakResult
@@ -565,13 +575,15 @@ class LoadGenerator:
     async def run(self, seconds: float, stop: threading.Event | None = None) -> None:
         import httpx
 
-        limits = httpx.Limits(
-            max_connections=self.config.concurrency,
-            max_keepalive_connections=self.config.concurrency,
-        )
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
         timeout = httpx.Timeout(10.0, connect=5.0)
-        async with httpx.AsyncClient(base_url=self.url, limits=limits, timeout=timeout) as client:
-            self.client = client
+        async with contextlib.AsyncExitStack() as clients:
+            self.idle = [
+                await clients.enter_async_context(
+                    httpx.AsyncClient(base_url=self.url, limits=limits, timeout=timeout)
+                )
+                for _ in range(self.config.concurrency)
+            ]
             inflight: set[asyncio.Task[None]] = set()
             interval = 1.0 / self.config.rate
             start = time.monotonic()
@@ -620,7 +632,7 @@ class LoadGenerator:
         while True:
             at = time.monotonic()
             try:
-                response = await self.client.request(
+                response = await _client.get().request(
                     method, path, content=content, headers=sent, params=params
                 )
             except httpx.HTTPError as exc:
@@ -648,10 +660,14 @@ class LoadGenerator:
     async def one(self) -> None:
         kind = self.rng.choices(self.kinds, self.weights)[0]
         state = self.rng.choice(self.states)
+        client = self.idle.pop()  # never empty: no more requests in flight than clients
+        _client.set(client)  # this task's own context
         try:
             await getattr(self, f"do_{kind}")(state)
         except Exception as exc:  # a bug in the generator must show, not vanish in a task
             self.result.unexpected.append(f"{kind}: generator error {exc!r}")
+        finally:
+            self.idle.append(client)
 
     def _expect(self, kind: str, status: int, allowed: tuple[int, ...], payload: Any) -> None:
         """Count the final answer of a logical request; note it if it was not expected."""

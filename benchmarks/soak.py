@@ -19,8 +19,8 @@ acknowledged cancel is CANCELLED, `forvalg ledger export` verifies with `forvalg
 and every acknowledged access has its ledger entry. Exit 1 if any check fails.
 
 Named baseline: the target rate is half the capacity of this mix on a quiet machine,
-measured with this script (`--minutes 1 --rate 200` achieved 72.7 requests/s; docs/
-PERFORMANCE.md "Soak and faults"), so --rate 36.
+measured with this script (`--minutes 1 --rate 200` achieved 100.5 and 121.0 requests/s,
+about 110; docs/PERFORMANCE.md "Soak and faults"), so --rate 55.
 
     .venv/bin/python benchmarks/soak.py                      # 10 minutes, no faults
     .venv/bin/python benchmarks/soak.py --faults --minutes 5 # the long fault run
@@ -36,7 +36,7 @@ from types import FrameType
 
 from loadlib import Soak, SoakConfig, load_average, report
 
-CAPACITY = 72.7  # requests/s of this mix, quiet machine, docs/PERFORMANCE.md "Soak and faults"
+CAPACITY = 110.0  # requests/s of this mix, quiet machine, docs/PERFORMANCE.md "Soak and faults"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
