@@ -263,3 +263,36 @@ def clean_world(seed: int, *, ops: int = 20, mean: float = 60.0, per_ticket: int
         )
     book.denied("subscriber:SUB-1", world.instant(), "E_FORBIDDEN", role="subscriber")
     return world
+
+
+def each_unexplained_kind(book: Book, at: datetime) -> tuple[dict[str, int], dict[str, str]]:
+    """Into `book`: an allowed entry of each kind the work items do not explain (users b
+    to f), entries they do explain or that need none (user a), a refusal (g) and a system
+    job's entry; the entries' indices by case and the work items' ids by name."""
+    items = {
+        "ok": book.item("fault_ticket", "user:a", at - timedelta(hours=1), ["L1", "L2"]),
+        "closed": book.item("fault_ticket", "user:a", at - timedelta(days=1), ["L1"], closed_at=at),
+        "order": book.item("order", "operator:OP1", at - timedelta(days=2), ["L3"]),
+        "run": book.item("settlement_run", "user:bill", at - timedelta(days=3)),
+    }
+    ok, closed, order, run = items.values()
+    e = book.entry
+    later = at + timedelta(seconds=1)
+    earlier = at - timedelta(hours=2)
+    contact = {"purpose": "crm_sync", "action": "write", "resource": "retail.contact"}
+    cases = {
+        "explained": e("user:a", at, work_item=ok, subjects=["L1"]),
+        "order": e("user:a", at, work_item=order, purpose="provisioning", subjects=["L3"]),
+        "closing": e("user:a", at, work_item=closed, action="write", resource="work.item"),
+        "inflow": e("user:a", at, subjects=["L9"], **contact),
+        "work_item_not_open": e("user:b", later, work_item=closed, subjects=["L1"]),
+        "before_opening": e("user:b", earlier, work_item=ok, subjects=["L1"]),
+        "unknown_work_item": e("user:c", at, work_item="FT-000000000000", subjects=["L1"]),
+        "lines_not_on_work_item": e("user:d", at, work_item=ok, subjects=["L1", "L7"]),
+        "purpose_mismatch": e("user:e", at, work_item=ok, purpose="marketing", subjects=["L1"]),
+        "purpose_mismatch_run": e("user:e", at, work_item=run, purpose="fault_repair"),
+        "no_work_item": e("user:f", at, subjects=["L1"]),
+        "denied": e("user:g", at, decision="deny", reason="E_WORK_ITEM_MISMATCH: no"),
+        "system": e("system:x", at, role="order_processor", purpose="provisioning"),
+    }
+    return cases, items

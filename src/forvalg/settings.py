@@ -16,6 +16,7 @@
 | FORVALG_RATE_LIMIT_PER_S | 2000 | API requests per second per operator and process |
 | FORVALG_KEY_RATE_LIMIT_PER_S | (as above) | API requests per second per API key and process |
 | FORVALG_LOG_LEVEL | (unset) | `trace` … `critical`: log to stderr, secrets redacted |
+| FORVALG_UMASK | 077 | the umask of every command: what it writes is its owner's only |
 """
 
 from __future__ import annotations
@@ -60,6 +61,16 @@ def _log_level(text: str) -> str:
     return text.lower()
 
 
+def _umask(text: str) -> int:
+    try:
+        value = int(text, 8)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 0o777:
+        raise ValueError("an octal umask from 000 to 777, e.g. 027")
+    return value
+
+
 def _positive(text: str) -> float:
     value = float(text)
     if not value > 0:
@@ -86,6 +97,10 @@ class Settings:
     checkpoint_interval_s: float = 60.0
     policy_dir: Path | None = None  # None: the policy shipped in forvalg/wall/policies
     log_level: str | None = None  # None: Python's default (warnings on stderr)
+    # Rated calls, statements, findings, reports, bundles, exports, keys and the SQLite
+    # database are written by the command's user for that user alone (docs/SECURITY.md,
+    # L21); 027 lets the group read them.
+    umask: int = 0o077
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -120,6 +135,7 @@ class Settings:
             ),
             policy_dir=read("FORVALG_POLICY_DIR", Path, None),
             log_level=read("FORVALG_LOG_LEVEL", _log_level, None),
+            umask=read("FORVALG_UMASK", _umask, base.umask),
         )
 
     @property

@@ -37,7 +37,7 @@ from forvalg.compliance.detectors.ledger_input import STAFF_PREFIX
 from forvalg.compliance.detectors.spark_engine import SparkEngine
 from forvalg.domain.statistics import Severity
 from forvalg.sim.campaigns import DAY, World, world
-from tests.staff_ledger import CODES, START, Book, clean_world
+from tests.staff_ledger import CODES, START, Book, clean_world, each_unexplained_kind
 
 TS = pa.timestamp("us", tz="UTC")
 GENERATED = datetime(2026, 12, 1, tzinfo=UTC)
@@ -123,23 +123,7 @@ def misused(book: Book) -> None:
     break-glass uses followed in time, late, in part, by nobody, and one request reading
     four categories."""
     at = START + timedelta(days=10)
-    ok = book.item("fault_ticket", "user:a", at - timedelta(hours=1), ["L1", "L2"])
-    closed = book.item("fault_ticket", "user:a", at - timedelta(days=1), ["L1"], closed_at=at)
-    order = book.item("order", "operator:OP1", at - timedelta(days=2), ["L3"])
-    run = book.item("settlement_run", "user:bill", at - timedelta(days=3))
-    e = book.entry
-    e("user:a", at, work_item=ok, subjects=["L1"])
-    e("user:a", at, work_item=order, purpose="provisioning", subjects=["L3"])
-    e("user:a", at, work_item=closed, action="write", resource="work.item")
-    e("user:a", at, subjects=["L9"], purpose="crm_sync", action="write", resource="retail.contact")
-    e("user:b", at + timedelta(seconds=1), work_item=closed, subjects=["L1"])
-    e("user:b", at - timedelta(hours=2), work_item=ok, subjects=["L1"])
-    e("user:c", at, work_item="FT-000000000000", subjects=["L1"])
-    e("user:d", at, work_item=ok, subjects=["L1", "L7"])
-    e("user:e", at, work_item=ok, purpose="marketing", subjects=["L1"])
-    e("user:e", at, work_item=run, purpose="fault_repair")
-    e("user:f", at, subjects=["L1"])
-    e("user:g", at, decision="deny", reason="E_WORK_ITEM_MISMATCH: no")
+    each_unexplained_kind(book, at)
     book.glass("user:a", at, ["L4", "L5"], follow_up_after=timedelta(hours=23))
     book.glass("user:a", at, [], follow_up_after=timedelta(hours=1), follow_up_by="user:a")
     book.glass("user:b", at, ["L6"], follow_up_after=timedelta(hours=30))
@@ -149,7 +133,7 @@ def misused(book: Book) -> None:
         book.glass("user:h", at + timedelta(hours=h), [f"LH{h}"], follow_up_after=None)
     why = "the customer is on the phone and the line is dead"
     for resource in ("cps.routing", "cps.operator", "line.inventory", "personal.subscriber"):
-        e("user:i", at, resource=resource, subjects=["L10"], break_glass=True, why=why)
+        book.entry("user:i", at, resource=resource, subjects=["L10"], break_glass=True, why=why)
 
 
 def test_the_ledger_detectors_find_the_same_on_spark_to_the_last_digit(

@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 from scipy.stats import chi2, nbinom, poisson
-from tests.staff_ledger import CODES, START, Book, clean_world
+from tests.staff_ledger import CODES, START, Book, clean_world, each_unexplained_kind
 
 from forvalg.compliance.detectors.access import PeerModel, access_tests
 from forvalg.compliance.detectors.findings import Finding, finalise, finding_id, findings_document
@@ -322,30 +322,8 @@ def test_break_glass_severity_by_count() -> None:
 
 def test_each_kind_of_unexplained_entry_is_found_and_high() -> None:
     book = Book()
-    at = START + timedelta(days=1)
-    ok = book.item("fault_ticket", "user:a", at - timedelta(hours=1), ["L1", "L2"])
-    closed = book.item("fault_ticket", "user:a", at - timedelta(days=1), ["L1"], closed_at=at)
-    order = book.item("order", "operator:OP1", at - timedelta(days=2), ["L3"])
-    run = book.item("settlement_run", "user:bill", at - timedelta(days=3))
-    e = book.entry
-    later = at + timedelta(seconds=1)
-    earlier = at - timedelta(hours=2)
-    contact = {"purpose": "crm_sync", "action": "write", "resource": "retail.contact"}
-    cases = {
-        "explained": e("user:a", at, work_item=ok, subjects=["L1"]),
-        "order": e("user:a", at, work_item=order, purpose="provisioning", subjects=["L3"]),
-        "closing": e("user:a", at, work_item=closed, action="write", resource="work.item"),
-        "inflow": e("user:a", at, subjects=["L9"], **contact),
-        "work_item_not_open": e("user:b", later, work_item=closed, subjects=["L1"]),
-        "before_opening": e("user:b", earlier, work_item=ok, subjects=["L1"]),
-        "unknown_work_item": e("user:c", at, work_item="FT-000000000000", subjects=["L1"]),
-        "lines_not_on_work_item": e("user:d", at, work_item=ok, subjects=["L1", "L7"]),
-        "purpose_mismatch": e("user:e", at, work_item=ok, purpose="marketing", subjects=["L1"]),
-        "purpose_mismatch_run": e("user:e", at, work_item=run, purpose="fault_repair"),
-        "no_work_item": e("user:f", at, subjects=["L1"]),
-        "denied": e("user:g", at, decision="deny", reason="E_WORK_ITEM_MISMATCH: no"),
-        "system": e("system:x", at, role="order_processor", purpose="provisioning"),
-    }
+    cases, work = each_unexplained_kind(book, START + timedelta(days=1))
+    ok, closed = work["ok"], work["closed"]
     entries, items = book.tables()
     found = unexplained(entries, items)
     by = {f.subject["principal"]: f for f in found}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import threading
 from pathlib import Path
@@ -238,6 +239,9 @@ def _print_report(report: ProcessReport) -> None:
 
 
 def run() -> None:
+    os.umask(Settings().umask)  # owner-only until the setting is read; kept if it is bad
     with contextlib.suppress(InvalidSetting):  # the command reports it, as one line
-        logs.configure(Settings.from_env().log_level)
+        settings = Settings.from_env()
+        os.umask(settings.umask)
+        logs.configure(settings.log_level)
     create_cli()()

@@ -255,15 +255,12 @@ class Ledger:
         self._last: int | None = bounds["max"]
         # Renamed and converted here, in Arrow: `leaf` and `t` need no quoting in either
         # engine (`index` and `at` are keywords) and no dialect.
-        staff = pc.starts_with(checked["principal"], STAFF_PREFIX)
+        columns = {"leaf": checked["index"], "t": t}
+        columns |= {name: checked[name] for name in ENTRY_COLUMNS if name not in columns}
         work_item = checked["work_item"]
-        columns = {name: checked[name] for name in ENTRY_COLUMNS if name not in ("leaf", "t")} | {
-            "leaf": checked["index"],
-            "t": t,
-            "work_item": pc.if_else(pc.equal(work_item, ""), None, work_item),
-        }
-        table = pa.table({name: columns[name] for name in ENTRY_COLUMNS})
-        self.engine.register("entries", table.filter(staff))
+        columns["work_item"] = pc.if_else(pc.equal(work_item, ""), None, work_item)
+        staff = pc.starts_with(checked["principal"], STAFF_PREFIX)
+        self.engine.register("entries", pa.table(columns).filter(staff))
         self.has_items = items is not None
         if items is not None:
             checked_items = work_items(items)
