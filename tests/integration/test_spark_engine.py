@@ -241,9 +241,14 @@ def test_spark_settles_exactly_as_duckdb(
     rated = inspect_all(files)
     period = Period.parse("2026-11")
     duck = scan(connect(), rated, period)
-    on_spark, bad = spark_groups(rated, period, SETTINGS)
+    tasks: list[tuple[int, int]] = []
+    on_spark, bad = spark_groups(rated, period, SETTINGS, lambda *done: tasks.append(done))
     assert not bad
     assert on_spark == duck
+    # progress in Spark's tasks: every one of the scan's tasks done at the end, none after
+    assert tasks[-1][0] == tasks[-1][1] > 0
+    assert all(done <= total for done, total in tasks)
+    assert spark.sparkContext.getLocalProperty("spark.jobGroup.id") is None
     assert on_spark.rows == duck.rows > 4_000
     assert on_spark.rows_outside_period > 0
     for operator in sorted(duck.billed_operators | duck.recorded_carriers):

@@ -19,6 +19,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -117,3 +121,48 @@ def spark_session(
         if key.startswith("spark.sql."):
             session.conf.set(key, value)
     return session
+
+
+@contextmanager
+def task_progress(
+    session: SparkSession, report: Callable[[int, int], None], *, every_s: float = 0.5
+) -> Iterator[None]:
+    """Report (tasks done, tasks known) of the Spark jobs this thread starts inside the
+    block: from a daemon thread every `every_s` seconds while it runs, and once at its
+    end. The jobs are found by a job group of their own (thread-local in pyspark), so a
+    progress bar follows Spark's real work rather than a spinner's guess."""
+    context = session.sparkContext
+    group = f"forvalg-{uuid.uuid4().hex}"
+    context.setJobGroup(group, "forvalg", interruptOnCancel=False)
+    tracker = context.statusTracker()
+    seen: dict[int, tuple[int, int]] = {}  # stage: (done, tasks); a stage's info can expire
+
+    def poll() -> None:
+        for job in tracker.getJobIdsForGroup(group):
+            info = tracker.getJobInfo(job)
+            if info is None:
+                continue
+            for stage in info.stageIds:
+                now = tracker.getStageInfo(stage)
+                if now is not None:
+                    seen[stage] = (now.numCompletedTasks, now.numTasks)
+                if info.status == "SUCCEEDED" and seen.get(stage, (0, 0))[0] == 0:
+                    seen[stage] = (0, 0)  # skipped: its shuffle output was reused
+        report(sum(d for d, _ in seen.values()), sum(t for _, t in seen.values()))
+
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.wait(every_s):
+            poll()
+
+    watcher = threading.Thread(target=watch, name="spark-progress", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        watcher.join()
+        for key in ("spark.jobGroup.id", "spark.job.description"):  # None removes it
+            context.setLocalProperty(key, None)  # type: ignore[arg-type]
+    poll()

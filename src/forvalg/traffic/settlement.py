@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -205,16 +206,15 @@ def _spark_scan(
     threads: int | None,
     progress: Progress | None,
 ) -> Scan:
-    """The scan on Spark; a bad value is named by DuckDB (`first_bad_value`)."""
+    """The scan on Spark, its progress in Spark's tasks done; a bad value is named by
+    DuckDB (`first_bad_value`)."""
     from forvalg.traffic.rating import EngineSettings
     from forvalg.traffic.spark_engine import spark_groups
 
-    report = _percent(progress)
-    found, bad = spark_groups(rated, period, EngineSettings(threads=threads))
+    tasks = None if progress is None else partial(progress, "scanning")
+    found, bad = spark_groups(rated, period, EngineSettings(threads=threads), tasks)
     if bad:
         raise first_bad_value(duck, rated)
-    if report is not None:
-        report(100.0)
     return found
 
 

@@ -37,7 +37,7 @@ import pyarrow.parquet as pq
 
 from forvalg.domain.settlement import Period
 from forvalg.engines.dialect import SPARK
-from forvalg.engines.spark import SparkUnavailable, spark_session
+from forvalg.engines.spark import SparkUnavailable, spark_session, task_progress
 from forvalg.traffic.aggregate import Scan, collect, csv_rows, groups_sql, parquet_rows
 from forvalg.traffic.cdrs import CdrSource, file_format, open_cdrs
 from forvalg.traffic.rating import (
@@ -278,13 +278,19 @@ def _engine() -> str:
 
 
 def spark_groups(
-    files: Sequence[RatedFile], period: Period, settings: EngineSettings
+    files: Sequence[RatedFile],
+    period: Period,
+    settings: EngineSettings,
+    report: Callable[[int, int], None] | None = None,
 ) -> tuple[Scan, bool]:
     """The `Scan` of the rated files for the period, and whether a value was bad (the
-    caller names it, see aggregate.first_bad_value)."""
+    caller names it, see aggregate.first_bad_value); `report` gets (tasks done, tasks
+    known) as Spark runs (`engines.spark.task_progress`)."""
     spark = session(settings)
     with ExitStack() as stack:
         stack.callback(_dropped(spark, (f"{kind}_files" for kind in Format)))
+        if report is not None:
+            stack.enter_context(task_progress(spark, report))
         return _groups(spark, files, period)
 
 
