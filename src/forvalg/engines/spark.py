@@ -22,7 +22,7 @@ import shutil
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -154,7 +154,8 @@ def task_progress(
 
     def watch() -> None:
         while not stop.wait(every_s):
-            poll()
+            with suppress(Exception):  # a bar that misses a beat must not fail the run
+                poll()
 
     watcher = threading.Thread(target=watch, name="spark-progress", daemon=True)
     watcher.start()

@@ -332,6 +332,10 @@ def _principals(ledger: Ledger, settings: AccessSettings) -> list[dict[str, Any]
     d = ledger.dialect
     glass = glass_uses(d, "recent", settings.break_glass_gap)
     size = d.length("subjects")
+    # the allowed entries that touched the most subjects, the earliest first among equals
+    most_subjects = d.first_sorted(
+        "leaf", k, f"decision = 'allow' AND {size} > 0", by=(f"-{size}", "leaf")
+    )
     rows: list[dict[str, Any]] = ledger.query(
         f"""
         WITH counts AS (
@@ -342,9 +346,7 @@ def _principals(ledger: Ledger, settings: AccessSettings) -> list[dict[str, Any]
                    count(*) AS entries,
                    count(*) FILTER (WHERE decision = 'allow') AS allowed,
                    count(*) FILTER (WHERE decision = 'deny') AS denials,
-                   {
-            d.first_sorted("leaf", k, f"decision = 'allow' AND {size} > 0", by=(f"-{size}", "leaf"))
-        } AS s_volume,
+                   {most_subjects} AS s_volume,
                    {d.first_sorted("leaf", k, "decision = 'deny'")} AS s_denials
             FROM recent GROUP BY principal
         ), uses AS (
