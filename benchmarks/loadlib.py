@@ -43,6 +43,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import FrameType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -62,6 +63,17 @@ def percentile(sorted_values: list[float], pct: float) -> float:
         return math.nan
     rank = max(1, math.ceil(pct / 100 * len(sorted_values)))
     return sorted_values[rank - 1]
+
+
+def interrupt_on_signals() -> None:
+    """`kill` (SIGTERM) and Ctrl-C (SIGINT, even if the script was started ignoring it)
+    raise KeyboardInterrupt, so a benchmark stops its processes and removes its cluster."""
+
+    def interrupt(signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def load_average() -> str:

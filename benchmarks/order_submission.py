@@ -46,7 +46,6 @@ import math
 import os
 import resource
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -57,14 +56,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from types import FrameType
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Body, FastAPI, Header
 
 from forvalg.api.schemas import OrderCreate
-from loadlib import DEFAULT_ADMIN_URL, HOST, Server, World, children, free_port, percentile
+from loadlib import (
+    DEFAULT_ADMIN_URL,
+    HOST,
+    Server,
+    World,
+    children,
+    free_port,
+    interrupt_on_signals,
+    percentile,
+)
 from loadlib import scratch_world as loadlib_world
 
 TARGET_RATE = 1_000.0
@@ -822,14 +829,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _terminate(signum: int, _frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)  # clean up on `kill` as on Ctrl-C
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started ignoring it
+    interrupt_on_signals()
     ncpu = os.cpu_count() or 1
     with open("/proc/loadavg") as handle:
         load = handle.read().split()[:3]

@@ -29,12 +29,10 @@ about 110; docs/PERFORMANCE.md "Soak and faults"), so --rate 55.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from pathlib import Path
-from types import FrameType
 
-from loadlib import Soak, SoakConfig, load_average, report
+from loadlib import Soak, SoakConfig, interrupt_on_signals, load_average, report
 
 CAPACITY = 110.0  # requests/s of this mix, quiet machine, docs/PERFORMANCE.md "Soak and faults"
 
@@ -67,13 +65,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _terminate(signum: int, _frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)  # clean up on `kill` as on Ctrl-C
+    interrupt_on_signals()
     config = SoakConfig(
         seconds=args.minutes * 60,
         rate=args.rate,

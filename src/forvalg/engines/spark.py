@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    import pyarrow as pa
+    from pyspark.sql import DataFrame, SparkSession
 
 DEFAULT_MEMORY = "2g"
 SETTINGS: dict[str, str] = {
@@ -167,3 +168,12 @@ def task_progress(
         for key in ("spark.jobGroup.id", "spark.job.description"):  # None removes it
             context.setLocalProperty(key, None)  # type: ignore[arg-type]
     poll()
+
+
+def arrow_frame(session: SparkSession, table: pa.Table) -> DataFrame:
+    """An Arrow table as a DataFrame. An empty table is passed with one empty chunk per
+    column: pyspark 4 fails on a column of no chunks, which is what a filter that keeps
+    no row gives."""
+    if table.num_rows == 0:
+        table = table.schema.empty_table()
+    return session.createDataFrame(table)

@@ -37,7 +37,7 @@ import pyarrow.parquet as pq
 
 from forvalg.domain.settlement import Period
 from forvalg.engines.dialect import SPARK
-from forvalg.engines.spark import SparkUnavailable, spark_session, task_progress
+from forvalg.engines.spark import SparkUnavailable, arrow_frame, spark_session, task_progress
 from forvalg.traffic.aggregate import Scan, collect, csv_rows, groups_sql, parquet_rows
 from forvalg.traffic.cdrs import CdrSource, file_format, open_cdrs
 from forvalg.traffic.rating import (
@@ -119,7 +119,7 @@ def _view(spark: SparkSession, name: str, table: Any, *, broadcast: bool = True)
     periods is left to Spark's sort-merge join on the number instead)."""
     from pyspark.sql.functions import broadcast as hint
 
-    frame = spark.createDataFrame(table)
+    frame = arrow_frame(spark, table)
     small = broadcast and table.nbytes <= BROADCAST_BYTES
     (hint(frame) if small else frame).createOrReplaceTempView(name)
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from forvalg.engines.dialect import SPARK
-from forvalg.engines.spark import SparkUnavailable, spark_session
+from forvalg.engines.spark import SparkUnavailable, arrow_frame, spark_session
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -39,10 +39,7 @@ class SparkEngine:
         self._cached: dict[str, DataFrame] = {}
 
     def register(self, name: str, table: pa.Table) -> None:
-        if table.num_rows == 0:  # pyspark 4 fails on a column of no chunks (a filter's)
-            table = table.schema.empty_table()
-        frame = self.session.createDataFrame(table)
-        self._keep(name, frame)
+        self._keep(name, arrow_frame(self.session, table))
 
     def create(self, name: str, sql: str) -> None:
         self._keep(name, self.session.sql(sql))
